@@ -1,0 +1,121 @@
+"""convertkit: exact conversion of deconvolution and upsample layers between specs, ONNX and Caffe.
+
+Build a model in Python or load a spec, export it, and prove the export by running it::
+
+    import convertkit as ck
+    model = ck.Model([
+        ck.Input(name="x", shape=(1, 21, 32, 32)),
+        ck.Upsample(name="up", input="x", mode="linear", scales=(2, 2), semantics="deconvolution"),
+    ])
+    proto = ck.to_onnx(model)
+    report = ck.check(model)
+    assert report.passed
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import numpy as np
+
+from .check import CheckReport, OutputReport
+from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, UnsupportedError, ValidationError
+from .fillers import Filler, Values, bilinear_kernel
+from .ir import LAYER_KINDS, Layer, Model, TensorType
+from .layers import Deconvolution, Geometry, Input, Padding, Upsample
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # model building
+    "Model",
+    "TensorType",
+    "Layer",
+    "LAYER_KINDS",
+    "Input",
+    "Deconvolution",
+    "Padding",
+    "Geometry",
+    "Upsample",
+    "Filler",
+    "Values",
+    "bilinear_kernel",
+    # files
+    "load",
+    "save",
+    "to_onnx",
+    # running and checking
+    "run",
+    "check",
+    "CheckReport",
+    "OutputReport",
+    # errors
+    "ConvertkitError",
+    "SpecError",
+    "ValidationError",
+    "UnsupportedError",
+    "FormatError",
+    "CheckFailed",
+]
+
+
+def load(path: str, **options: Any) -> Model:
+    """Load a model from a spec (``.json``, ``.yaml``, ``.yml``)."""
+    from .formats import load_model
+
+    return load_model(path, **options)
+
+
+def save(model: Model, path: str, *, opset: int | None = None, **options: Any) -> None:
+    """Save ``model`` by suffix: ``.json``/``.yaml``/``.yml`` spec or ``.onnx``."""
+    from .formats import save_model
+
+    save_model(model, path, opset=opset, **options)
+
+
+def to_onnx(model: Model, opset: int | None = None) -> Any:
+    """Export ``model`` as a checked ``onnx.ModelProto`` (explicit pads, shapes in value_info)."""
+    from .formats.onnx import to_onnx as _to_onnx
+
+    return _to_onnx(model, opset)
+
+
+def run(
+    model: Model,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    *,
+    backend: Literal["reference", "onnxruntime"] = "reference",
+    seed: int = 0,
+    opset: int | None = None,
+) -> dict[str, np.ndarray]:
+    """Run ``model`` on the NumPy reference or on onnxruntime (after ONNX export).
+
+    Without ``inputs``, seeded standard-normal inputs of the declared shapes are used.
+    """
+    from .check import random_inputs
+    from .reference.interpreter import check_inputs, run_model
+
+    feeds = check_inputs(model, random_inputs(model, seed) if inputs is None else inputs)
+    if backend == "reference":
+        return run_model(model, feeds)
+    if backend == "onnxruntime":
+        from .runtime import run_onnx
+
+        return run_onnx(to_onnx(model, opset), feeds)
+    raise ValidationError(f"backend must be 'reference' or 'onnxruntime', got {backend!r}")
+
+
+def check(
+    model: Model,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    *,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    opset: int | None = None,
+) -> CheckReport:
+    """Export to ONNX, run onnxruntime and the reference on the same inputs, and compare every output."""
+    from .check import check_model
+
+    return check_model(model, inputs, atol=atol, rtol=rtol, seed=seed, opset=opset)

@@ -1,0 +1,5 @@
+"""``python -m convertkit``."""
+
+from .cli import main
+
+raise SystemExit(main())

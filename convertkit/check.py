@@ -1,0 +1,109 @@
+"""Reference-vs-runtime comparison: export to ONNX, run onnxruntime and the NumPy reference, compare."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .ir import Model
+
+__all__ = ["OutputReport", "CheckReport", "random_inputs", "compare", "check_model"]
+
+DEFAULT_ATOL = 1e-5
+DEFAULT_RTOL = 1e-4
+
+
+@dataclass(frozen=True, slots=True)
+class OutputReport:
+    """Comparison of one output: ``passed`` when shapes agree and ``|a - r| <= atol + rtol * |r|`` everywhere."""
+
+    name: str
+    shape: tuple[int, ...]
+    other_shape: tuple[int, ...]
+    max_abs: float
+    max_rel: float
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """Result of :func:`check_model`: one :class:`OutputReport` per model output."""
+
+    outputs: tuple[OutputReport, ...]
+    atol: float
+    rtol: float
+    seed: int
+    backends: tuple[str, str] = ("reference", "onnxruntime")
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return all(o.passed for o in self.outputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["passed"] = self.passed
+        return d
+
+    def format(self) -> str:
+        lines = [f"{self.backends[1]} vs {self.backends[0]} (atol {self.atol:g}, rtol {self.rtol:g}, seed {self.seed})"]
+        for o in self.outputs:
+            shape = "x".join(map(str, o.shape))
+            if o.shape != o.other_shape:
+                shape += f" vs {'x'.join(map(str, o.other_shape))}"
+            lines.append(
+                f"  {o.name}: shape {shape}  max abs {o.max_abs:.3g}  max rel {o.max_rel:.3g}  "
+                f"{'PASS' if o.passed else 'FAIL'}"
+            )
+        lines.extend(f"  note: {n}" for n in self.notes)
+        lines.append("PASS" if self.passed else "FAIL")
+        return "\n".join(lines)
+
+
+def random_inputs(model: Model, seed: int = 0) -> dict[str, np.ndarray]:
+    """Seeded standard-normal inputs of the declared shapes and dtypes."""
+    rng = np.random.default_rng(seed)
+    return {
+        name: rng.standard_normal(model.types[name].shape).astype(model.types[name].dtype) for name in model.inputs
+    }
+
+
+def compare(name: str, ref: np.ndarray, other: np.ndarray, atol: float, rtol: float) -> OutputReport:
+    """Compare ``other`` against ``ref`` (the oracle)."""
+    if ref.shape != other.shape:
+        return OutputReport(name, tuple(ref.shape), tuple(other.shape), float("inf"), float("inf"), False)
+    r = ref.astype(np.float64)
+    diff = np.abs(other.astype(np.float64) - r)
+    max_abs = float(diff.max(initial=0.0))
+    max_rel = float((diff / np.maximum(np.abs(r), np.finfo(np.float64).tiny)).max(initial=0.0))
+    finite = bool(np.isfinite(other).all() == np.isfinite(ref).all())
+    passed = finite and bool((diff <= atol + rtol * np.abs(r)).all())
+    return OutputReport(name, tuple(ref.shape), tuple(other.shape), max_abs, max_rel, passed)
+
+
+def check_model(
+    model: Model,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    *,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
+    seed: int = 0,
+    opset: int | None = None,
+    onnx_model: Any = None,
+) -> CheckReport:
+    """Export ``model`` to ONNX (or use ``onnx_model``), run onnxruntime and the reference on the same inputs."""
+    from .formats.onnx import to_onnx
+    from .reference.interpreter import check_inputs, run_model
+    from .runtime import run_onnx
+
+    feeds = check_inputs(model, random_inputs(model, seed) if inputs is None else inputs)
+    proto = to_onnx(model, opset) if onnx_model is None else onnx_model
+    expected = run_model(model, feeds)
+    got = run_onnx(proto, feeds)
+    reports = []
+    for name in model.outputs:
+        reports.append(compare(name, expected[name], got[name], atol, rtol))
+    return CheckReport(tuple(reports), atol, rtol, seed)

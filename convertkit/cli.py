@@ -1,0 +1,218 @@
+"""The ``convertkit`` command line: parse, call the library, print, map errors to exit codes.
+
+Exit codes: 0 ok, 1 a check failed, 2 user error (one line on stderr, never a traceback).
+Heavy modules (onnx, onnxruntime) are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USER_ERROR = 0, 1, 2
+
+
+class _UserError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse's own usage errors exit 2, as ours do
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="convertkit",
+        description="Exact conversion of deconvolution and upsample layers between specs, ONNX and Caffe.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("convert", help="convert SRC (spec) to DST (.onnx, .json, .yaml)")
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("-o", "--output", required=True, metavar="DST")
+    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+
+    p = sub.add_parser("run", help="run MODEL (spec or .onnx) and summarise its outputs")
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy", help="feed an input")
+    p.add_argument("--backend", choices=("onnxruntime", "reference"), default="onnxruntime")
+    p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--opset", type=int, default=None)
+
+    p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("--atol", type=float, default=1e-5)
+    p.add_argument("--rtol", type=float, default=1e-4)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
+    p.add_argument("--opset", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    p = sub.add_parser("validate", help="check a spec against the schema and the layer rules")
+    p.add_argument("spec", metavar="SPEC")
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    return parser
+
+
+def _read_inputs(pairs: Sequence[str]) -> dict[str, Any]:
+    import numpy as np
+
+    feeds = {}
+    for pair in pairs:
+        name, sep, path = pair.partition("=")
+        if not sep or not name or not path:
+            raise _UserError(f"--input takes NAME=FILE.npy, got {pair!r}")
+        try:
+            feeds[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise _UserError(f"cannot read input {name!r} from {path!r}: {exc}") from exc
+    return feeds
+
+
+def _summary(name: str, arr: Any) -> str:
+    import numpy as np
+
+    a = np.asarray(arr, dtype=np.float64)
+    shape = "x".join(map(str, arr.shape))
+    if a.size == 0:
+        return f"{name}: {shape} {arr.dtype} (empty)"
+    return (
+        f"{name}: {shape} {arr.dtype}  min {a.min():.6g}  max {a.max():.6g}  mean {a.mean():.6g}  "
+        f"std {a.std():.6g}"
+    )
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    import convertkit as ck
+
+    model = ck.load(args.src)
+    ck.save(model, args.output, opset=args.opset)
+    print(f"wrote {args.output} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    import convertkit as ck
+
+    feeds = _read_inputs(args.input)
+    if args.model.lower().endswith(".onnx"):
+        outputs = _run_onnx_file(args, feeds)
+    else:
+        model = ck.load(args.model)
+        outputs = ck.run(model, feeds or None, backend=args.backend, seed=args.seed, opset=args.opset)
+    print(f"backend: {args.backend}")
+    for name, arr in outputs.items():
+        print(_summary(name, arr))
+    if args.output:
+        try:
+            np.savez(args.output, **outputs)
+        except OSError as exc:
+            raise _UserError(f"cannot write {args.output!r}: {exc.strerror or exc}") from exc
+        print(f"saved {len(outputs)} output(s) to {args.output}")
+    return EXIT_OK
+
+
+def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    from .formats.onnx import load_onnx_model
+    from .runtime import onnx_input_types, run_onnx
+
+    proto = load_onnx_model(args.model)
+    if args.backend == "reference":
+        import convertkit as ck
+
+        model = ck.load(args.model)
+        return ck.run(model, feeds or None, backend="reference", seed=args.seed)
+    if not feeds:
+        rng = np.random.default_rng(args.seed)
+        feeds = {n: rng.standard_normal(s).astype(dt) for n, (s, dt) in onnx_input_types(proto).items()}
+    return run_onnx(proto, feeds)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    import convertkit as ck
+    from convertkit.check import check_model
+
+    model = ck.load(args.src)
+    onnx_model = None
+    if args.src.lower().endswith(".onnx"):
+        from .formats.onnx import load_onnx_model
+
+        onnx_model = load_onnx_model(args.src)
+    report = check_model(
+        model,
+        _read_inputs(args.input) or None,
+        atol=args.atol,
+        rtol=args.rtol,
+        seed=args.seed,
+        opset=args.opset,
+        onnx_model=onnx_model,
+    )
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
+    return EXIT_OK if report.passed else EXIT_CHECK_FAILED
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    import convertkit as ck
+
+    model = ck.load(args.spec)
+    print(f"{args.spec}: valid ({len(model.layers)} layers)")
+    print(model.summary())
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .formats.spec import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "convert": _cmd_convert,
+    "run": _cmd_run,
+    "check": _cmd_check,
+    "validate": _cmd_validate,
+    "schema": _cmd_schema,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``convertkit`` console script."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"convertkit {__version__}")
+        return EXIT_OK
+    if not args.command:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    from .errors import CheckFailed, ConvertkitError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except CheckFailed as exc:
+        print(f"convertkit {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CHECK_FAILED
+    except (ConvertkitError, _UserError) as exc:
+        message = str(exc)
+        print(f"convertkit {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os._exit(EXIT_OK)

@@ -1,0 +1,157 @@
+"""ONNX export: graph plumbing only — each layer kind emits its own nodes through :class:`OnnxEmitter`.
+
+Every emitted model carries explicit pads (never ``auto_pad`` or ``output_shape``), weights as initializers,
+every intermediate value's type in ``value_info``, and passes ``onnx.checker`` with ``full_check``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConvertkitError, FormatError, UnsupportedError
+from ..ir import Model, TensorType
+
+__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET", "OnnxEmitter", "to_onnx", "save_onnx", "load_onnx_model"]
+
+#: Opset used when none is asked for.
+DEFAULT_OPSET = 19
+#: Supported range, both ends tested: 13 is the first with Resize's current inputs and Pad's tensor pads;
+#: 22 is the newest opset onnxruntime 1.2x runs every op we emit at.
+MIN_OPSET = 13
+MAX_OPSET = 22
+
+_ELEM = {"float32": 1, "float64": 11}  # onnx.TensorProto.FLOAT / DOUBLE
+
+
+class OnnxEmitter:
+    """Collects nodes, initializers and value types while layers emit themselves."""
+
+    def __init__(self, opset: int) -> None:
+        import onnx
+
+        self._onnx = onnx
+        self.opset = opset
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self.inputs: list[Any] = []
+        self._names: set[str] = set()
+
+    def _claim(self, hint: str) -> str:
+        name, k = hint, 1
+        while name in self._names:
+            k += 1
+            name = f"{hint}_{k}"
+        self._names.add(name)
+        return name
+
+    def reserve(self, names: list[str]) -> None:
+        """Mark the model's own value names as taken, so helper values never collide with them."""
+        self._names.update(names)
+
+    def fresh(self, hint: str) -> str:
+        """A new value name not used anywhere in the model."""
+        return self._claim(hint)
+
+    def add_initializer(self, hint: str, array: np.ndarray) -> str:
+        """Store ``array`` as an initializer; return its (unique) name."""
+        name = self._claim(hint)
+        self.initializers.append(self._onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def add_node(self, op_type: str, inputs: list[str], outputs: list[str], *, name: str, **attrs: Any) -> None:
+        """Append a node (default domain) with ``attrs``."""
+        node_name = self._claim(f"node:{name}")[len("node:") :]
+        self.nodes.append(self._onnx.helper.make_node(op_type, inputs, outputs, name=node_name, **attrs))
+
+    def add_graph_input(self, name: str, t: TensorType) -> None:
+        self.inputs.append(self._onnx.helper.make_tensor_value_info(name, _ELEM[t.dtype], list(t.shape)))
+
+
+def _value_info(name: str, t: TensorType) -> Any:
+    import onnx
+
+    return onnx.helper.make_tensor_value_info(name, _ELEM[t.dtype], list(t.shape))
+
+
+def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> Any:
+    """Export ``model`` as an ``onnx.ModelProto`` at ``opset`` (default :data:`DEFAULT_OPSET`).
+
+    The result passes ``onnx.checker.check_model(full_check=True)`` and onnx shape inference agrees with
+    ``model.types`` on every value (checked unless ``check=False``).
+    """
+    import onnx
+
+    opset = DEFAULT_OPSET if opset is None else opset
+    if not (MIN_OPSET <= opset <= MAX_OPSET):
+        raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
+    ctx = OnnxEmitter(opset)
+    ctx.reserve(list(model.types))
+    ctx.reserve([f"node:{layer.name}" for layer in model.layers])
+    for layer in model.layers:
+        try:
+            layer.to_onnx(ctx, model.input_types(layer))
+        except ConvertkitError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise layer.error(f"ONNX export failed: {exc}", FormatError) from exc
+    value_info = [_value_info(v, t) for v, t in model.types.items() if v not in model.outputs and v not in model.inputs]
+    graph = onnx.helper.make_graph(
+        ctx.nodes,
+        model.name,
+        ctx.inputs,
+        [_value_info(v, model.types[v]) for v in model.outputs],
+        ctx.initializers,
+        value_info=value_info,
+    )
+    proto = onnx.helper.make_model(
+        graph, opset_imports=[onnx.helper.make_opsetid("", opset)], producer_name="convertkit"
+    )
+    # The oldest IR version that can carry this opset: newest runtimes read it, older ones too.
+    proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
+    if check:
+        _check(proto, model)
+    return proto
+
+
+def _check(proto: Any, model: Model) -> None:
+    import onnx
+
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+        inferred = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
+    except onnx.checker.ValidationError as exc:
+        raise FormatError(f"emitted ONNX model fails onnx.checker: {exc}") from exc
+    except onnx.shape_inference.InferenceError as exc:
+        raise FormatError(f"emitted ONNX model fails onnx shape inference: {exc}") from exc
+    seen = {vi.name: vi for vi in list(inferred.graph.value_info) + list(inferred.graph.output)}
+    for value, t in model.types.items():
+        vi = seen.get(value)
+        if vi is None:
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in vi.type.tensor_type.shape.dim]
+        if dims != list(t.shape):
+            raise FormatError(
+                f"onnx shape inference gives {dims} for value {value!r}, convertkit's shape rule {list(t.shape)}"
+            )
+
+
+def save_onnx(model: Model, path: str, opset: int | None = None) -> None:
+    """Export and write ``model`` to ``path``."""
+    proto = to_onnx(model, opset)
+    try:
+        with open(path, "wb") as f:
+            f.write(proto.SerializeToString())
+    except OSError as exc:
+        raise FormatError(f"cannot write {path!r}: {exc}") from exc
+
+
+def load_onnx_model(path: str) -> Any:
+    """Read an ONNX file as a ``ModelProto`` (no conversion to the IR)."""
+    import onnx
+
+    try:
+        return onnx.load(path)
+    except (OSError, Exception) as exc:  # onnx raises DecodeError and friends from protobuf
+        raise FormatError(f"cannot read ONNX model {path!r}: {exc}") from exc

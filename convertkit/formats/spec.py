@@ -1,0 +1,166 @@
+"""The spec format (JSON or YAML): load with schema validation, save, and the JSON Schema itself.
+
+The schema is generated from the layer kinds (:func:`json_schema`); ``schemas/convertkit.schema.json`` is that
+output, and a test keeps the two identical.  Each spec error is reported with its JSON path
+(``$.layers[1].strides[0]: -1 is less than the minimum of 1``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..errors import ConvertkitError, FormatError, SpecError
+from ..ir import LAYER_KINDS, Model
+
+__all__ = ["SPEC_VERSION", "SPEC_SUFFIXES", "json_schema", "load_spec", "save_spec", "model_from_spec", "model_to_spec"]
+
+SPEC_VERSION = 1
+SPEC_SUFFIXES = (".json", ".yaml", ".yml")
+SCHEMA_ID = "https://convertkit.invalid/schemas/convertkit.schema.json"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of a spec, built from every registered layer kind's ``spec_schema``."""
+    from .. import layers  # noqa: F401  (registers the kinds)
+
+    kinds = sorted(LAYER_KINDS)
+    defs: dict[str, Any] = {
+        "nested_numbers": {
+            "oneOf": [
+                {"type": "number"},
+                {"type": "array", "items": {"$ref": "#/$defs/nested_numbers"}, "minItems": 1},
+            ]
+        }
+    }
+    dispatch = []
+    for kind in kinds:
+        defs[kind] = LAYER_KINDS[kind].spec_schema()
+        dispatch.append(
+            {
+                "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+                "then": {"$ref": f"#/$defs/{kind}"},
+            }
+        )
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "convertkit model spec",
+        "type": "object",
+        "properties": {
+            "version": {"const": SPEC_VERSION},
+            "name": {"type": "string", "minLength": 1},
+            "layers": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {"type": {"enum": kinds}},
+                    "required": ["type"],
+                    "allOf": dispatch,
+                },
+            },
+            "outputs": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        },
+        "required": ["layers"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def _json_path(path: Any) -> str:
+    out = "$"
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate_spec(data: Any, source: str = "spec") -> None:
+    """Raise :class:`SpecError` listing every schema violation with its JSON path."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return
+    leaves: list[str] = []
+    for err in errors:
+        # A failed oneOf/if-then says little; its most specific sub-error says what is wrong.
+        best = jsonschema.exceptions.best_match([err]) if err.context else err
+        line = f"{_json_path(best.absolute_path)}: {best.message}"
+        if line not in leaves:
+            leaves.append(line)
+    raise SpecError(f"{source}: {len(leaves)} schema error(s):\n  " + "\n  ".join(leaves))
+
+
+def _read(path: str) -> Any:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in SPEC_SUFFIXES:
+        raise FormatError(f"{path!r}: a spec file ends in {', '.join(SPEC_SUFFIXES)}")
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    if suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def model_from_spec(data: Any, base_dir: str = ".", source: str = "spec") -> Model:
+    """Validate ``data`` against the schema and build the checked :class:`Model`."""
+    from .. import layers  # noqa: F401  (registers the kinds)
+
+    validate_spec(data, source)
+    built = []
+    for i, spec in enumerate(data["layers"]):
+        cls = LAYER_KINDS[spec["type"]]
+        try:
+            built.append(cls.from_spec(spec, base_dir))
+        except ConvertkitError as exc:
+            raise type(exc)(f"{source}: $.layers[{i}]: {exc}") from exc
+    try:
+        return Model(built, data.get("outputs"), data.get("name", "convertkit"))
+    except ConvertkitError as exc:
+        raise type(exc)(f"{source}: {exc}") from exc
+
+
+def load_spec(path: str) -> Model:
+    """Load a ``.json`` / ``.yaml`` / ``.yml`` spec; ``.npy`` paths in it are relative to the file."""
+    return model_from_spec(_read(path), os.path.dirname(os.path.abspath(path)), source=path)
+
+
+def model_to_spec(model: Model) -> dict[str, Any]:
+    """The spec dict of ``model`` (valid against :func:`json_schema`)."""
+    out: dict[str, Any] = {"version": SPEC_VERSION, "name": model.name}
+    out["layers"] = [layer.to_spec() for layer in model.layers]
+    out["outputs"] = list(model.outputs)
+    return out
+
+
+def save_spec(model: Model, path: str) -> None:
+    """Write ``model`` as JSON or YAML (by suffix)."""
+    data = model_to_spec(model)
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in SPEC_SUFFIXES:
+        raise FormatError(f"{path!r}: a spec file ends in {', '.join(SPEC_SUFFIXES)}")
+    if suffix == ".json":
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False)
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise FormatError(f"cannot write {path!r}: {exc.strerror or exc}") from exc

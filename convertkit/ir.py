@@ -1,0 +1,195 @@
+"""The graph IR: named values, layers in topological order, and the layer-kind registry.
+
+A :class:`Model` is an immutable list of layers.  Constructing it checks names, wiring and every layer's shape
+rule, so a ``Model`` that exists is a model whose shapes are known (``model.types``).  Layer kinds live in
+``convertkit/layers/`` (one module each) and register themselves with :func:`register_layer`; format modules find
+a kind's hooks (spec, reference, ONNX, Caffe) through that registry only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+import abc
+
+from .errors import ConvertkitError, ValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+__all__ = ["TensorType", "Layer", "Model", "LAYER_KINDS", "register_layer", "DTYPES"]
+
+DTYPES: tuple[str, ...] = ("float32", "float64")
+
+
+@dataclass(frozen=True, slots=True)
+class TensorType:
+    """The static type of a value: element type and a fully known shape."""
+
+    shape: tuple[int, ...]
+    dtype: str = "float32"
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValidationError(f"dtype must be one of {', '.join(DTYPES)}, not {self.dtype!r}")
+        if any((not isinstance(d, int)) or d < 1 for d in self.shape):
+            raise ValidationError(f"shape dimensions must be positive integers, got {list(self.shape)}")
+
+    def __str__(self) -> str:
+        return f"{self.dtype}[{'x'.join(str(d) for d in self.shape)}]"
+
+
+class Layer(abc.ABC):
+    """Base of every layer kind.
+
+    Subclasses are frozen dataclasses with at least ``name``; they say which values they read and write through
+    :attr:`inputs` / :attr:`outputs`, and implement :meth:`infer` (the shape rule, raising
+    :class:`ValidationError` on bad input).  Format hooks (``to_spec``/``from_spec``, ``reference``,
+    ``to_onnx``...) are methods of the kind, so everything about a kind sits in its module.
+    """
+
+    kind: ClassVar[str] = ""
+    name: str
+
+    @property
+    @abc.abstractmethod
+    def inputs(self) -> tuple[str, ...]:
+        """Names of the values the layer reads."""
+
+    @property
+    @abc.abstractmethod
+    def outputs(self) -> tuple[str, ...]:
+        """Names of the values the layer writes."""
+
+    @abc.abstractmethod
+    def infer(self, inputs: list[TensorType]) -> list[TensorType]:
+        """Shape rule: output types from input types (raises :class:`ValidationError`)."""
+
+    @abc.abstractmethod
+    def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
+        """Run the layer on the NumPy reference; ``types`` are the input types."""
+
+    @abc.abstractmethod
+    def to_spec(self) -> dict[str, Any]:
+        """The layer as a spec dict (JSON/YAML), keeping the conventions the user wrote."""
+
+    @classmethod
+    @abc.abstractmethod
+    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Layer:
+        """Build the layer from a schema-valid spec dict; ``base_dir`` resolves relative ``.npy`` paths."""
+
+    @classmethod
+    @abc.abstractmethod
+    def spec_schema(cls) -> dict[str, Any]:
+        """JSON Schema of this kind's spec dict."""
+
+    @abc.abstractmethod
+    def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
+        """Append ONNX nodes/initializers computing this layer to the emitter ``ctx``."""
+
+    def error(self, message: str, cls: type[ConvertkitError] = ValidationError) -> ConvertkitError:
+        """An error about this layer: ``layer 'NAME' (Kind): message``."""
+        return cls(f"layer {self.name!r} ({self.kind}): {message}")
+
+
+LAYER_KINDS: dict[str, type[Layer]] = {}
+
+L = TypeVar("L", bound=type[Layer])
+
+
+def register_layer(cls: L) -> L:
+    """Class decorator: add a layer kind to :data:`LAYER_KINDS` after checking it implements every hook."""
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise TypeError(f"layer kind {cls.__name__} lacks hooks: {', '.join(missing)}")
+    if not cls.kind:
+        raise TypeError(f"layer kind {cls.__name__} has no `kind` name")
+    LAYER_KINDS[cls.kind] = cls
+    return cls
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A checked graph of layers.
+
+    ``layers`` are in topological order; ``outputs`` default to the values no layer consumes.  Construction
+    infers every value's :class:`TensorType` into :attr:`types` and raises on the first inconsistency.
+    """
+
+    layers: tuple[Layer, ...]
+    outputs: tuple[str, ...] = ()
+    name: str = "convertkit"
+    types: Mapping[str, TensorType] = field(init=False, repr=False, compare=False)
+
+    def __init__(self, layers: Iterable[Layer], outputs: Iterable[str] | None = None, name: str = "convertkit"):
+        layers = tuple(layers)
+        object.__setattr__(self, "layers", layers)
+        object.__setattr__(self, "name", name)
+        types: dict[str, TensorType] = {}
+        names: set[str] = set()
+        consumed: set[str] = set()
+        if not layers:
+            raise ValidationError("model has no layers")
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                raise ValidationError(f"model layers must be Layer objects, got {type(layer).__name__}")
+            if layer.name in names:
+                raise ValidationError(f"layer name {layer.name!r} is used twice; layer names must be unique")
+            names.add(layer.name)
+            for value in layer.inputs:
+                if value not in types:
+                    raise layer.error(
+                        f"reads value {value!r}, which no earlier layer produces "
+                        f"(known values: {', '.join(sorted(types)) or 'none'})"
+                    )
+                consumed.add(value)
+            try:
+                out_types = layer.infer([types[v] for v in layer.inputs])
+            except ConvertkitError:
+                raise
+            except (ValueError, ArithmeticError) as exc:
+                raise layer.error(str(exc)) from exc
+            for value, t in zip(layer.outputs, out_types, strict=True):
+                if value in types:
+                    raise layer.error(f"writes value {value!r}, which another layer already produces")
+                types[value] = t
+        if outputs is None or not tuple(outputs):
+            outs = tuple(v for v in types if v not in consumed)
+        else:
+            outs = tuple(outputs)
+            for v in outs:
+                if v not in types:
+                    raise ValidationError(f"model output {v!r} is not a value of the model")
+        object.__setattr__(self, "outputs", outs)
+        object.__setattr__(self, "types", types)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """Names of the graph inputs (the values of ``Input`` layers)."""
+        return tuple(v for layer in self.layers if layer.kind == "Input" for v in layer.outputs)
+
+    def layer(self, name: str) -> Layer:
+        """The layer called ``name``."""
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValidationError(f"model has no layer {name!r}")
+
+    def input_types(self, layer: Layer) -> list[TensorType]:
+        """Types of the values ``layer`` reads."""
+        return [self.types[v] for v in layer.inputs]
+
+    def replace(self, layers: Iterable[Layer], outputs: Iterable[str] | None = None) -> Model:
+        """A new checked model with other layers (and the same outputs unless given)."""
+        return Model(layers, self.outputs if outputs is None else outputs, self.name)
+
+    def summary(self) -> str:
+        """One line per layer: name, kind, inputs -> outputs with their types."""
+        lines = []
+        for layer in self.layers:
+            ins = ", ".join(f"{v}:{self.types[v]}" for v in layer.inputs)
+            outs = ", ".join(f"{v}:{self.types[v]}" for v in layer.outputs)
+            lines.append(f"{layer.name} ({layer.kind}): {ins or '(graph input)'} -> {outs}")
+        return "\n".join(lines)

@@ -1,0 +1,7 @@
+"""Layer kinds, one module each; importing this package registers them all in ``convertkit.ir.LAYER_KINDS``."""
+
+from .deconvolution import Deconvolution, Geometry, Padding
+from .input import Input
+from .upsample import Upsample
+
+__all__ = ["Input", "Deconvolution", "Padding", "Geometry", "Upsample"]

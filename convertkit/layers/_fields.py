@@ -1,0 +1,44 @@
+"""Field normalisation shared by the layer kinds: per-axis tuples and name checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import ValidationError
+
+
+def check_name(kind: str, name: Any, what: str = "name") -> str:
+    if not isinstance(name, str) or not name:
+        raise ValidationError(f"{kind} layer needs a non-empty string {what}, got {name!r}")
+    return name
+
+
+def int_tuple(layer: str, kind: str, field: str, value: Any, n: int | None = None) -> tuple[int, ...]:
+    """``value`` as a tuple of ints; a single int is repeated ``n`` times."""
+    if isinstance(value, bool):
+        raise ValidationError(f"layer {layer!r} ({kind}): {field} must be integers, got {value!r}")
+    if isinstance(value, int):
+        if n is None:
+            return (value,)
+        return (value,) * n
+    if not isinstance(value, Sequence) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValidationError(f"layer {layer!r} ({kind}): {field} must be integers, got {value!r}")
+    out = tuple(int(v) for v in value)
+    if n is not None and len(out) != n:
+        raise ValidationError(
+            f"layer {layer!r} ({kind}): {field} needs {n} values (one per spatial axis), got {len(out)}: {list(out)}"
+        )
+    return out
+
+
+def float_tuple(layer: str, kind: str, field: str, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, Sequence) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    ):
+        raise ValidationError(f"layer {layer!r} ({kind}): {field} must be numbers, got {value!r}")
+    return tuple(float(v) for v in value)
+
+
+def int_array_schema(minimum: int, min_items: int = 1) -> dict:
+    return {"type": "array", "items": {"type": "integer", "minimum": minimum}, "minItems": min_items}

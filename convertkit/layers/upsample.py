@@ -1,0 +1,367 @@
+"""``Upsample``: nearest / (bi)linear upsampling, with the semantics stated, not implied.
+
+Two semantics exist in the wild and differ at the borders:
+
+- ``semantics="resize"`` — ONNX ``Resize`` (``mode``, ``coordinate_transformation_mode``, ``nearest_mode``),
+  any scale or target size.  Borders clamp to the edge pixel.
+- ``semantics="deconvolution"`` — Caffe's recipe, a frozen grouped deconvolution (``group = out = C``) with integer
+  factor ``f`` per axis: ``linear`` uses the bilinear filler with kernel ``2f - f%2``, stride ``f``, pad
+  ``ceil((f-1)/2)``; ``nearest`` a ones kernel with kernel = stride = ``f``, pad 0.  The interior equals half-pixel
+  Resize; the first/last rows of ``linear`` see zero padding (they are darker than Resize's).
+
+``lowering`` chooses the ONNX graph (default: the one that matches the semantics):
+
+==================  ============  ==============================================================================
+semantics           lowering      emitted ONNX
+==================  ============  ==============================================================================
+resize              resize        ``Resize`` (scales or sizes input, the layer's attributes)
+resize              deconvolution nearest: ``ConvTranspose`` with a ones kernel (k = s = f), exact when every
+                                  output row reads source row ``floor(i / f)`` (half-pixel modes; asymmetric and
+                                  tf_half_pixel_for_nn with nearest_mode floor).  linear, half-pixel modes:
+                                  ``Pad(edge, 1)`` -> recipe ``ConvTranspose`` -> ``Slice`` ``[f, f + f*in)``
+                                  (the replicated edge turns the recipe's zero border into Resize's clamp).
+deconvolution       deconvolution the recipe ``ConvTranspose`` (group C, materialised bilinear / ones weights)
+==================  ============  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from .. import shapes
+from ..errors import UnsupportedError
+from ..fillers import Filler
+from ..ir import Layer, TensorType, register_layer
+from ._fields import check_name, float_tuple, int_array_schema, int_tuple
+from .deconvolution import Deconvolution, Padding
+
+__all__ = ["Upsample", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES"]
+
+COORDINATE_TRANSFORMATION_MODES: tuple[str, ...] = (
+    "half_pixel",
+    "half_pixel_symmetric",
+    "pytorch_half_pixel",
+    "align_corners",
+    "asymmetric",
+    "tf_half_pixel_for_nn",
+)
+NEAREST_MODES: tuple[str, ...] = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
+MODES: tuple[str, ...] = ("nearest", "linear")
+SEMANTICS: tuple[str, ...] = ("resize", "deconvolution")
+_HALF_PIXEL_FAMILY = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel")
+
+
+@register_layer
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Upsample(Layer):
+    """Upsample ``input`` (N, C, spatial...) by per-axis ``scales`` or to spatial ``sizes``."""
+
+    kind: ClassVar[str] = "Upsample"
+    name: str
+    input: str
+    output: str = ""
+    mode: Literal["nearest", "linear"] = "nearest"
+    scales: tuple[float, ...] | None = None
+    sizes: tuple[int, ...] | None = None
+    coordinate_transformation_mode: str = "half_pixel"
+    nearest_mode: str = "round_prefer_floor"
+    semantics: Literal["resize", "deconvolution"] = "resize"
+    lowering: Literal["resize", "deconvolution"] | None = None
+
+    def __post_init__(self) -> None:
+        check_name(self.kind, self.name)
+        check_name(self.kind, self.input, "input")
+        set_ = object.__setattr__
+        if not self.output:
+            set_(self, "output", self.name)
+        if (self.scales is None) == (self.sizes is None):
+            raise self.error("give exactly one of scales (per spatial axis) or sizes (spatial target size)")
+        if self.scales is not None:
+            scales = float_tuple(self.name, self.kind, "scales", self.scales)
+            if not scales or any(not (s > 0 and math.isfinite(s)) for s in scales):
+                raise self.error(f"scales must be positive and finite, one per spatial axis, got {list(scales)}")
+            set_(self, "scales", scales)
+        if self.sizes is not None:
+            sizes = int_tuple(self.name, self.kind, "sizes", self.sizes)
+            if not sizes or any(s < 1 for s in sizes):
+                raise self.error(f"sizes must be positive, one per spatial axis, got {list(sizes)}")
+            set_(self, "sizes", sizes)
+        for fname, allowed in (
+            ("mode", MODES),
+            ("coordinate_transformation_mode", COORDINATE_TRANSFORMATION_MODES),
+            ("nearest_mode", NEAREST_MODES),
+            ("semantics", SEMANTICS),
+        ):
+            if getattr(self, fname) not in allowed:
+                raise self.error(f"{fname} must be one of {', '.join(allowed)}, got {getattr(self, fname)!r}")
+        lowering = self.lowering or self.semantics
+        if lowering not in SEMANTICS:
+            raise self.error(f"lowering must be resize or deconvolution, got {self.lowering!r}")
+        set_(self, "lowering", lowering)
+        if self.semantics == "deconvolution":
+            if lowering != "deconvolution":
+                raise self.error(
+                    "semantics 'deconvolution' (Caffe's recipe, zero border) cannot be lowered to Resize, which "
+                    "clamps at the border; use lowering 'deconvolution' or semantics 'resize'"
+                )
+            if self.coordinate_transformation_mode != "half_pixel" or self.nearest_mode != "round_prefer_floor":
+                raise self.error(
+                    "coordinate_transformation_mode and nearest_mode describe Resize; semantics 'deconvolution' "
+                    "is fixed by the recipe (interior = half_pixel) — drop them or use semantics 'resize'"
+                )
+            if self.scales is not None:
+                self._integer_factors(self.scales)
+        elif lowering == "deconvolution":
+            self._check_deconvolution_lowering()
+
+    # -- helpers --------------------------------------------------------------------------------------------------
+    def _integer_factors(self, scales: tuple[float, ...]) -> tuple[int, ...]:
+        factors = tuple(int(round(s)) for s in scales)
+        if any(f < 1 or f != s for f, s in zip(factors, scales, strict=True)):
+            raise self.error(
+                f"a deconvolution upsample needs integer factors >= 1 on every axis, got {list(scales)}; "
+                "use semantics 'resize' with lowering 'resize' for fractional scales"
+            )
+        return factors
+
+    def _check_deconvolution_lowering(self) -> None:
+        ctm = self.coordinate_transformation_mode
+        if self.scales is not None:
+            self._integer_factors(self.scales)
+        if self.mode == "nearest":
+            exact = ctm in _HALF_PIXEL_FAMILY or (
+                ctm in ("asymmetric", "tf_half_pixel_for_nn") and self.nearest_mode == "floor"
+            )
+            if not exact:
+                raise self.error(
+                    f"nearest Resize with coordinate_transformation_mode {ctm!r} and nearest_mode "
+                    f"{self.nearest_mode!r} does not read source row floor(i / f), so a ones-kernel "
+                    "ConvTranspose would differ; use lowering 'resize'"
+                )
+        elif ctm not in _HALF_PIXEL_FAMILY:
+            raise self.error(
+                f"linear Resize with coordinate_transformation_mode {ctm!r} has no exact deconvolution form "
+                f"(only {', '.join(_HALF_PIXEL_FAMILY)} do, via edge padding + the bilinear recipe); "
+                "use lowering 'resize'"
+            )
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
+        if self.sizes is not None:
+            return self.sizes
+        assert self.scales is not None
+        return tuple(shapes.resize_output_size(i, s) for i, s in zip(in_spatial, self.scales, strict=True))
+
+    def factors(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
+        """Integer upsampling factor per axis (deconvolution semantics or lowering only)."""
+        if self.scales is not None:
+            return self._integer_factors(self.scales)
+        assert self.sizes is not None
+        out = []
+        for a, (i, o) in enumerate(zip(in_spatial, self.sizes, strict=True)):
+            if o % i:
+                raise self.error(
+                    f"a deconvolution upsample needs sizes that are integer multiples of the input, but on axis "
+                    f"{a} size {o} is not a multiple of {i}; use semantics and lowering 'resize'"
+                )
+            out.append(o // i)
+        return tuple(out)
+
+    def as_deconvolution(self, channels: int, in_spatial: tuple[int, ...]) -> Deconvolution:
+        """The recipe as a frozen grouped :class:`Deconvolution` (bilinear filler, or ones for nearest)."""
+        factors = self.factors(in_spatial)
+        if self.mode == "linear":
+            recipe = [shapes.bilinear_upsample_recipe(f) for f in factors]
+            weight = Filler(type="bilinear")
+        else:
+            recipe = [(f, f, 0) for f in factors]
+            weight = Filler(type="constant", value=1.0)
+        return Deconvolution(
+            name=self.name,
+            input=self.input,
+            output=self.output,
+            out_channels=channels,
+            group=channels,
+            kernel_shape=tuple(r[0] for r in recipe),
+            strides=tuple(r[1] for r in recipe),
+            padding=Padding(convention="caffe", pad=tuple(r[2] for r in recipe)),
+            bias_term=False,
+            weight=weight,
+            frozen=True,
+        )
+
+    # -- shape rule and reference ---------------------------------------------------------------------------------
+    def infer(self, inputs: list[TensorType]) -> list[TensorType]:
+        (x,) = inputs
+        n = len(self.scales if self.scales is not None else self.sizes or ())
+        if len(x.shape) != n + 2:
+            raise self.error(
+                f"input {self.input!r} has rank {len(x.shape)} {list(x.shape)}, but {n} scales/sizes need rank "
+                f"{n + 2} (N, C, {n} spatial)"
+            )
+        in_spatial = x.shape[2:]
+        if self.semantics == "deconvolution" or self.lowering == "deconvolution":
+            self.factors(in_spatial)
+        out = self.output_spatial(in_spatial)
+        if any(o < 1 for o in out):
+            raise self.error(f"output size {list(out)} is not positive for input {list(in_spatial)}")
+        return [TensorType((x.shape[0], x.shape[1], *out), x.dtype)]
+
+    def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
+        (x,) = inputs
+        shape = types[0].shape
+        if self.semantics == "deconvolution":
+            return self.as_deconvolution(shape[1], shape[2:]).reference(inputs, types)
+        from ..reference import resize
+
+        kwargs: dict[str, Any] = {
+            "mode": self.mode,
+            "coordinate_transformation_mode": self.coordinate_transformation_mode,
+            "nearest_mode": self.nearest_mode,
+        }
+        if self.scales is not None:
+            kwargs["scales"] = [1.0, 1.0, *self.scales]
+        else:
+            assert self.sizes is not None
+            kwargs["sizes"] = [shape[0], shape[1], *self.sizes]
+        return [resize(x, **kwargs)]
+
+    # -- spec -----------------------------------------------------------------------------------------------------
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
+        if self.output != self.name:
+            out["output"] = self.output
+        out["mode"] = self.mode
+        if self.scales is not None:
+            out["scales"] = [int(s) if float(s).is_integer() else s for s in self.scales]
+        else:
+            assert self.sizes is not None
+            out["sizes"] = list(self.sizes)
+        if self.coordinate_transformation_mode != "half_pixel":
+            out["coordinate_transformation_mode"] = self.coordinate_transformation_mode
+        if self.nearest_mode != "round_prefer_floor":
+            out["nearest_mode"] = self.nearest_mode
+        if self.semantics != "resize":
+            out["semantics"] = self.semantics
+        if self.lowering != self.semantics:
+            out["lowering"] = self.lowering
+        return out
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Upsample:
+        return cls(
+            name=spec["name"],
+            input=spec["input"],
+            output=spec.get("output", ""),
+            mode=spec.get("mode", "nearest"),
+            scales=tuple(spec["scales"]) if "scales" in spec else None,
+            sizes=tuple(spec["sizes"]) if "sizes" in spec else None,
+            coordinate_transformation_mode=spec.get("coordinate_transformation_mode", "half_pixel"),
+            nearest_mode=spec.get("nearest_mode", "round_prefer_floor"),
+            semantics=spec.get("semantics", "resize"),
+            lowering=spec.get("lowering"),
+        )
+
+    @classmethod
+    def spec_schema(cls) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {
+                "type": {"const": cls.kind},
+                "name": {"type": "string", "minLength": 1},
+                "input": {"type": "string", "minLength": 1},
+                "output": {"type": "string", "minLength": 1},
+                "mode": {"enum": list(MODES)},
+                "scales": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1},
+                "sizes": int_array_schema(1),
+                "coordinate_transformation_mode": {"enum": list(COORDINATE_TRANSFORMATION_MODES)},
+                "nearest_mode": {"enum": list(NEAREST_MODES)},
+                "semantics": {"enum": list(SEMANTICS)},
+                "lowering": {"enum": list(SEMANTICS)},
+            },
+            "required": ["type", "name", "input"],
+            "oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}],
+            "additionalProperties": False,
+        }
+
+    # -- ONNX -----------------------------------------------------------------------------------------------------
+    def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
+        x = types[0]
+        n = len(x.shape) - 2
+        if self.lowering == "resize":
+            self._emit_resize(ctx, x)
+            return
+        deconv = self.as_deconvolution(x.shape[1], x.shape[2:])
+        if self.semantics == "deconvolution" or self.mode == "nearest":
+            deconv.to_onnx(ctx, types)
+            return
+        # Resize semantics through the recipe: replicate the edge, run the recipe, crop f rows at each end.
+        factors = self.factors(x.shape[2:])
+        padded = ctx.fresh(f"{self.name}.edge")
+        pads = np.array([0, 0] + [1] * n + [0, 0] + [1] * n, dtype=np.int64)
+        ctx.add_node(
+            "Pad", [self.input, ctx.add_initializer(f"{self.name}.edge_pads", pads)], [padded],
+            name=f"{self.name}.edge", mode="edge",
+        )
+        padded_type = TensorType((*x.shape[:2], *(d + 2 for d in x.shape[2:])), x.dtype)
+        raw = ctx.fresh(f"{self.name}.recipe")
+        recipe = Deconvolution(
+            name=f"{self.name}.recipe", input=padded, output=raw, out_channels=deconv.out_channels,
+            group=deconv.group, kernel_shape=deconv.kernel_shape, strides=deconv.strides,
+            padding=deconv.padding, bias_term=False, weight=deconv.weight, frozen=True,
+        )
+        recipe.to_onnx(ctx, [padded_type])
+        starts = np.array(factors, dtype=np.int64)
+        ends = np.array([f + f * d for f, d in zip(factors, x.shape[2:], strict=True)], dtype=np.int64)
+        axes = np.arange(2, n + 2, dtype=np.int64)
+        ctx.add_node(
+            "Slice",
+            [
+                raw,
+                ctx.add_initializer(f"{self.name}.crop_starts", starts),
+                ctx.add_initializer(f"{self.name}.crop_ends", ends),
+                ctx.add_initializer(f"{self.name}.crop_axes", axes),
+            ],
+            [self.output],
+            name=f"{self.name}.crop",
+        )
+
+    def _emit_resize(self, ctx: Any, x: TensorType) -> None:
+        if self.coordinate_transformation_mode == "half_pixel_symmetric" and ctx.opset < 19:
+            raise self.error(
+                f"coordinate_transformation_mode half_pixel_symmetric needs ONNX opset >= 19, exporting at "
+                f"opset {ctx.opset}; raise --opset",
+                UnsupportedError,
+            )
+        attrs: dict[str, Any] = {
+            "mode": self.mode,
+            "coordinate_transformation_mode": self.coordinate_transformation_mode,
+        }
+        if self.mode == "nearest":
+            attrs["nearest_mode"] = self.nearest_mode
+        if self.scales is not None:
+            scales = np.array([1.0, 1.0, *self.scales], dtype=np.float32)
+            if any(float(s) != v for s, v in zip(scales[2:], self.scales, strict=True)):
+                raise self.error(
+                    f"scales {list(self.scales)} are not exactly representable in float32 (ONNX Resize scales "
+                    "are float32), so the output size could differ; give sizes instead",
+                    UnsupportedError,
+                )
+            inputs = [self.input, "", ctx.add_initializer(f"{self.name}.scales", scales)]
+        else:
+            assert self.sizes is not None
+            sizes = np.array([x.shape[0], x.shape[1], *self.sizes], dtype=np.int64)
+            inputs = [self.input, "", "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
+        ctx.add_node("Resize", inputs, [self.output], name=self.name, **attrs)
+

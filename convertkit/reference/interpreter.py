@@ -1,0 +1,55 @@
+"""Run a whole :class:`~convertkit.ir.Model` on the NumPy reference, layer by layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..errors import ConvertkitError, ValidationError
+from ..ir import Model
+
+__all__ = ["run_model", "check_inputs"]
+
+
+def check_inputs(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check that ``inputs`` feeds exactly the model's inputs with their declared shapes; cast to their dtype."""
+    unknown = sorted(set(inputs) - set(model.inputs))
+    if unknown:
+        raise ValidationError(
+            f"unknown input(s) {', '.join(map(repr, unknown))}; the model's inputs are {', '.join(model.inputs)}"
+        )
+    fed: dict[str, np.ndarray] = {}
+    for name in model.inputs:
+        if name not in inputs:
+            raise ValidationError(f"input {name!r} is missing (declared {model.types[name]})")
+        arr = np.asarray(inputs[name])
+        t = model.types[name]
+        if tuple(arr.shape) != t.shape:
+            raise ValidationError(f"input {name!r} has shape {list(arr.shape)}, the model declares {list(t.shape)}")
+        fed[name] = np.ascontiguousarray(arr, dtype=t.dtype)
+    return fed
+
+
+def run_model(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Evaluate ``model`` on the reference; returns every model output by name."""
+    values: dict[str, np.ndarray] = dict(check_inputs(model, inputs))
+    for layer in model.layers:
+        if layer.kind == "Input":
+            continue
+        types = model.input_types(layer)
+        try:
+            results = layer.reference([values[v] for v in layer.inputs], types)
+        except ConvertkitError:
+            raise
+        except (ValueError, ArithmeticError, MemoryError) as exc:
+            raise layer.error(f"reference evaluation failed: {exc}") from exc
+        for name, arr in zip(layer.outputs, results, strict=True):
+            expected = model.types[name]
+            if tuple(arr.shape) != expected.shape:
+                raise layer.error(
+                    f"reference produced shape {list(arr.shape)} for {name!r}, the shape rule says "
+                    f"{list(expected.shape)}"
+                )
+            values[name] = arr
+    return {name: values[name] for name in model.outputs}

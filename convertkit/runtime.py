@@ -1,0 +1,59 @@
+"""onnxruntime sessions: run an exported model on the CPU execution provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .errors import ConvertkitError, FormatError, UnsupportedError
+
+__all__ = ["run_onnx", "onnx_input_types"]
+
+
+def onnx_input_types(proto: Any) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Graph inputs (not initializers) of an ONNX model: name -> (static shape, numpy dtype name)."""
+    import onnx
+
+    inits = {i.name for i in proto.graph.initializer}
+    out = {}
+    for vi in proto.graph.input:
+        if vi.name in inits:
+            continue
+        tt = vi.type.tensor_type
+        dims = []
+        for d in tt.shape.dim:
+            if not d.HasField("dim_value"):
+                raise UnsupportedError(
+                    f"ONNX input {vi.name!r} has a symbolic dimension {d.dim_param!r}; give it with --input"
+                )
+            dims.append(d.dim_value)
+        out[vi.name] = (tuple(dims), np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name)
+    return out
+
+
+def run_onnx(proto: Any, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Run ``proto`` (an ``onnx.ModelProto``) in onnxruntime; returns every graph output by name."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        session = ort.InferenceSession(
+            proto.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own exception types from C++
+        msg = str(exc).splitlines()[0]
+        if "NOT_IMPLEMENTED" in msg:
+            raise UnsupportedError(
+                f"onnxruntime has no kernel for this model ({msg}); float64 ConvTranspose/Resize are not "
+                "implemented on its CPU provider — use float32"
+            ) from exc
+        raise FormatError(f"onnxruntime cannot load the model: {msg}") from exc
+    names = [o.name for o in session.get_outputs()]
+    try:
+        results = session.run(names, {k: np.ascontiguousarray(v) for k, v in inputs.items()})
+    except Exception as exc:  # onnxruntime raises its own exception types from C++
+        raise ConvertkitError(f"onnxruntime failed to run the model: {str(exc).splitlines()[0]}") from exc
+    return dict(zip(names, results, strict=True))
