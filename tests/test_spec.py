@@ -34,7 +34,9 @@ def test_schema_covers_every_layer_kind_and_field():
             assert f.name in props or (f.name == "padding" and "pads" in props), (kind, f.name)
 
 
-@pytest.mark.parametrize("example", sorted((REPO / "examples").glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "example", sorted([*(REPO / "examples").glob("*.json"), *(REPO / "examples").glob("*.yaml")]), ids=lambda p: p.name
+)
 def test_examples_round_trip_through_spec(example, tmp_path):
     model = ck.load(str(example))
     for suffix in (".json", ".yaml"):
