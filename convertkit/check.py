@@ -66,9 +66,7 @@ class CheckReport:
 def random_inputs(model: Model, seed: int = 0) -> dict[str, np.ndarray]:
     """Seeded standard-normal inputs of the declared shapes and dtypes."""
     rng = np.random.default_rng(seed)
-    return {
-        name: rng.standard_normal(model.types[name].shape).astype(model.types[name].dtype) for name in model.inputs
-    }
+    return {name: rng.standard_normal(model.types[name].shape).astype(model.types[name].dtype) for name in model.inputs}
 
 
 def compare(name: str, ref: np.ndarray, other: np.ndarray, atol: float, rtol: float) -> OutputReport:

@@ -85,10 +85,7 @@ def _summary(name: str, arr: Any) -> str:
     shape = "x".join(map(str, arr.shape))
     if a.size == 0:
         return f"{name}: {shape} {arr.dtype} (empty)"
-    return (
-        f"{name}: {shape} {arr.dtype}  min {a.min():.6g}  max {a.max():.6g}  mean {a.mean():.6g}  "
-        f"std {a.std():.6g}"
-    )
+    return f"{name}: {shape} {arr.dtype}  min {a.min():.6g}  max {a.max():.6g}  mean {a.mean():.6g}  std {a.std():.6g}"
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:

@@ -95,7 +95,7 @@ class Values:
         return self.array.astype(dtype, copy=False)
 
 
-WeightSource = Union[Filler, Values]
+WeightSource = Union[Filler, Values]  # noqa: UP007 (a runtime alias; `X | Y` needs 3.10 types)
 
 
 def bilinear_kernel_1d(k: int) -> np.ndarray:

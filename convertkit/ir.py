@@ -8,11 +8,10 @@ a kind's hooks (spec, reference, ONNX, Caffe) through that registry only.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-
-import abc
 
 from .errors import ConvertkitError, ValidationError
 

@@ -41,9 +41,7 @@ def conv_transpose_full_size(i: int, k: int, s: int = 1, d: int = 1) -> int:
     return s * (i - 1) + effective_kernel(k, d)
 
 
-def conv_transpose_output_size(
-    i: int, k: int, s: int = 1, pb: int = 0, pe: int = 0, d: int = 1, op: int = 0
-) -> int:
+def conv_transpose_output_size(i: int, k: int, s: int = 1, pb: int = 0, pe: int = 0, d: int = 1, op: int = 0) -> int:
     """ONNX ConvTranspose with explicit pads: ``o = s * (i - 1) + op + k_eff - pb - pe``."""
     return s * (i - 1) + op + effective_kernel(k, d) - pb - pe
 

@@ -33,9 +33,14 @@ def test_help_and_validate_do_not_import_onnxruntime():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     r = subprocess.run(
-        [sys.executable, "-c", "import sys\nfrom convertkit.cli import main\n"
-         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\nassert 'onnxruntime' not in sys.modules"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom convertkit.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\nassert 'onnxruntime' not in sys.modules",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0, r.stderr
 
@@ -81,8 +86,17 @@ def test_run_reference_backend_and_seed(capsys):
         (["convert", str(EX / "seed_5x5.json"), "-o", "x.onnx", "--opset", "7"], "outside the supported range"),
         (["run", str(EX / "seed_5x5.json"), "--input", "data"], "NAME=FILE.npy"),
         (["run", str(EX / "seed_5x5.json"), "--input", "nope=x.npy"], "cannot read input"),
-        (["run", str(EX / "seed_5x5.json"), "--input", f"data={EX / 'seed_input.npy'}", "--input",
-          f"extra={EX / 'seed_input.npy'}"], "unknown input"),
+        (
+            [
+                "run",
+                str(EX / "seed_5x5.json"),
+                "--input",
+                f"data={EX / 'seed_input.npy'}",
+                "--input",
+                f"extra={EX / 'seed_input.npy'}",
+            ],
+            "unknown input",
+        ),
         (["frobnicate"], "invalid choice"),
     ],
 )

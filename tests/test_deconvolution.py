@@ -18,8 +18,15 @@ SEED_Y = np.array(
 
 
 def _seed_model(**kwargs) -> ck.Model:
-    layer = dict(name="deconv", input="x", out_channels=1, kernel_shape=(3, 3), strides=(2, 2), bias_term=False,
-                 weight=ck.Filler(type="constant", value=1.0))
+    layer = dict(
+        name="deconv",
+        input="x",
+        out_channels=1,
+        kernel_shape=(3, 3),
+        strides=(2, 2),
+        bias_term=False,
+        weight=ck.Filler(type="constant", value=1.0),
+    )
     layer.update(kwargs)
     return ck.Model([ck.Input(name="x", shape=(1, 1, 2, 2)), ck.Deconvolution(**layer)])
 
@@ -34,9 +41,20 @@ def test_seed_symbolic_centre():
     # The centre of the 5x5 is a*w9 + b*w7 + c*w3 + d*w1 (the seed's symbolic matrix gets the middle row wrong).
     w = np.arange(1, 10, dtype=np.float64).reshape(1, 1, 3, 3)  # w1..w9
     x = np.array([[[[2.0, 3.0], [5.0, 7.0]]]])  # a, b, c, d
-    model = ck.Model([ck.Input(name="x", shape=(1, 1, 2, 2), dtype="float64"),
-                      ck.Deconvolution(name="d", input="x", out_channels=1, kernel_shape=(3, 3), strides=(2, 2),
-                                       bias_term=False, weight=ck.Values(array=w))])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 1, 2, 2), dtype="float64"),
+            ck.Deconvolution(
+                name="d",
+                input="x",
+                out_channels=1,
+                kernel_shape=(3, 3),
+                strides=(2, 2),
+                bias_term=False,
+                weight=ck.Values(array=w),
+            ),
+        ]
+    )
     y = ck.run(model, {"x": x})["d"][0, 0]
     a, b, c, d = 2.0, 3.0, 5.0, 7.0
     w1, w2, w3, w4, w5, w6, w7, w8, w9 = range(1, 10)
@@ -76,8 +94,11 @@ def _native_convtranspose(x, w, b, attrs) -> np.ndarray:
     inits = [numpy_helper.from_array(w, "w")] + ([numpy_helper.from_array(b, "b")] if b is not None else [])
     node = helper.make_node("ConvTranspose", inputs, ["y"], **attrs)
     graph = helper.make_graph(
-        [node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits,
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
     )
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)])
     return run_onnx(proto, {"x": x})["y"]
@@ -85,27 +106,106 @@ def _native_convtranspose(x, w, b, attrs) -> np.ndarray:
 
 # (id, in spatial, kernel, stride, dilation, output_padding, padding convention, onnx attrs)
 CONVENTION_CASES = [
-    ("same_upper_odd", (5, 4), (3, 3), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"), {"auto_pad": "SAME_UPPER"}),
-    ("same_lower_odd", (5, 4), (3, 3), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_LOWER"), {"auto_pad": "SAME_LOWER"}),
-    ("same_upper_even_k", (3, 3), (4, 4), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"), {"auto_pad": "SAME_UPPER"}),
-    ("same_lower_dilated", (4, 3), (3, 2), (3, 2), (2, 1), (0, 0),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_LOWER"), {"auto_pad": "SAME_LOWER"}),
-    ("same_upper_k_lt_s", (3, 3), (1, 1), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"), {"auto_pad": "SAME_UPPER"}),
-    ("same_upper_with_op", (3, 3), (3, 3), (2, 2), (1, 1), (1, 1),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"), {"auto_pad": "SAME_UPPER"}),
-    ("valid", (3, 2), (3, 3), (2, 3), (1, 1), (1, 2),
-     ck.Padding(convention="onnx_auto_pad", auto_pad="VALID"), {"auto_pad": "VALID"}),
-    ("output_shape_odd", (3, 3), (3, 3), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_output_shape", output_shape=(6, 4)), {"output_shape": [6, 4]}),
-    ("output_shape_upper", (3, 3), (3, 3), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_output_shape", output_shape=(6, 4), auto_pad="SAME_UPPER"),
-     {"output_shape": [6, 4], "auto_pad": "SAME_UPPER"}),
-    ("output_shape_larger", (3, 3), (3, 3), (2, 2), (1, 1), (0, 0),
-     ck.Padding(convention="onnx_output_shape", output_shape=(8, 7)), {"output_shape": [8, 7]}),
+    (
+        "same_upper_odd",
+        (5, 4),
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"),
+        {"auto_pad": "SAME_UPPER"},
+    ),
+    (
+        "same_lower_odd",
+        (5, 4),
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_LOWER"),
+        {"auto_pad": "SAME_LOWER"},
+    ),
+    (
+        "same_upper_even_k",
+        (3, 3),
+        (4, 4),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"),
+        {"auto_pad": "SAME_UPPER"},
+    ),
+    (
+        "same_lower_dilated",
+        (4, 3),
+        (3, 2),
+        (3, 2),
+        (2, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_LOWER"),
+        {"auto_pad": "SAME_LOWER"},
+    ),
+    (
+        "same_upper_k_lt_s",
+        (3, 3),
+        (1, 1),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"),
+        {"auto_pad": "SAME_UPPER"},
+    ),
+    (
+        "same_upper_with_op",
+        (3, 3),
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (1, 1),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"),
+        {"auto_pad": "SAME_UPPER"},
+    ),
+    (
+        "valid",
+        (3, 2),
+        (3, 3),
+        (2, 3),
+        (1, 1),
+        (1, 2),
+        ck.Padding(convention="onnx_auto_pad", auto_pad="VALID"),
+        {"auto_pad": "VALID"},
+    ),
+    (
+        "output_shape_odd",
+        (3, 3),
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_output_shape", output_shape=(6, 4)),
+        {"output_shape": [6, 4]},
+    ),
+    (
+        "output_shape_upper",
+        (3, 3),
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_output_shape", output_shape=(6, 4), auto_pad="SAME_UPPER"),
+        {"output_shape": [6, 4], "auto_pad": "SAME_UPPER"},
+    ),
+    (
+        "output_shape_larger",
+        (3, 3),
+        (3, 3),
+        (2, 2),
+        (1, 1),
+        (0, 0),
+        ck.Padding(convention="onnx_output_shape", output_shape=(8, 7)),
+        {"output_shape": [8, 7]},
+    ),
 ]
 
 
@@ -120,12 +220,24 @@ def test_convention_matches_onnxruntime_native(case):
     native = _native_convtranspose(
         x, w, b, dict(strides=list(s), dilations=list(d), group=2, output_padding=list(op), **attrs)
     )
-    model = ck.Model([
-        ck.Input(name="x", shape=x.shape),
-        ck.Deconvolution(name="up", input="x", out_channels=m, kernel_shape=k, strides=s, dilations=d,
-                         output_padding=op, group=2, padding=padding, weight=ck.Values(array=w),
-                         bias=ck.Values(array=b)),
-    ])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=x.shape),
+            ck.Deconvolution(
+                name="up",
+                input="x",
+                out_channels=m,
+                kernel_shape=k,
+                strides=s,
+                dilations=d,
+                output_padding=op,
+                group=2,
+                padding=padding,
+                weight=ck.Values(array=w),
+                bias=ck.Values(array=b),
+            ),
+        ]
+    )
     assert model.types["up"].shape == native.shape
     ref = ck.run(model, {"x": x})["up"]
     np.testing.assert_allclose(ref, native, rtol=1e-4, atol=1e-4)
@@ -146,18 +258,26 @@ def test_export_has_explicit_pads_only():
 @pytest.mark.parametrize(
     "op, pads, strides, dilations, bias",
     [
-        ((1,), (0, 0), (1,), (2,), True),   # op >= stride (allowed since < dilation): Pad + Add bias
-        ((2,), (0, 1), (2,), (3,), True),   # end pad absorbs one row, the other becomes the attribute
+        ((1,), (0, 0), (1,), (2,), True),  # op >= stride (allowed since < dilation): Pad + Add bias
+        ((2,), (0, 1), (2,), (3,), True),  # end pad absorbs one row, the other becomes the attribute
         ((2,), (1, 0), (1,), (3,), False),  # no bias: Pad only
-        ((1,), (0, 3), (1,), (2,), True),   # absorbed entirely by the end pad
+        ((1,), (0, 3), (1,), (2,), True),  # absorbed entirely by the end pad
     ],
 )
 def test_output_padding_beyond_stride_exports_exactly(op, pads, strides, dilations, bias):
     rng = np.random.default_rng(1)
     layer = ck.Deconvolution(
-        name="d", input="x", out_channels=3, kernel_shape=(3,), strides=strides, dilations=dilations,
-        output_padding=op, padding=ck.Padding(pads=pads), bias_term=bias,
-        weight=ck.Filler(type="gaussian", seed=2), bias=ck.Filler(type="uniform", min=1, max=2) if bias else None,
+        name="d",
+        input="x",
+        out_channels=3,
+        kernel_shape=(3,),
+        strides=strides,
+        dilations=dilations,
+        output_padding=op,
+        padding=ck.Padding(pads=pads),
+        bias_term=bias,
+        weight=ck.Filler(type="gaussian", seed=2),
+        bias=ck.Filler(type="uniform", min=1, max=2) if bias else None,
     )
     model = ck.Model([ck.Input(name="x", shape=(1, 2, 5)), layer])
     x = {"x": rng.standard_normal((1, 2, 5)).astype(np.float32)}
@@ -167,7 +287,7 @@ def test_output_padding_beyond_stride_exports_exactly(op, pads, strides, dilatio
     for node in proto.graph.node:
         if node.op_type == "ConvTranspose":
             attrs = {a.name: list(a.ints) for a in node.attribute}
-            assert all(o < s for o, s in zip(attrs.get("output_padding", [0]), strides))
+            assert all(o < s for o, s in zip(attrs.get("output_padding", [0]), strides, strict=False))
     if bias and op[0] > pads[1]:
         # rows past the scatter hold the bias only
         y = ck.run(model, x)["d"]
@@ -178,13 +298,24 @@ def test_output_padding_beyond_stride_exports_exactly(op, pads, strides, dilatio
 
 def test_3d_asymmetric_pads_output_padding_grouped_bias():
     rng = np.random.default_rng(3)
-    model = ck.Model([
-        ck.Input(name="x", shape=(2, 4, 3, 4, 5)),
-        ck.Deconvolution(name="d", input="x", out_channels=6, group=2, kernel_shape=(3, 2, 3), strides=(2, 3, 1),
-                         dilations=(1, 1, 2), padding=ck.Padding(pads=(1, 0, 2, 0, 1, 1)),
-                         output_padding=(1, 2, 1), weight=ck.Filler(type="msra", seed=5),
-                         bias=ck.Filler(type="gaussian", seed=6)),
-    ])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(2, 4, 3, 4, 5)),
+            ck.Deconvolution(
+                name="d",
+                input="x",
+                out_channels=6,
+                group=2,
+                kernel_shape=(3, 2, 3),
+                strides=(2, 3, 1),
+                dilations=(1, 1, 2),
+                padding=ck.Padding(pads=(1, 0, 2, 0, 1, 1)),
+                output_padding=(1, 2, 1),
+                weight=ck.Filler(type="msra", seed=5),
+                bias=ck.Filler(type="gaussian", seed=6),
+            ),
+        ]
+    )
     assert model.types["d"].shape == (2, 6, 2 * 2 + 1 + 3 - 1, 3 * 3 + 2 + 2 - 1, 4 + 1 + 5 - 3)
     report = ck.check(model, {"x": rng.standard_normal((2, 4, 3, 4, 5)).astype(np.float32)})
     assert report.passed, report.format()
@@ -207,8 +338,9 @@ def test_3d_asymmetric_pads_output_padding_grouped_bias():
     ],
 )
 def test_validation_names_layer_rule_and_values(kwargs, message):
-    layer = dict(name="up1", input="x", out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
-                 weight=ck.Filler(type="constant"))
+    layer = dict(
+        name="up1", input="x", out_channels=2, kernel_shape=(3, 3), strides=(2, 2), weight=ck.Filler(type="constant")
+    )
     layer.update(kwargs)
     with pytest.raises(ck.ValidationError, match=message) as info:
         ck.Deconvolution(**layer)
@@ -225,8 +357,9 @@ def test_validation_names_layer_rule_and_values(kwargs, message):
     ],
 )
 def test_shape_rule_errors(layer_kwargs, shape, message):
-    layer = dict(name="up1", input="x", out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
-                 weight=ck.Filler(type="constant"))
+    layer = dict(
+        name="up1", input="x", out_channels=2, kernel_shape=(3, 3), strides=(2, 2), weight=ck.Filler(type="constant")
+    )
     layer.update(layer_kwargs)
     with pytest.raises(ck.ValidationError, match=message):
         ck.Model([ck.Input(name="x", shape=shape), ck.Deconvolution(**layer)])

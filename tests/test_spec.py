@@ -53,8 +53,14 @@ def test_examples_round_trip_through_spec(example, tmp_path):
 
 
 def _spec(**deconv):
-    layer = {"type": "Deconvolution", "name": "up", "input": "x", "out_channels": 2, "kernel_shape": [3, 3],
-             "weight": {"filler": "xavier", "seed": 1}}
+    layer = {
+        "type": "Deconvolution",
+        "name": "up",
+        "input": "x",
+        "out_channels": 2,
+        "kernel_shape": [3, 3],
+        "weight": {"filler": "xavier", "seed": 1},
+    }
     layer.update(deconv)
     return {"layers": [{"type": "Input", "name": "x", "shape": [1, 2, 4, 4]}, layer]}
 

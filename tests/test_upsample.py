@@ -64,13 +64,27 @@ def test_bilinear_frozen_grouped_filter_form():
 
 RESIZE_CASES = [
     # (mode, ctm, nearest_mode, scales or sizes)
-    *[("nearest", ctm, nm, (2, 3)) for ctm, nm in itertools.product(
-        ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn",
-         "half_pixel_symmetric"],
-        ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"])],
-    *[("linear", ctm, "round_prefer_floor", s) for ctm, s in itertools.product(
-        ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"],
-        [(2, 2), (1.5, 0.5), (3, 1.25)])],
+    *[
+        ("nearest", ctm, nm, (2, 3))
+        for ctm, nm in itertools.product(
+            [
+                "half_pixel",
+                "asymmetric",
+                "align_corners",
+                "pytorch_half_pixel",
+                "tf_half_pixel_for_nn",
+                "half_pixel_symmetric",
+            ],
+            ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"],
+        )
+    ],
+    *[
+        ("linear", ctm, "round_prefer_floor", s)
+        for ctm, s in itertools.product(
+            ["half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "half_pixel_symmetric"],
+            [(2, 2), (1.5, 0.5), (3, 1.25)],
+        )
+    ],
 ]
 
 
@@ -122,17 +136,27 @@ def test_resize_semantics_through_deconvolution_is_exact(case):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(mode="nearest", scales=(2, 2), coordinate_transformation_mode="asymmetric",
-              lowering="deconvolution"), "does not read source row floor"),
-        (dict(mode="linear", scales=(2, 2), coordinate_transformation_mode="align_corners",
-              lowering="deconvolution"), "no exact deconvolution form"),
+        (
+            dict(mode="nearest", scales=(2, 2), coordinate_transformation_mode="asymmetric", lowering="deconvolution"),
+            "does not read source row floor",
+        ),
+        (
+            dict(
+                mode="linear", scales=(2, 2), coordinate_transformation_mode="align_corners", lowering="deconvolution"
+            ),
+            "no exact deconvolution form",
+        ),
         (dict(mode="linear", scales=(1.5, 2), semantics="deconvolution"), "integer factors"),
         (dict(mode="linear", scales=(2, 2), semantics="deconvolution", lowering="resize"), "clamps at the border"),
         (dict(mode="linear", scales=(2, 2), sizes=(4, 4)), "exactly one of scales"),
         (dict(mode="cubic", scales=(2, 2)), "mode must be one of"),
         (dict(mode="linear", scales=(0, 2)), "positive"),
-        (dict(mode="linear", scales=(2, 2), semantics="deconvolution",
-              coordinate_transformation_mode="align_corners"), "fixed by the recipe"),
+        (
+            dict(
+                mode="linear", scales=(2, 2), semantics="deconvolution", coordinate_transformation_mode="align_corners"
+            ),
+            "fixed by the recipe",
+        ),
     ],
 )
 def test_upsample_refusals(kwargs, message):

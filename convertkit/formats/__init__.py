@@ -25,7 +25,9 @@ def load_model(path: str, **options: Any) -> Model:
         from .spec import load_spec
 
         return load_spec(path)
-    raise FormatError(f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}")
+    raise FormatError(
+        f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}"
+    )
 
 
 def save_model(model: Model, path: str, *, opset: int | None = None, **options: Any) -> None:
@@ -40,4 +42,6 @@ def save_model(model: Model, path: str, *, opset: int | None = None, **options: 
 
         save_onnx(model, path, opset)
     else:
-        raise FormatError(f"{path!r}: cannot write {suffix or 'suffix-less'} files; convertkit writes {', '.join(OUTPUT_SUFFIXES)}")
+        raise FormatError(
+            f"{path!r}: cannot write {suffix or 'suffix-less'} files; convertkit writes {', '.join(OUTPUT_SUFFIXES)}"
+        )
