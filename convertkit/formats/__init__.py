@@ -10,7 +10,7 @@ from ..ir import Model
 
 __all__ = ["load_model", "save_model", "suffix_of", "MODEL_SUFFIXES", "OUTPUT_SUFFIXES"]
 
-MODEL_SUFFIXES = (".json", ".yaml", ".yml")
+MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx")
 OUTPUT_SUFFIXES = (".json", ".yaml", ".yml", ".onnx")
 
 
@@ -25,6 +25,10 @@ def load_model(path: str, **options: Any) -> Model:
         from .spec import load_spec
 
         return load_spec(path)
+    if suffix == ".onnx":
+        from .onnx_import import load_onnx
+
+        return load_onnx(path, input_shapes=options.get("input_shapes"), constants=options.get("constants"))
     raise FormatError(
         f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}"
     )

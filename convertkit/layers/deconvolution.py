@@ -185,6 +185,7 @@ class Deconvolution(Layer):
     """
 
     kind: ClassVar[str] = "Deconvolution"
+    onnx_op_types: ClassVar[tuple[str, ...]] = ("ConvTranspose",)
     name: str
     input: str
     output: str = ""
@@ -514,3 +515,127 @@ class Deconvolution(Layer):
         if bias is not None:
             b = ctx.add_initializer(f"{self.name}.bias", bias.reshape((1, self.out_channels) + (1,) * n))
             ctx.add_node("Add", [padded, b], [self.output], name=f"{self.name}.bias")
+
+    @classmethod
+    def from_onnx(cls, node: Any) -> Deconvolution:
+        """Build from an ONNX ``ConvTranspose`` node (``node``: :class:`convertkit.formats.onnx_import.OnnxNode`).
+
+        The padding keeps the form the node uses: ``pads`` -> ``explicit``, ``auto_pad`` -> ``onnx_auto_pad``,
+        ``output_shape`` -> ``onnx_output_shape``; :meth:`geometry` resolves them as onnxruntime does.  Warned
+        (exact, but ONNX readers disagree): ``auto_pad`` SAME with ``output_padding`` (onnx shape inference adds
+        output_padding to ``i * s``, onnxruntime does not), SAME where the effective kernel is shorter than the
+        stride (shape inference says ``i * s``, onnxruntime the unpadded size), an odd total padding from
+        ``output_shape`` (the extra pad goes to the beginning unless SAME_UPPER, per the ONNX text and onnxruntime;
+        TensorFlow-style exporters mean the end), and ``pads`` given together with ``output_shape`` or SAME
+        (ignored).  Refused: an ``output_shape`` with N and C, larger than the scatter by ``stride`` or more
+        (onnxruntime rejects it), a ``kernel_shape`` that disagrees with W, and whatever the layer rules refuse.
+        """
+        x = node.input_type(0)
+        w = node.constant(1, "the weight W")
+        b = node.optional_constant(2, "the bias B")
+        n = len(x.shape) - 2
+        if n < 1 or w.ndim != n + 2:
+            raise node.error(
+                f"input X has shape {list(x.shape)} and W {list(w.shape)}; ConvTranspose needs X (N, C, spatial...) "
+                "and W (C, M / group, kernel...) of the same rank >= 3",
+                ValidationError,
+            )
+        if w.dtype.kind != "f":
+            raise node.error(f"W has element type {w.dtype}; convertkit takes float weights", ValidationError)
+        kernel = tuple(int(k) for k in node.attr("kernel_shape", w.shape[2:]))
+        if kernel != tuple(w.shape[2:]):
+            raise node.error(
+                f"kernel_shape {list(kernel)} disagrees with the weight's spatial shape {list(w.shape[2:])}; "
+                "drop kernel_shape or fix W",
+                ValidationError,
+            )
+        strides = tuple(node.attr("strides", [1] * n))
+        dilations = tuple(node.attr("dilations", [1] * n))
+        output_padding = tuple(node.attr("output_padding", [0] * n))
+        group = int(node.attr("group", 1))
+        auto_pad = node.attr("auto_pad", "NOTSET")
+        pads = node.attr("pads")
+        output_shape = node.attr("output_shape")
+        if auto_pad not in ("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"):
+            raise node.error(
+                f"auto_pad must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got {auto_pad!r}", ValidationError
+            )
+        for fname, value in (("strides", strides), ("dilations", dilations), ("output_padding", output_padding)):
+            if len(value) != n:
+                raise node.error(
+                    f"{fname} needs {n} values (one per spatial axis), got {list(value)}", ValidationError
+                )
+        k_eff = [shapes.effective_kernel(k, d) for k, d in zip(kernel, dilations, strict=True)]
+        spatial = x.shape[2:]
+        if output_shape is not None:
+            output_shape = tuple(int(v) for v in output_shape)
+            if len(output_shape) != n:
+                raise node.error(
+                    f"output_shape {list(output_shape)} must list the {n} spatial sizes only (onnx and onnxruntime "
+                    f"both reject N and C in it); write output_shape={list(output_shape[-n:])}",
+                    ValidationError,
+                )
+            if auto_pad == "VALID":
+                raise node.error(
+                    "auto_pad VALID (no padding) contradicts output_shape (padding chosen to reach it); drop one",
+                    ValidationError,
+                )
+            if pads is not None and any(pads):
+                node.warn(f"pads {list(pads)} are ignored because output_shape is given (ONNX text, onnxruntime)")
+            for a in range(n):
+                total = strides[a] * (spatial[a] - 1) + output_padding[a] + k_eff[a] - output_shape[a]
+                if total <= -strides[a]:
+                    raise node.error(
+                        f"output_shape {output_shape[a]} on axis {a} exceeds the scatter extent "
+                        f"{output_shape[a] + total} by {-total} >= stride {strides[a]}: onnxruntime rejects this "
+                        "node and the ONNX text gives negative pads no meaning; use output_padding or a Pad node",
+                        ValidationError,
+                    )
+                if total > 0 and total % 2:
+                    where = "end" if auto_pad == "SAME_UPPER" else "beginning"
+                    node.warn(
+                        f"output_shape {list(output_shape)} leaves an odd total padding {total} on axis {a}; the "
+                        f"extra pad goes to the {where} (auto_pad {auto_pad}), as the ONNX text and onnxruntime "
+                        "say — TensorFlow-style exporters mean the end; check the exported pads"
+                    )
+            padding = Padding(
+                convention="onnx_output_shape",
+                output_shape=output_shape,
+                auto_pad=None if auto_pad == "NOTSET" else auto_pad,
+            )
+        elif auto_pad != "NOTSET":
+            if pads is not None and any(pads):
+                node.warn(f"pads {list(pads)} are ignored because auto_pad is {auto_pad} (ONNX text, onnxruntime)")
+            if auto_pad != "VALID":
+                if any(output_padding):
+                    node.warn(
+                        f"auto_pad {auto_pad} with output_padding {list(output_padding)}: onnxruntime gives "
+                        f"{[i * s for i, s in zip(spatial, strides, strict=True)]} (input * stride, output_padding "
+                        "absorbed into the pads), onnx shape inference adds output_padding; convertkit follows "
+                        "onnxruntime"
+                    )
+                for a in range(n):
+                    if strides[a] * (spatial[a] - 1) + output_padding[a] + k_eff[a] < spatial[a] * strides[a]:
+                        node.warn(
+                            f"auto_pad {auto_pad} on axis {a}: the effective kernel {k_eff[a]} is shorter than the "
+                            f"stride {strides[a]}, so input * stride would need negative pads; onnxruntime (and "
+                            "convertkit) return the unpadded size, onnx shape inference says input * stride"
+                        )
+            padding = Padding(convention="onnx_auto_pad", auto_pad=auto_pad)
+        else:
+            padding = Padding(pads=tuple(int(p) for p in pads) if pads is not None else None)
+        return cls(
+            name=node.name,
+            input=node.value(0),
+            output=node.output_names[0],
+            out_channels=int(w.shape[1]) * group,
+            kernel_shape=kernel,
+            strides=strides,
+            dilations=dilations,
+            padding=padding,
+            output_padding=output_padding,
+            group=group,
+            bias_term=b is not None,
+            weight=Values(array=w),
+            bias=Values(array=b) if b is not None else None,
+        )

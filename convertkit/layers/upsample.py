@@ -33,7 +33,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from .. import shapes
-from ..errors import UnsupportedError
+from ..errors import UnsupportedError, ValidationError
 from ..fillers import Filler
 from ..ir import Layer, TensorType, register_layer
 from ._fields import check_name, float_tuple, int_array_schema, int_tuple
@@ -61,6 +61,7 @@ class Upsample(Layer):
     """Upsample ``input`` (N, C, spatial...) by per-axis ``scales`` or to spatial ``sizes``."""
 
     kind: ClassVar[str] = "Upsample"
+    onnx_op_types: ClassVar[tuple[str, ...]] = ("Resize", "Upsample")
     name: str
     input: str
     output: str = ""
@@ -365,3 +366,181 @@ class Upsample(Layer):
             inputs = [self.input, "", "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
         ctx.add_node("Resize", inputs, [self.output], name=self.name, **attrs)
 
+    @classmethod
+    def from_onnx(cls, node: Any) -> Upsample:
+        """Build from an ONNX ``Resize`` (opset 10..19+) or ``Upsample`` (7, 9) node (``semantics="resize"``).
+
+        ``node`` is a :class:`convertkit.formats.onnx_import.OnnxNode`.  ``axes`` and ``keep_aspect_ratio_policy``
+        resolve to per-axis spatial scales or sizes (N and C must not be resized); float32 scales are kept exactly.
+        Upsample-7/9 and Resize-10 have asymmetric coordinates; their nearest rounding (unspecified by ONNX) is
+        onnxruntime's: floor on upscaled axes, ceil on downscaled ones.  Refused with the reason: cubic mode,
+        tf_crop_and_resize, antialias on linear/cubic, aspect-ratio policies whose rounded sizes no single scale
+        reproduces, and N or C resizing.
+        """
+        x = node.input_type(0)
+        if len(x.shape) < 3:
+            raise node.error(
+                f"input has shape {list(x.shape)}; convertkit's Upsample resizes (N, C, spatial...) tensors of rank "
+                ">= 3"
+            )
+        if node.op_type == "Upsample" or node.opset < 11:
+            return cls._from_onnx_asymmetric(node, x)
+        return cls._from_onnx_resize(node, x)
+
+    @classmethod
+    def _spatial_scales(cls, node: Any, x: TensorType, scales: np.ndarray) -> tuple[float, ...]:
+        scales = np.asarray(scales, dtype=np.float32).ravel()
+        if len(scales) != len(x.shape):
+            raise node.error(
+                f"scales {scales.tolist()} need one value per input axis ({len(x.shape)}, input {list(x.shape)})",
+                ValidationError,
+            )
+        if scales[0] != 1 or scales[1] != 1:
+            raise node.error(
+                f"scales {scales.tolist()} resize the batch or channel axis; convertkit's Upsample resizes spatial "
+                "axes only — resize N and C in a separate model or set their scales to 1"
+            )
+        return tuple(float(s) for s in scales[2:])
+
+    @classmethod
+    def _from_onnx_asymmetric(cls, node: Any, x: TensorType) -> Upsample:
+        if node.op_type == "Upsample" and node.opset < 7:
+            raise node.error("Upsample-1 (experimental, height_scale/width_scale) is not supported; re-export at opset >= 7")
+        mode = node.attr("mode", "nearest")
+        if mode not in MODES:
+            raise node.error(f"mode must be nearest or linear, got {mode!r}", ValidationError)
+        if node.op_type == "Upsample" and node.opset < 9:
+            if node.attr("scales") is None:
+                raise node.error("Upsample-7 needs the scales attribute", ValidationError)
+            raw = np.asarray(node.attr("scales"), dtype=np.float32)
+        else:
+            raw = node.constant(1, "scales")
+        scales = cls._spatial_scales(node, x, raw)
+        if node.op_type == "Upsample" and any(s < 1 for s in scales):
+            raise node.error(
+                f"Upsample scales must be >= 1 (ONNX text; onnxruntime rejects the node), got {list(scales)}; "
+                "use Resize to downsample",
+                ValidationError,
+            )
+        nearest_mode = "round_prefer_floor"
+        if mode == "nearest":
+            down = [a for a, s in enumerate(scales) if s < 1]
+            up = [a for a, s in enumerate(scales) if s > 1]
+            if down and up:
+                raise node.error(
+                    f"nearest {node.op_type}-{node.opset} with scales {list(scales)} both up- and downscales; "
+                    "onnxruntime rounds source coordinates down on upscaled axes and up on downscaled ones, which "
+                    "one nearest_mode cannot express — split it into two nodes, or use Resize-11+"
+                )
+            nearest_mode = "ceil" if down else "floor"
+            if down:
+                node.warn(
+                    f"{node.op_type}-{node.opset} leaves nearest rounding unspecified; for downscaling "
+                    f"{list(scales)} onnxruntime rounds the source coordinate up, and so does convertkit "
+                    "(nearest_mode ceil, asymmetric)"
+                )
+        return cls(
+            name=node.name,
+            input=node.value(0),
+            output=node.output_names[0],
+            mode=mode,
+            scales=scales,
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode=nearest_mode,
+        )
+
+    @classmethod
+    def _from_onnx_resize(cls, node: Any, x: TensorType) -> Upsample:
+        rank = len(x.shape)
+        mode = node.attr("mode", "nearest")
+        ctm = node.attr("coordinate_transformation_mode", "half_pixel")
+        nearest_mode = node.attr("nearest_mode", "round_prefer_floor")
+        if mode == "cubic":
+            raise node.error(
+                "mode cubic is not supported (convertkit's Upsample and its reference are nearest and linear); "
+                "re-export with mode linear or nearest"
+            )
+        if mode not in MODES:
+            raise node.error(f"mode must be nearest, linear or cubic, got {mode!r}", ValidationError)
+        if ctm == "tf_crop_and_resize":
+            raise node.error(
+                "coordinate_transformation_mode tf_crop_and_resize (roi crop + extrapolation_value) is not "
+                "supported; crop with Slice first and resize with half_pixel or align_corners"
+            )
+        if ctm not in COORDINATE_TRANSFORMATION_MODES:
+            raise node.error(
+                f"coordinate_transformation_mode must be one of {', '.join(COORDINATE_TRANSFORMATION_MODES)} "
+                f"or tf_crop_and_resize, got {ctm!r}",
+                ValidationError,
+            )
+        if mode == "nearest" and nearest_mode not in NEAREST_MODES:
+            raise node.error(f"nearest_mode must be one of {', '.join(NEAREST_MODES)}, got {nearest_mode!r}", ValidationError)
+        if node.attr("antialias", 0) and mode != "nearest":
+            raise node.error(
+                f"antialias with mode {mode} is not supported (convertkit's Upsample has no antialiasing filter); "
+                "drop antialias, or blur before a plain resize"
+            )
+        axes = node.attr("axes")
+        if axes is None:
+            axes = list(range(rank))
+        else:
+            axes = [int(a) + rank if int(a) < 0 else int(a) for a in axes]
+            if sorted(set(axes)) != sorted(axes) or any(not 0 <= a < rank for a in axes):
+                raise node.error(f"axes {node.attr('axes')} must be distinct axes of a rank-{rank} input", ValidationError)
+        scales = node.optional_constant(2, "scales")
+        sizes = node.optional_constant(3, "sizes")
+        if (scales is None) == (sizes is None):
+            raise node.error("give exactly one of the scales (input 2) and sizes (input 3) inputs", ValidationError)
+        common = dict(
+            name=node.name,
+            input=node.value(0),
+            output=node.output_names[0],
+            mode=mode,
+            coordinate_transformation_mode=ctm,
+            nearest_mode=nearest_mode if mode == "nearest" else "round_prefer_floor",
+        )
+        if scales is not None:
+            scales = np.asarray(scales, dtype=np.float32).ravel()
+            if len(scales) != len(axes):
+                raise node.error(f"scales {scales.tolist()} need one value per axis of {axes}", ValidationError)
+            full = np.ones(rank, dtype=np.float32)
+            full[axes] = scales
+            return cls(**common, scales=cls._spatial_scales(node, x, full))
+        sizes = np.asarray(sizes).ravel().astype(np.int64)
+        if len(sizes) != len(axes):
+            raise node.error(f"sizes {sizes.tolist()} need one value per axis of {axes}", ValidationError)
+        policy = node.attr("keep_aspect_ratio_policy", "stretch")
+        full_sizes = list(x.shape)
+        if policy == "stretch":
+            for a, s in zip(axes, sizes, strict=True):
+                full_sizes[a] = int(s)
+        elif policy in ("not_larger", "not_smaller"):
+            ratios = [np.float32(s) / np.float32(x.shape[a]) for a, s in zip(axes, sizes, strict=True)]
+            scale = np.float32(min(ratios) if policy == "not_larger" else max(ratios))
+            rounded = {a: int(math.floor(float(scale) * x.shape[a] + 0.5)) for a in axes}
+            floored = {a: shapes.resize_output_size(x.shape[a], float(scale)) for a in axes}
+            if any(a < 2 and rounded[a] != x.shape[a] for a in axes):
+                raise node.error(
+                    f"keep_aspect_ratio_policy {policy} with sizes {sizes.tolist()} on axes {axes} resizes the batch "
+                    "or channel axis; convertkit's Upsample resizes spatial axes only"
+                )
+            if rounded != floored:
+                raise node.error(
+                    f"keep_aspect_ratio_policy {policy} with sizes {sizes.tolist()} on axes {axes} gives sizes "
+                    f"{[rounded[a] for a in axes]} (round(scale * input)) sampled with one scale {float(scale)}, "
+                    f"while a scale reproduces floor(scale * input) = {[floored[a] for a in axes]}; convertkit's "
+                    "Upsample cannot carry both — give scales or explicit sizes with policy stretch"
+                )
+            full = np.ones(rank, dtype=np.float32)
+            full[axes] = scale
+            return cls(**common, scales=cls._spatial_scales(node, x, full))
+        else:
+            raise node.error(
+                f"keep_aspect_ratio_policy must be stretch, not_larger or not_smaller, got {policy!r}", ValidationError
+            )
+        if full_sizes[0] != x.shape[0] or full_sizes[1] != x.shape[1]:
+            raise node.error(
+                f"sizes {full_sizes} resize the batch or channel axis of input {list(x.shape)}; convertkit's "
+                "Upsample resizes spatial axes only"
+            )
+        return cls(**common, sizes=tuple(full_sizes[2:]))

@@ -1,0 +1,429 @@
+"""ONNX import: graph plumbing only — each layer kind converts its own ONNX ops through :class:`OnnxNode`.
+
+A layer kind that can be built from ONNX nodes declares the op types in ``onnx_op_types`` and implements the
+classmethod ``from_onnx(node: OnnxNode) -> Layer``; this module finds them through ``LAYER_KINDS``, so the table
+of importable ops is the union of what the layer modules declare.  This module itself handles only what is not a
+layer: graph inputs, initializers and ``Constant`` nodes (constants), ``Identity`` (renaming), the report of
+unsupported ops, and the per-node error context.
+
+The IR needs static shapes and constant weights:
+
+* graph inputs with symbolic dimensions are refused unless ``input_shapes`` gives their shape;
+* a graph input that a node reads as a constant (weights, Resize scales/sizes) can be bound with ``constants``
+  (the ONNX backend node tests feed weights and scales as inputs).
+
+Conversions that are exact but rest on a choice where ONNX, its shape inference and runtimes disagree are reported
+as :class:`OnnxImportWarning` (``warnings.warn``), naming the node; the CLI prints them on stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import ConvertkitError, FormatError, UnsupportedError
+from ..ir import DTYPES, LAYER_KINDS, Layer, Model, TensorType
+
+__all__ = ["OnnxImportWarning", "OnnxNode", "onnx_op_table", "from_onnx", "load_onnx", "GLUE_OPS"]
+
+#: Ops this module resolves itself, without a layer: they only name or rename values.
+GLUE_OPS: tuple[str, ...] = ("Constant", "Identity")
+
+
+class OnnxImportWarning(UserWarning):
+    """An exact conversion that follows onnxruntime where the ONNX text, its shape inference or runtimes differ."""
+
+
+def onnx_op_table() -> dict[str, type[Layer]]:
+    """ONNX op type -> the layer kind whose ``from_onnx`` converts it (from each kind's ``onnx_op_types``)."""
+    import convertkit.layers  # noqa: F401  (registers the layer kinds)
+
+    table: dict[str, type[Layer]] = {}
+    for kind in LAYER_KINDS.values():
+        for op_type in getattr(kind, "onnx_op_types", ()):
+            table[op_type] = kind
+    return table
+
+
+def _attribute_value(attr: Any) -> Any:
+    import onnx
+
+    value = onnx.helper.get_attribute_value(attr)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, onnx.TensorProto):
+        return onnx.numpy_helper.to_array(value)
+    if isinstance(value, list) and value and isinstance(value[0], bytes):
+        return [v.decode("utf-8") for v in value]
+    return value
+
+
+@dataclass
+class OnnxNode:
+    """One ONNX node as a layer kind's ``from_onnx`` sees it: attributes decoded, inputs typed or constant.
+
+    ``name`` is the node's name (or ``OpType_INDEX`` for unnamed nodes) and becomes the layer name; ``opset`` is
+    the model's default-domain opset, which selects the op's version.
+    """
+
+    op_type: str
+    name: str
+    opset: int
+    attributes: dict[str, Any]
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    _constants: Mapping[str, np.ndarray] = field(repr=False)
+    _types: Mapping[str, TensorType] = field(repr=False)
+
+    @property
+    def where(self) -> str:
+        return f"ONNX node {self.name!r} ({self.op_type}-{self.opset})"
+
+    def error(self, message: str, cls: type[ConvertkitError] = UnsupportedError) -> ConvertkitError:
+        """An error about this node: ``ONNX node 'NAME' (OpType-OPSET): message``."""
+        return cls(f"{self.where}: {message}")
+
+    def warn(self, message: str) -> None:
+        """Report an exact-but-ambiguous conversion choice as an :class:`OnnxImportWarning`."""
+        warnings.warn(OnnxImportWarning(f"{self.where}: {message}"), stacklevel=2)
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        return self.attributes.get(name, default)
+
+    def has_input(self, index: int) -> bool:
+        """Whether optional input ``index`` is present (given and not the empty name)."""
+        return index < len(self.input_names) and self.input_names[index] != ""
+
+    def value(self, index: int) -> str:
+        """Name of the run-time value read by input ``index`` (refused if it is a constant)."""
+        name = self.input_names[index]
+        if name not in self._types:
+            if name in self._constants:
+                raise self.error(
+                    f"input {index} ({name!r}) is a constant; convertkit needs a run-time tensor there "
+                    "(a model input or another layer's output)"
+                )
+            raise self.error(f"input {index} ({name!r}) is not produced by any earlier node or graph input", FormatError)
+        return name
+
+    def input_type(self, index: int) -> TensorType:
+        return self._types[self.value(index)]
+
+    def constant(self, index: int, what: str) -> np.ndarray:
+        """The constant value of input ``index`` (initializer, Constant node or bound graph input)."""
+        name = self.input_names[index]
+        if name in self._constants:
+            return self._constants[name]
+        if name in self._types:
+            raise self.error(
+                f"{what} (input {index}, {name!r}) is computed at run time; convertkit needs it as a constant "
+                f"(an initializer or Constant node). If it is a graph input, bind it: "
+                f"convertkit.load(path, constants={{{name!r}: array}})"
+            )
+        raise self.error(f"{what} (input {index}, {name!r}) is not defined in the graph", FormatError)
+
+    def optional_constant(self, index: int, what: str) -> np.ndarray | None:
+        """Like :meth:`constant`, but None when the input is absent or an empty tensor."""
+        if not self.has_input(index):
+            return None
+        value = self.constant(index, what)
+        return None if value.size == 0 else value
+
+
+def _default_opset(proto: Any) -> int:
+    for opset in proto.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            return int(opset.version)
+    raise FormatError("the ONNX model imports no default-domain opset (ai.onnx); it cannot hold standard ops")
+
+
+def _tensor_type(vi: Any, input_shapes: Mapping[str, tuple[int, ...]]) -> TensorType:
+    import onnx
+
+    tt = vi.type.tensor_type
+    if not vi.type.HasField("tensor_type"):
+        raise UnsupportedError(f"graph input {vi.name!r} is not a tensor; convertkit imports tensor inputs only")
+    dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name if tt.elem_type else "undefined"
+    if dtype not in DTYPES:
+        raise UnsupportedError(
+            f"graph input {vi.name!r} has element type {dtype}; convertkit models take {', '.join(DTYPES)}"
+        )
+    if vi.name in input_shapes:
+        return TensorType(tuple(int(d) for d in input_shapes[vi.name]), dtype)
+    dims: list[int] = []
+    for d in tt.shape.dim:
+        if not d.HasField("dim_value") or d.dim_value < 1:
+            symbol = d.dim_param or "?"
+            raise UnsupportedError(
+                f"graph input {vi.name!r} has a symbolic dimension {symbol!r} (shape "
+                f"{[x.dim_value if x.HasField('dim_value') else (x.dim_param or '?') for x in tt.shape.dim]}); "
+                f"convertkit needs static shapes — give one with --input-shape {vi.name}=N,C,H,W "
+                f"(convertkit.load(path, input_shapes={{{vi.name!r}: (...)}}))"
+            )
+        dims.append(int(d.dim_value))
+    if not tt.HasField("shape"):
+        raise UnsupportedError(
+            f"graph input {vi.name!r} has no shape; give one with --input-shape {vi.name}=N,C,H,W"
+        )
+    return TensorType(tuple(dims), dtype)
+
+
+def _constant_node_value(node: Any, name: str) -> np.ndarray:
+    attrs = {a.name: _attribute_value(a) for a in node.attribute}
+    if "value" in attrs:
+        return np.asarray(attrs["value"])
+    for key, dtype in (
+        ("value_float", np.float32),
+        ("value_floats", np.float32),
+        ("value_int", np.int64),
+        ("value_ints", np.int64),
+    ):
+        if key in attrs:
+            return np.asarray(attrs[key], dtype=dtype)
+    raise UnsupportedError(
+        f"ONNX node {name!r} (Constant): only value, value_float(s) and value_int(s) constants are supported, "
+        f"got {', '.join(sorted(attrs)) or 'no attribute'}"
+    )
+
+
+def _node_names(nodes: list[Any]) -> list[str]:
+    """Unique layer names: the node's own name, else ``OpType_INDEX``."""
+    used: set[str] = set()
+    names = []
+    for index, node in enumerate(nodes):
+        base = node.name or f"{node.op_type}_{index}"
+        name, k = base, 1
+        while name in used:
+            k += 1
+            name = f"{base}_{k}"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def _unsupported_report(nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]]) -> None:
+    missing: dict[str, list[str]] = {}
+    for node, name in zip(nodes, names, strict=True):
+        domain = node.domain if node.domain not in ("", "ai.onnx") else ""
+        if domain or (node.op_type not in table and node.op_type not in GLUE_OPS):
+            key = f"{domain}::{node.op_type}" if domain else node.op_type
+            missing.setdefault(key, []).append(name)
+    if missing:
+        listed = "; ".join(
+            f"{op} (node{'s' if len(ns) > 1 else ''} {', '.join(map(repr, ns))})" for op, ns in sorted(missing.items())
+        )
+        known = ", ".join(sorted(set(table) | set(GLUE_OPS)))
+        raise UnsupportedError(
+            f"the ONNX model uses {len(missing)} op type(s) convertkit cannot import: {listed}. "
+            f"convertkit imports {known}"
+        )
+
+
+def _resolve_identities(
+    graph: Any, nodes: list[Any], names: list[str], constants: set[str]
+) -> tuple[list[Any], list[str]]:
+    """Drop run-time ``Identity`` nodes by renaming values, keeping graph output names.
+
+    ``y = Identity(x)``: consumers of ``y`` read ``x``; when ``y`` is a graph output, ``x``'s producer writes
+    ``y`` instead (and ``x``'s consumers read ``y``), so the output keeps its name.  An Identity of a constant
+    stays (the import loop copies the constant).
+    """
+    import onnx
+
+    graph_inputs = {vi.name for vi in graph.input}
+    graph_outputs = {vi.name for vi in graph.output}
+    work = []
+    for node in nodes:
+        copy = onnx.NodeProto()
+        copy.CopyFrom(node)
+        work.append(copy)
+    out_nodes: list[Any] = []
+    out_names: list[str] = []
+
+    def rename(old: str, new: str) -> None:
+        for n in work:
+            for i, v in enumerate(n.input):
+                if v == old:
+                    n.input[i] = new
+            for i, v in enumerate(n.output):
+                if v == old:
+                    n.output[i] = new
+
+    for node, name in zip(work, names, strict=True):
+        if node.op_type != "Identity" or node.domain not in ("", "ai.onnx"):
+            out_nodes.append(node)
+            out_names.append(name)
+            continue
+        if len(node.input) != 1 or len(node.output) != 1:
+            raise FormatError(f"ONNX node {name!r} (Identity) needs one input and one output")
+        x, y = node.input[0], node.output[0]
+        if x in constants:
+            constants.add(y)
+            out_nodes.append(node)
+            out_names.append(name)
+        elif y not in graph_outputs:
+            node.ClearField("output")
+            rename(y, x)
+        elif x in graph_inputs or x in graph_outputs:
+            raise UnsupportedError(
+                f"ONNX node {name!r} (Identity) copies {'graph input' if x in graph_inputs else 'graph output'} "
+                f"{x!r} to graph output {y!r}; convertkit has no copy layer — drop the Identity or the duplicate "
+                "output"
+            )
+        else:
+            node.ClearField("input")
+            rename(x, y)
+    return out_nodes, out_names
+
+
+def from_onnx(
+    proto: Any,
+    *,
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    constants: Mapping[str, np.ndarray] | None = None,
+    source: str = "ONNX model",
+) -> Model:
+    """Convert an ``onnx.ModelProto`` into a checked :class:`Model`.
+
+    Args:
+        proto: the model.
+        input_shapes: static shapes for graph inputs whose shapes are symbolic or missing.
+        constants: values for graph inputs that nodes read as constants (weights, Resize scales or sizes); the
+            input is removed from the model's inputs.
+        source: how to name the model in messages (the file path).
+
+    Raises:
+        UnsupportedError: ops convertkit cannot import (all listed at once), symbolic shapes, run-time weights.
+        FormatError: a malformed graph.
+        ValidationError: a node that breaks its layer kind's rules (negative pads, group not dividing C...).
+    """
+    import onnx
+
+    from ..layers.input import Input
+
+    input_shapes = dict(input_shapes or {})
+    bound = {k: np.asarray(v) for k, v in (constants or {}).items()}
+    graph = proto.graph
+    opset = _default_opset(proto)
+    table = onnx_op_table()
+    nodes = list(graph.node)
+    names = _node_names(nodes)
+    _unsupported_report(nodes, names, table)
+
+    values: dict[str, np.ndarray] = {}
+    for init in graph.initializer:
+        try:
+            values[init.name] = onnx.numpy_helper.to_array(init)
+        except Exception as exc:  # onnx raises plain Exceptions for unreadable external data
+            raise FormatError(f"{source}: cannot read initializer {init.name!r}: {exc}") from exc
+    if len(graph.sparse_initializer):
+        raise UnsupportedError(f"{source}: sparse initializers are not supported; store them dense")
+    for node, name in zip(nodes, names, strict=True):
+        if node.op_type == "Constant":
+            for out in node.output:
+                values[out] = _constant_node_value(node, name)
+    unknown_bound = sorted(set(bound) - {vi.name for vi in graph.input})
+    if unknown_bound:
+        raise FormatError(
+            f"{source}: constants given for {', '.join(map(repr, unknown_bound))}, which are not graph inputs "
+            f"(graph inputs: {', '.join(vi.name for vi in graph.input)})"
+        )
+    values.update(bound)
+    unknown_shapes = sorted(set(input_shapes) - {vi.name for vi in graph.input})
+    if unknown_shapes:
+        raise FormatError(
+            f"{source}: input shapes given for {', '.join(map(repr, unknown_shapes))}, which are not graph inputs "
+            f"(graph inputs: {', '.join(vi.name for vi in graph.input)})"
+        )
+
+    layers: list[Layer] = []
+    types: dict[str, TensorType] = {}
+    for vi in graph.input:
+        if vi.name in values:  # an initializer listed as input (IR < 4 style) or a bound constant
+            continue
+        t = _tensor_type(vi, input_shapes)
+        layer = Input(name=vi.name, shape=t.shape, dtype=t.dtype)
+        layers.append(layer)
+        types[vi.name] = t
+
+    nodes, names = _resolve_identities(graph, nodes, names, set(values))
+    taken = {layer.name for layer in layers}
+    for node, name in zip(nodes, names, strict=True):
+        if node.op_type == "Constant":
+            continue
+        if node.op_type == "Identity":  # only constants reach here
+            values[node.output[0]] = values[node.input[0]]
+            continue
+        layer_name = name
+        k = 1
+        while layer_name in taken:
+            k += 1
+            layer_name = f"{name}_{k}"
+        taken.add(layer_name)
+        view = OnnxNode(
+            op_type=node.op_type,
+            name=layer_name,
+            opset=opset,
+            attributes={a.name: _attribute_value(a) for a in node.attribute},
+            input_names=tuple(node.input),
+            output_names=tuple(node.output),
+            _constants=values,
+            _types=types,
+        )
+        kind = table[node.op_type]
+        try:
+            layer = kind.from_onnx(view)  # type: ignore[attr-defined]
+            out_types = layer.infer([types[v] for v in layer.inputs])
+        except ConvertkitError:
+            raise
+        except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+            raise view.error(f"cannot convert: {exc}", FormatError) from exc
+        for value, t in zip(layer.outputs, out_types, strict=True):
+            types[value] = t
+        layers.append(layer)
+
+    outputs = []
+    for vi in graph.output:
+        if vi.name in values and vi.name not in types:
+            raise UnsupportedError(
+                f"{source}: graph output {vi.name!r} is a constant; convertkit models compute their outputs"
+            )
+        if vi.name not in types:
+            raise FormatError(f"{source}: graph output {vi.name!r} is produced by no node")
+        outputs.append(vi.name)
+    return Model(layers, outputs, name=graph.name or "convertkit")
+
+
+def parse_input_shapes(pairs: list[str]) -> dict[str, tuple[int, ...]]:
+    """``["x=1,3,32,32", ...]`` -> ``{"x": (1, 3, 32, 32)}`` (the CLI's ``--input-shape``)."""
+    out: dict[str, tuple[int, ...]] = {}
+    for pair in pairs:
+        name, sep, dims = pair.partition("=")
+        try:
+            shape = tuple(int(d) for d in dims.replace("x", ",").split(",") if d.strip())
+        except ValueError:
+            shape = ()
+        if not sep or not name or not shape or any(d < 1 for d in shape):
+            raise FormatError(f"--input-shape takes NAME=N,C,H,W with positive integers, got {pair!r}")
+        out[name] = shape
+    return out
+
+
+def load_onnx(
+    path: str,
+    *,
+    input_shapes: Mapping[str, tuple[int, ...]] | None = None,
+    constants: Mapping[str, np.ndarray] | None = None,
+) -> Model:
+    """Read the ONNX file ``path`` and convert it (see :func:`from_onnx`)."""
+    from .onnx import load_onnx_model
+
+    if not os.path.exists(path):
+        raise FormatError(f"cannot read ONNX model {path!r}: no such file")
+    proto = load_onnx_model(path)
+    return from_onnx(proto, input_shapes=input_shapes, constants=constants, source=repr(path))
