@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message}\n")
 
 
+def _add_input_shape(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--input-shape",
+        action="append",
+        default=[],
+        metavar="NAME=N,C,H,W",
+        help="static shape for an ONNX graph input with symbolic dimensions",
+    )
+
+
+def _load(path: str, args: argparse.Namespace) -> Any:
+    """``convertkit.load`` with the ``--input-shape`` options (ONNX files only)."""
+    import convertkit as ck
+
+    pairs = getattr(args, "input_shape", [])
+    if pairs and not path.lower().endswith(".onnx"):
+        raise _UserError("--input-shape applies to .onnx models only; a spec declares its input shapes")
+    if not pairs:
+        return ck.load(path)
+    from .formats.onnx_import import parse_input_shapes
+
+    return ck.load(path, input_shapes=parse_input_shapes(pairs))
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="convertkit",
@@ -34,13 +59,15 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("convert", help="convert SRC (spec) to DST (.onnx, .json, .yaml)")
+    p = sub.add_parser("convert", help="convert SRC (spec or .onnx) to DST (.onnx, .json, .yaml)")
     p.add_argument("src", metavar="SRC")
+    _add_input_shape(p)
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
 
     p = sub.add_parser("run", help="run MODEL (spec or .onnx) and summarise its outputs")
     p.add_argument("model", metavar="MODEL")
+    _add_input_shape(p)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy", help="feed an input")
     p.add_argument("--backend", choices=("onnxruntime", "reference"), default="onnxruntime")
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
@@ -49,6 +76,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
     p.add_argument("src", metavar="SRC")
+    _add_input_shape(p)
     p.add_argument("--atol", type=float, default=1e-5)
     p.add_argument("--rtol", type=float, default=1e-4)
     p.add_argument("--seed", type=int, default=0)
@@ -91,7 +119,7 @@ def _summary(name: str, arr: Any) -> str:
 def _cmd_convert(args: argparse.Namespace) -> int:
     import convertkit as ck
 
-    model = ck.load(args.src)
+    model = _load(args.src, args)
     ck.save(model, args.output, opset=args.opset)
     print(f"wrote {args.output} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
     return EXIT_OK
@@ -106,7 +134,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.model.lower().endswith(".onnx"):
         outputs = _run_onnx_file(args, feeds)
     else:
-        model = ck.load(args.model)
+        model = _load(args.model, args)
         outputs = ck.run(model, feeds or None, backend=args.backend, seed=args.seed, opset=args.opset)
     print(f"backend: {args.backend}")
     for name, arr in outputs.items():
@@ -130,7 +158,7 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
     if args.backend == "reference":
         import convertkit as ck
 
-        model = ck.load(args.model)
+        model = _load(args.model, args)
         return ck.run(model, feeds or None, backend="reference", seed=args.seed)
     if not feeds:
         rng = np.random.default_rng(args.seed)
@@ -142,7 +170,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import convertkit as ck
     from convertkit.check import check_model
 
-    model = ck.load(args.src)
+    model = _load(args.src, args)
     onnx_model = None
     if args.src.lower().endswith(".onnx"):
         from .formats.onnx import load_onnx_model
@@ -199,9 +227,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     from .errors import CheckFailed, ConvertkitError
+    from .formats.onnx_import import OnnxImportWarning
 
     try:
-        return _COMMANDS[args.command](args)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", OnnxImportWarning)
+            try:
+                return _COMMANDS[args.command](args)
+            finally:
+                for w in caught:
+                    if issubclass(w.category, OnnxImportWarning):
+                        print(f"convertkit {args.command}: warning: {w.message}", file=sys.stderr)
+                    else:
+                        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     except CheckFailed as exc:
         print(f"convertkit {args.command}: {exc}", file=sys.stderr)
         return EXIT_CHECK_FAILED
