@@ -1,0 +1,221 @@
+"""ONNX's own backend node cases for ConvTranspose, Resize and Upsample, as the exam for the ONNX importer.
+
+The generators in ``onnx.backend.test.case.node`` ship with the onnx package; each case is a one-node model, its
+inputs and the expected outputs.  The node tests feed weights and scales/sizes/roi as graph inputs; convertkit
+binds them as constants (``constants=``), which is what they are in a deployed model.
+
+Every case runs two paths:
+
+* import -> NumPy reference, compared with the expected output;
+* import -> ONNX export (explicit pads, Resize-19) -> onnxruntime, compared with the expected output and, bit for
+  bit, with onnxruntime running the original model.
+
+One table, :data:`EXPECTATIONS`, says what is not a plain pass: cases convertkit refuses (with the reason and a
+fragment of the error message) and known disagreements between ONNX's expected outputs and onnxruntime (xfail
+with the reason).  A case missing from the table must pass.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import convertkit as ck
+from convertkit.formats.onnx_import import from_onnx
+from convertkit.reference.interpreter import run_model
+from convertkit.runtime import run_onnx
+
+OPS = ("ConvTranspose", "Resize", "Upsample")
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a case does instead of passing both paths.
+
+    ``refused``: the importer raises UnsupportedError containing ``message``.  ``xfail_ort``: the onnxruntime path
+    (original and exported alike) disagrees with ONNX's expected output; the bit-for-bit round trip still holds.
+    """
+
+    reason: str
+    refused: str | None = None
+    xfail_ort: bool = False
+    xfail_reference: bool = False
+
+
+_CUBIC = Expect("cubic interpolation is not in convertkit's Upsample (nearest, linear)", refused="mode cubic")
+_CROP = Expect(
+    "tf_crop_and_resize needs roi and extrapolation_value, which convertkit's Upsample does not carry",
+    refused="tf_crop_and_resize",
+)
+_ANTIALIAS_LINEAR = Expect("antialiased linear downsampling has no convertkit form", refused="antialias")
+
+EXPECTATIONS: dict[str, Expect] = {
+    "test_resize_upsample_scales_cubic": _CUBIC,
+    "test_resize_upsample_scales_cubic_align_corners": _CUBIC,
+    "test_resize_downsample_scales_cubic": _CUBIC,
+    "test_resize_downsample_scales_cubic_align_corners": _CUBIC,
+    "test_resize_upsample_sizes_cubic": _CUBIC,
+    "test_resize_downsample_sizes_cubic": _CUBIC,
+    "test_resize_upsample_scales_cubic_A_n0p5_exclude_outside": _CUBIC,
+    "test_resize_downsample_scales_cubic_A_n0p5_exclude_outside": _CUBIC,
+    "test_resize_upsample_scales_cubic_asymmetric": _CUBIC,
+    "test_resize_downsample_scales_cubic_antialias": _CUBIC,
+    "test_resize_downsample_sizes_cubic_antialias": _CUBIC,
+    "test_resize_tf_crop_and_resize": _CROP,
+    "test_resize_tf_crop_and_resize_extrapolation_value": _CROP,
+    "test_resize_tf_crop_and_resize_axes_2_3": _CROP,
+    "test_resize_tf_crop_and_resize_axes_3_2": _CROP,
+    "test_resize_downsample_scales_linear_antialias": _ANTIALIAS_LINEAR,
+    "test_resize_downsample_sizes_linear_antialias": _ANTIALIAS_LINEAR,
+    "test_resize_downsample_sizes_nearest_not_smaller": Expect(
+        "keep_aspect_ratio_policy not_smaller rounds the 2x4 -> scale 0.75 output to 2x3 (round half up) but "
+        "samples with the scale; no single Upsample (scales give floor, sizes give their own scale) matches",
+        refused="keep_aspect_ratio_policy",
+    ),
+    "test_resize_downsample_scales_linear_align_corners": Expect(
+        "ONNX's expected output takes align_corners' resized length as input * scale (2.4, not the 2 output "
+        "columns); onnxruntime uses the integer output length, and so do the reference and the export",
+        xfail_ort=True,
+        xfail_reference=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class NodeCase:
+    name: str
+    model: object
+    inputs: dict[str, np.ndarray]
+    constants: dict[str, np.ndarray]
+    expected: dict[str, np.ndarray]
+    rtol: float
+    atol: float
+
+
+def _collect() -> list[NodeCase]:
+    import onnx.backend.test.case.node as node_cases
+
+    for module in ("convtranspose", "resize", "upsample"):
+        importlib.import_module(f"onnx.backend.test.case.node.{module}")
+    out = []
+    for case in node_cases._NodeTestCases:
+        graph = case.model.graph
+        if len(graph.node) != 1 or graph.node[0].op_type not in OPS:
+            continue
+        (inputs, outputs), = case.data_sets
+        names = [vi.name for vi in graph.input]
+        out.append(
+            NodeCase(
+                name=case.name,
+                model=case.model,
+                inputs={names[0]: np.asarray(inputs[0])},
+                constants={n: np.asarray(a) for n, a in zip(names[1:], inputs[1:], strict=True)},
+                expected={vi.name: np.asarray(a) for vi, a in zip(graph.output, outputs, strict=True)},
+                rtol=case.rtol,
+                atol=case.atol,
+            )
+        )
+    return out
+
+
+CASES = _collect()
+CASE_IDS = [c.name for c in CASES]
+
+
+def _import(case: NodeCase) -> ck.Model:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return from_onnx(case.model, constants=case.constants)
+
+
+def _original_onnxruntime(case: NodeCase) -> dict[str, np.ndarray]:
+    return run_onnx(case.model, {**case.inputs, **case.constants})
+
+
+def _close(got: np.ndarray, expected: np.ndarray, case: NodeCase) -> bool:
+    return got.shape == expected.shape and bool(np.allclose(got, expected, rtol=case.rtol, atol=case.atol))
+
+
+def test_every_op_has_cases():
+    ops = {c.model.graph.node[0].op_type for c in CASES}
+    assert ops == set(OPS), f"collected node cases cover {sorted(ops)}"
+    assert len(CASES) >= 50
+    assert set(EXPECTATIONS) <= set(CASE_IDS), sorted(set(EXPECTATIONS) - set(CASE_IDS))
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_import_then_reference(case: NodeCase):
+    expect = EXPECTATIONS.get(case.name)
+    if expect and expect.refused:
+        with pytest.raises(ck.UnsupportedError, match=expect.refused) as info:
+            _import(case)
+        assert "ONNX node" in str(info.value)
+        return
+    model = _import(case)
+    got = run_model(model, case.inputs)
+    for name, expected in case.expected.items():
+        if expect and expect.xfail_reference:
+            assert not _close(got[name], expected, case), f"{case.name} now passes; drop its xfail row"
+            pytest.xfail(expect.reason)
+        np.testing.assert_allclose(got[name], expected, rtol=case.rtol, atol=case.atol, err_msg=case.name)
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_import_export_onnxruntime(case: NodeCase):
+    expect = EXPECTATIONS.get(case.name)
+    if expect and expect.refused:
+        pytest.skip(f"refused at import: {expect.reason}")
+    model = _import(case)
+    exported = run_onnx(ck.to_onnx(model), case.inputs)
+    original = _original_onnxruntime(case)
+    for name, expected in case.expected.items():
+        # Round trip: the exported model computes exactly what onnxruntime computes for the original.
+        np.testing.assert_array_equal(exported[name], original[name], err_msg=f"{case.name}: round trip")
+        if expect and expect.xfail_ort:
+            assert not _close(exported[name], expected, case), f"{case.name} now passes; drop its xfail row"
+            pytest.xfail(expect.reason)
+        np.testing.assert_allclose(exported[name], expected, rtol=case.rtol, atol=case.atol, err_msg=case.name)
+
+
+def _outcome(case: NodeCase) -> tuple[str, str]:
+    """(reference path, onnxruntime path) outcome of one case: pass, FAIL, refused or xfail."""
+    expect = EXPECTATIONS.get(case.name)
+    try:
+        model = _import(case)
+    except ck.UnsupportedError:
+        return ("refused", "refused") if expect and expect.refused else ("FAIL", "FAIL")
+    try:
+        ref = run_model(model, case.inputs)
+        ref_ok = all(_close(ref[n], e, case) for n, e in case.expected.items())
+    except ck.ConvertkitError:
+        ref_ok = False
+    exported = run_onnx(ck.to_onnx(model), case.inputs)
+    original = _original_onnxruntime(case)
+    bitwise = all(np.array_equal(exported[n], original[n]) for n in case.expected)
+    ort_ok = bitwise and all(_close(exported[n], e, case) for n, e in case.expected.items())
+    ref_state = "pass" if ref_ok else ("xfail" if expect and expect.xfail_reference else "FAIL")
+    ort_state = "pass" if ort_ok else ("xfail" if expect and expect.xfail_ort and bitwise else "FAIL")
+    return ref_state, ort_state
+
+
+def test_conformance_summary(capsys):
+    """Print the pass counts per path; every case is a pass, a documented refusal or a documented xfail."""
+    rows = {c.name: _outcome(c) for c in CASES}
+    count = {
+        path: {state: sum(1 for r in rows.values() if r[i] == state) for state in ("pass", "refused", "xfail", "FAIL")}
+        for i, path in enumerate(("import->reference", "import->export->onnxruntime"))
+    }
+    with capsys.disabled():
+        print(f"\nONNX backend node cases ({', '.join(OPS)}): {len(CASES)} collected")
+        for path, c in count.items():
+            print(f"  {path}: {c['pass']} passed, {c['refused']} refused, {c['xfail']} xfail, {c['FAIL']} failed")
+        for name, (ref, ort) in rows.items():
+            if (ref, ort) != ("pass", "pass"):
+                why = EXPECTATIONS[name].reason if name in EXPECTATIONS else "unexpected"
+                print(f"    {name}: reference {ref}, onnxruntime {ort} — {why}")
+    failed = [name for name, r in rows.items() if "FAIL" in r]
+    assert not failed, f"cases neither passing nor documented: {failed}"
