@@ -480,6 +480,11 @@ class Upsample(Layer):
                 f"antialias with mode {mode} is not supported (convertkit's Upsample has no antialiasing filter); "
                 "drop antialias, or blur before a plain resize"
             )
+        if node.attr("antialias", 0):
+            node.warn(
+                "antialias is dropped: the ONNX text applies it to linear and cubic modes only, so nearest is "
+                "unchanged (onnxruntime rejects antialias on nearest)"
+            )
         axes = node.attr("axes")
         if axes is None:
             axes = list(range(rank))
