@@ -37,11 +37,45 @@ def _add_input_shape(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> None:
+    g = p.add_argument_group("Caffe (.prototxt)")
+    g.add_argument("--weights", metavar="NET.caffemodel", help="trained blobs for a .prototxt source")
+    g.add_argument(
+        "--fill-missing",
+        choices=("zeros", "bilinear"),
+        default="zeros",
+        help="a Deconvolution with neither weights nor filler: Caffe's zeros (default) or FCN's bilinear kernels",
+    )
+    g.add_argument("--compact", action="store_true", help="emit diagonal full deconvolutions as grouped ones")
+    if writer:
+        g.add_argument("--seed", type=int, default=0, help="seed of random fillers (default 0)")
+        g.add_argument("--no-weights", action="store_true", help="write the .prototxt without its .caffemodel")
+        g.add_argument(
+            "--caffe-dialect",
+            choices=("bvlc", "pspnet"),
+            default="bvlc",
+            help="pspnet: also use the fork's Interp layer (bilinear, align_corners)",
+        )
+
+
 def _load(path: str, args: argparse.Namespace) -> Any:
-    """``convertkit.load`` with the ``--input-shape`` options (ONNX files only)."""
+    """``convertkit.load`` with the ``--input-shape`` options (ONNX files) and the Caffe options (.prototxt)."""
     import convertkit as ck
 
     pairs = getattr(args, "input_shape", [])
+    if path.lower().endswith(".prototxt"):
+        from .formats.caffe import parse_input_shape
+
+        return ck.load(
+            path,
+            weights=getattr(args, "weights", None),
+            input_shapes=dict(parse_input_shape(p) for p in pairs),
+            fill_missing=getattr(args, "fill_missing", "zeros"),
+            seed=getattr(args, "seed", 0),
+            compact=getattr(args, "compact", False),
+        )
+    if getattr(args, "weights", None):
+        raise _UserError("--weights applies to a .prototxt source only")
     if pairs and not path.lower().endswith(".onnx"):
         raise _UserError("--input-shape applies to .onnx models only; a spec declares its input shapes")
     if not pairs:
@@ -64,6 +98,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_input_shape(p)
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+    _add_caffe_options(p, writer=True)
 
     p = sub.add_parser("run", help="run MODEL (spec or .onnx) and summarise its outputs")
     p.add_argument("model", metavar="MODEL")
@@ -73,6 +108,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
+    _add_caffe_options(p)
 
     p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
     p.add_argument("src", metavar="SRC")
@@ -83,6 +119,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--opset", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_caffe_options(p)
 
     p = sub.add_parser("validate", help="check a spec against the schema and the layer rules")
     p.add_argument("spec", metavar="SPEC")
@@ -120,7 +157,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     import convertkit as ck
 
     model = _load(args.src, args)
-    ck.save(model, args.output, opset=args.opset)
+    ck.save(
+        model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect
+    )
     print(f"wrote {args.output} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
     return EXIT_OK
 
@@ -227,16 +266,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     from .errors import CheckFailed, ConvertkitError
+    from .formats.caffe import CaffeWarning
     from .formats.onnx_import import OnnxImportWarning
 
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", OnnxImportWarning)
+            warnings.simplefilter("always", CaffeWarning)
             try:
                 return _COMMANDS[args.command](args)
             finally:
                 for w in caught:
-                    if issubclass(w.category, OnnxImportWarning):
+                    if issubclass(w.category, (OnnxImportWarning, CaffeWarning)):
                         print(f"convertkit {args.command}: warning: {w.message}", file=sys.stderr)
                     else:
                         warnings.showwarning(w.message, w.category, w.filename, w.lineno)

@@ -10,8 +10,8 @@ from ..ir import Model
 
 __all__ = ["load_model", "save_model", "suffix_of", "MODEL_SUFFIXES", "OUTPUT_SUFFIXES"]
 
-MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx")
-OUTPUT_SUFFIXES = (".json", ".yaml", ".yml", ".onnx")
+MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt")
+OUTPUT_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt")
 
 
 def suffix_of(path: str) -> str:
@@ -29,6 +29,11 @@ def load_model(path: str, **options: Any) -> Model:
         from .onnx_import import load_onnx
 
         return load_onnx(path, input_shapes=options.get("input_shapes"), constants=options.get("constants"))
+    if suffix == ".prototxt":
+        from .caffe import load_caffe
+
+        caffe_options = ("weights", "input_shapes", "fill_missing", "seed", "compact", "warn")
+        return load_caffe(path, **{k: v for k, v in options.items() if k in caffe_options and v is not None})
     raise FormatError(
         f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}"
     )
@@ -45,6 +50,11 @@ def save_model(model: Model, path: str, *, opset: int | None = None, **options: 
         from .onnx import save_onnx
 
         save_onnx(model, path, opset)
+    elif suffix == ".prototxt":
+        from .caffe import save_caffe
+
+        caffe_options = ("with_weights", "dialect", "warn")
+        save_caffe(model, path, **{k: v for k, v in options.items() if k in caffe_options and v is not None})
     else:
         raise FormatError(
             f"{path!r}: cannot write {suffix or 'suffix-less'} files; convertkit writes {', '.join(OUTPUT_SUFFIXES)}"

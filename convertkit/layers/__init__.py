@@ -1,7 +1,10 @@
 """Layer kinds, one module each; importing this package registers them all in ``convertkit.ir.LAYER_KINDS``."""
 
+from .concat import Concat
+from .crop import Crop
 from .deconvolution import Deconvolution, Geometry, Padding
 from .input import Input
+from .slice import Slice
 from .upsample import Upsample
 
-__all__ = ["Input", "Deconvolution", "Padding", "Geometry", "Upsample"]
+__all__ = ["Input", "Deconvolution", "Padding", "Geometry", "Upsample", "Crop", "Slice", "Concat"]

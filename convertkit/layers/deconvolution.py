@@ -10,6 +10,7 @@ Fields use ONNX names: ``kernel_shape``, ``strides``, ``dilations``, ``group``, 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -458,6 +459,211 @@ class Deconvolution(Layer):
             "required": ["type", "name", "input", "out_channels", "kernel_shape", "weight"],
             "additionalProperties": False,
         }
+
+    # -- Caffe ----------------------------------------------------------------------------------------------------
+    caffe_types: ClassVar[tuple[str, ...]] = ("Deconvolution",)
+
+    def caffe_kernel(self, in_channels: int, geo: Geometry) -> tuple[np.ndarray, list[int], list[int], list[int]]:
+        """The weight blob, kernel, pads and dilations of the exact Caffe form of this layer.
+
+        Caffe crops ``pad`` rows at both ends of the scatter and has no output_padding.  This layer crops ``pb`` at
+        the beginning and ``pe' = pe - output_padding`` at the end (negative: rows appended, bias only).  Where
+        ``pb != pe'`` on an axis, the kernel is made dense there (dilation written out as zero taps) and
+        zero-extended by ``|pb - pe'|`` taps at the end (``pb > pe'``) or the beginning, and ``pad = max(pb, pe')``:
+        the zero taps add scatter rows that receive nothing but the bias, so cropping ``pad`` at both ends leaves
+        exactly this layer's rows.  Exact for every geometry; the cost is a larger kernel.
+        """
+        n = self.spatial_rank
+        weight = self.weight_array(in_channels)
+        kernel, pads, dilations = list(geo.kernel_shape), [], list(geo.dilations)
+        for a in range(n):
+            pb, pe = geo.pads[a], geo.pads[n + a] - geo.output_padding[a]
+            if pb == pe:
+                pads.append(pb)
+                continue
+            axis, d = 2 + a, dilations[a]
+            if d > 1:
+                dense_shape = list(weight.shape)
+                dense_shape[axis] = d * (kernel[a] - 1) + 1
+                dense = np.zeros(dense_shape, dtype=weight.dtype)
+                index = [slice(None)] * weight.ndim
+                index[axis] = slice(None, None, d)
+                dense[tuple(index)] = weight
+                weight = dense
+            widths = [(0, 0)] * weight.ndim
+            widths[axis] = (0, pb - pe) if pb > pe else (pe - pb, 0)
+            weight = np.pad(weight, widths)
+            kernel[a], dilations[a] = weight.shape[axis], 1
+            pads.append(max(pb, pe))
+        return weight, kernel, pads, dilations
+
+    def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
+        """One Caffe ``Deconvolution`` (exact for asymmetric pads and output_padding, see :meth:`caffe_kernel`)."""
+        from ..formats.caffe.io import filler_to_proto, write_conv_geometry
+
+        x = types[0]
+        geo = self.geometry(x.shape[2:])
+        weight, kernel, pads, dilations = self.caffe_kernel(x.shape[1], geo)
+        reshaped = tuple(kernel) != tuple(geo.kernel_shape)
+        layer = ctx.add_layer(self.name, "Deconvolution", [self.input], [self.output])
+        cp = layer.convolution_param
+        cp.num_output = self.out_channels
+        if not self.bias_term:
+            cp.bias_term = False
+        write_conv_geometry(cp, kernel, geo.strides, pads, dilations)
+        if self.group != 1:
+            cp.group = self.group
+        # Caffe's BilinearFiller accepts only 4-D square blobs (it CHECK-fails otherwise, even when a caffemodel
+        # then overwrites the blob); any other bilinear kernel lives in the caffemodel only.
+        caffe_fills = not (
+            isinstance(self.weight, Filler) and self.weight.type == "bilinear"
+            and (len(kernel) != 2 or kernel[0] != kernel[1])
+        )
+        if isinstance(self.weight, Filler) and not reshaped and caffe_fills:
+            filler_to_proto(self.weight, cp.weight_filler)
+        if isinstance(self.bias, Filler):
+            filler_to_proto(self.bias, cp.bias_filler)
+        if self.frozen:
+            ctx.freeze(layer, 2 if self.bias_term else 1)
+        blobs = [weight]
+        bias = self.bias_array()
+        if bias is not None:
+            blobs.append(bias)
+        if not ctx.with_weights:
+            lost = []
+            if reshaped:
+                lost.append("its kernel is zero-extended for the exact Caffe form, which no filler describes")
+            elif not caffe_fills:
+                lost.append("its bilinear kernel is not 2-D square, which Caffe's bilinear filler refuses")
+            elif isinstance(self.weight, Values):
+                lost.append("its weights are explicit values")
+            if isinstance(self.bias, Values):
+                lost.append("its bias is explicit values")
+            if lost:
+                ctx.warn(
+                    f"layer {self.name!r} (Deconvolution): {' and '.join(lost)}, but no .caffemodel is written "
+                    "(--no-weights); Caffe would fill those blobs from the prototxt instead"
+                )
+        ctx.add_blobs(layer, blobs)
+
+    @classmethod
+    def from_caffe(
+        cls, lp: Any, ctx: Any, inputs: list[str], outputs: list[str], in_types: list[TensorType]
+    ) -> list[Layer]:
+        """A Caffe ``Deconvolution`` (weights from the caffemodel, else its fillers, else zeros or --fill-missing)."""
+        from ..errors import FormatError, UnsupportedError
+        from ..fillers import bilinear_kernel
+        from ..formats.caffe.io import filler_from_proto, read_conv_geometry
+
+        where = f"layer {lp.name!r} (Deconvolution)"
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise UnsupportedError(
+                f"{where}: has {len(inputs)} bottoms and {len(outputs)} tops; convertkit converts one of each"
+            )
+        cp = lp.convolution_param
+        x = in_types[0]
+        if cp.axis not in (1, 1 - len(x.shape)):
+            raise UnsupportedError(f"{where}: convolution_param axis {cp.axis}; only the channel axis 1 is supported")
+        if not cp.HasField("num_output"):
+            raise FormatError(f"{where}: convolution_param needs num_output")
+        n = len(x.shape) - 2
+        kernel, strides, pads, dilations = read_conv_geometry(cp, n, where)
+        c, m, g = x.shape[1], cp.num_output, cp.group
+        if g < 1 or c % g or m % g:
+            raise FormatError(f"{where}: group {g} must divide the input channels {c} and num_output {m}")
+        weight_shape = (c, m // g, *kernel)
+        blobs = ctx.layer_blobs(lp.name)
+        bias: WeightSource | None = None
+        if blobs is not None:
+            expected = [weight_shape] + ([(m,)] if cp.bias_term else [])
+            if len(blobs) != len(expected):
+                raise FormatError(
+                    f"{where}: the caffemodel holds {len(blobs)} blob(s), the layer needs {len(expected)} "
+                    f"(weights {weight_shape}{f' and bias ({m},)' if cp.bias_term else ''})"
+                )
+            arrays = []
+            for i, (blob, shape) in enumerate(zip(blobs, expected, strict=True)):
+                what = "weights" if i == 0 else "bias"
+                if blob.shape != shape and blob.size == int(np.prod(shape)) and (
+                    i == 1 or blob.ndim == len(shape)
+                ):
+                    blob = blob.reshape(shape)  # legacy 4-D bias (1, 1, 1, M)
+                if blob.shape != shape:
+                    raise FormatError(
+                        f"{where}: {what} blob in the caffemodel has shape {list(blob.shape)}, the layer needs "
+                        f"{list(shape)} (C, num_output / group, kernel...) for input {list(x.shape)}"
+                    )
+                arrays.append(np.ascontiguousarray(blob, dtype=np.float32))
+            weight: WeightSource = Values(array=arrays[0])
+            if cp.bias_term:
+                bias = Values(array=arrays[1])
+        else:
+            if cp.HasField("weight_filler"):
+                weight = filler_from_proto(cp.weight_filler, where, ctx.seed)
+            elif ctx.fill_missing == "bilinear":
+                if g == 1 and c == m:
+                    diagonal = np.zeros(weight_shape, dtype=np.float32)
+                    diagonal[np.arange(c), np.arange(c)] = bilinear_kernel(tuple(kernel))
+                    weight = Values(array=diagonal)
+                else:
+                    weight = Filler(type="bilinear")
+                ctx.warn(f"{where}: no weights and no weight_filler; filled with bilinear kernels (--fill-missing)")
+            else:
+                weight = Filler(type="constant", value=0.0)
+                ctx.warn(
+                    f"{where}: no weights and no weight_filler, so Caffe's default applies: all zeros "
+                    "(give --weights, or --fill-missing bilinear for FCN-style upsampling)"
+                )
+            if cp.bias_term and cp.HasField("bias_filler"):
+                bias = filler_from_proto(cp.bias_filler, where, ctx.seed)
+        frozen = len(lp.param) > 0 and all(p.lr_mult == 0 for p in lp.param)
+        layer = cls(
+            name=lp.name,
+            input=inputs[0],
+            output=outputs[0],
+            out_channels=m,
+            kernel_shape=tuple(kernel),
+            strides=tuple(strides),
+            dilations=tuple(dilations),
+            padding=Padding(convention="caffe", pad=tuple(pads)),
+            group=g,
+            bias_term=bool(cp.bias_term),
+            weight=weight,
+            bias=bias,
+            frozen=frozen,
+        )
+        diagonal_kernel = layer.diagonal_kernel(c)
+        if diagonal_kernel is not None:
+            if ctx.compact:
+                layer = dataclasses.replace(
+                    layer, group=m, weight=Values(array=np.ascontiguousarray(diagonal_kernel[:, None]))
+                )
+                ctx.note(f"{where}: diagonal weights of one kernel per channel emitted as group {m} (--compact)")
+            else:
+                ctx.note(
+                    f"{where}: the weights are a diagonal of per-channel kernels (FCN surgery); --compact emits the "
+                    f"equivalent group {m} layer with {m}x fewer weights"
+                )
+        return [layer]
+
+    def diagonal_kernel(self, in_channels: int) -> np.ndarray | None:
+        """For a full (group 1, C == out) layer whose weights are zero off the channel diagonal, the diagonal.
+
+        That layer computes channel ``c`` from channel ``c`` alone: it is the grouped layer ``group = C`` with
+        the diagonal as weights ``(C, 1, k...)`` (FCN's "surgery" bilinear weights are of this form).
+        """
+        if self.group != 1 or in_channels != self.out_channels or in_channels < 2:
+            return None
+        if isinstance(self.weight, Filler) and self.weight.type != "constant":
+            return None
+        w = self.weight_array(in_channels)
+        idx = np.arange(in_channels)
+        diagonal = w[idx, idx].copy()
+        off = w.copy()
+        off[idx, idx] = 0
+        if np.any(off) or not np.any(diagonal):
+            return None
+        return diagonal
 
     # -- ONNX -----------------------------------------------------------------------------------------------------
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:

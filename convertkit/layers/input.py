@@ -71,5 +71,28 @@ class Input(Layer):
             "additionalProperties": False,
         }
 
+    # -- Caffe ----------------------------------------------------------------------------------------------------
+    caffe_types: ClassVar[tuple[str, ...]] = ("Input",)
+
+    def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
+        """``layer { type: "Input" input_param { shape { dim: ... } } }``."""
+        layer = ctx.add_layer(self.name, "Input", [], [self.name])
+        layer.input_param.shape.add().dim.extend(self.shape)
+
+    @classmethod
+    def from_caffe(
+        cls, lp: Any, ctx: Any, inputs: list[str], outputs: list[str], in_types: list[TensorType]
+    ) -> list[Layer]:
+        """One :class:`Input` per top; ``input_param`` has one shape for all tops or one per top."""
+        from ..errors import FormatError
+
+        shapes = [tuple(int(d) for d in s.dim) for s in lp.input_param.shape]
+        if len(shapes) not in (1, len(outputs)):
+            raise FormatError(
+                f"layer {lp.name!r} (Input): input_param has {len(shapes)} shape(s) for {len(outputs)} top(s); "
+                "give one shape, or one per top"
+            )
+        return [cls(name=top, shape=shapes[i if len(shapes) > 1 else 0]) for i, top in enumerate(outputs)]
+
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
         ctx.add_graph_input(self.name, TensorType(self.shape, self.dtype))

@@ -296,6 +296,188 @@ class Upsample(Layer):
             "additionalProperties": False,
         }
 
+    # -- Caffe ----------------------------------------------------------------------------------------------------
+    caffe_types: ClassVar[tuple[str, ...]] = ("Interp",)
+
+    def _nearest_reads_floor(self, in_spatial: tuple[int, ...]) -> bool:
+        """Whether nearest Resize reads source row ``floor(i / f)`` for every output row (exact rationals)."""
+        from fractions import Fraction
+
+        out_spatial = self.output_spatial(in_spatial)
+        for a, (i_n, o_n) in enumerate(zip(in_spatial, out_spatial, strict=True)):
+            scale = Fraction(self.scales[a]) if self.scales is not None else Fraction(o_n, i_n)
+            f = o_n // i_n
+            for i in range(o_n):
+                ctm = self.coordinate_transformation_mode
+                if ctm in ("half_pixel", "half_pixel_symmetric") or (ctm == "pytorch_half_pixel" and o_n > 1):
+                    x = (i + Fraction(1, 2)) / scale - Fraction(1, 2)
+                elif ctm == "align_corners":
+                    x = Fraction(i * (i_n - 1), o_n - 1) if o_n > 1 else Fraction(0)
+                elif ctm == "asymmetric":
+                    x = i / scale
+                elif ctm == "tf_half_pixel_for_nn":
+                    x = (i + Fraction(1, 2)) / scale
+                else:
+                    x = Fraction(0)
+                r = {
+                    "round_prefer_floor": math.ceil(x - Fraction(1, 2)),
+                    "round_prefer_ceil": math.floor(x + Fraction(1, 2)),
+                    "floor": math.floor(x),
+                    "ceil": math.ceil(x),
+                }[self.nearest_mode]
+                if min(max(r, 0), i_n - 1) != i // f:
+                    return False
+        return True
+
+    def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
+        """The exact Caffe form, or an error that says why there is none.
+
+        - Caffe's recipe (``semantics: deconvolution``): the frozen grouped bilinear (or ones) Deconvolution.
+        - nearest, integer factors, reading source row ``floor(i / f)``: Deconvolution with a ones kernel.
+        - linear, half-pixel family, integer factors: the recipe differs from Resize only at the borders (zero
+          padding vs clamping).  Replicating the edge row on each side (``Slice`` + ``Concat``; the unused middle
+          piece goes to ``Silence``) and cropping ``f`` rows more at each end (``pad + f``) makes it exact.
+        - linear, align_corners, sizes ``z * (in - 1) + 1``: output row ``z * j`` is input row ``j`` and rows in
+          between interpolate linearly, which is the triangle kernel ``2z - 1`` (bilinear filler), stride ``z``,
+          pad ``z - 1``; exact, no border effect.  Other align-corners sizes: the fork's ``Interp`` with
+          ``dialect='pspnet'``.
+        """
+        from ..errors import UnsupportedError
+
+        x = types[0]
+        n, c, in_spatial = len(x.shape) - 2, x.shape[1], x.shape[2:]
+        if self.semantics == "deconvolution":
+            self.as_deconvolution(c, in_spatial).to_caffe(ctx, types)
+            return
+        ctm = self.coordinate_transformation_mode
+        out_spatial = self.output_spatial(in_spatial)
+        integer = all(o % i == 0 for i, o in zip(in_spatial, out_spatial, strict=True)) and (
+            self.scales is None or all(float(s).is_integer() for s in self.scales)
+        )
+        if self.mode == "nearest":
+            if integer and self._nearest_reads_floor(in_spatial):
+                self.as_deconvolution(c, in_spatial).to_caffe(ctx, types)
+                return
+            raise self.error(
+                f"nearest Resize ({ctm}, {self.nearest_mode}) from {list(in_spatial)} to {list(out_spatial)} does "
+                "not copy each input row to f consecutive output rows, which is all a stock Caffe layer "
+                "(ones-kernel Deconvolution) can do; use integer factors with half_pixel (or asymmetric + floor)",
+                UnsupportedError,
+            )
+        if ctm in _HALF_PIXEL_FAMILY and integer:
+            self._caffe_edge_recipe(ctx, x, tuple(o // i for i, o in zip(in_spatial, out_spatial, strict=True)))
+            return
+        if ctm == "align_corners":
+            zooms = [
+                (o - 1) // (i - 1) if i > 1 and (o - 1) % (i - 1) == 0 else None
+                for i, o in zip(in_spatial, out_spatial, strict=True)
+            ]
+            if ctx.dialect == "pspnet" and n == 2:
+                self._caffe_interp(ctx, in_spatial, out_spatial)
+                return
+            if all(z is not None and z >= 1 for z in zooms):
+                self._caffe_align_corners_recipe(ctx, x, tuple(int(z) for z in zooms if z is not None))
+                return
+            raise self.error(
+                f"bilinear align_corners from {list(in_spatial)} to {list(out_spatial)} has no exact stock Caffe "
+                "form: a Deconvolution interpolates with a fixed stride, exact only for sizes z * (in - 1) + 1 "
+                "(integer z); Caffe's recipe (half-pixel interior, zero border) would differ everywhere; "
+                "ways out: --caffe-dialect pspnet (the fork's Interp layer, 2-D), or sizes z * (in - 1) + 1",
+                UnsupportedError,
+            )
+        raise self.error(
+            f"bilinear Resize with coordinate_transformation_mode {ctm} from {list(in_spatial)} to "
+            f"{list(out_spatial)} has no exact Caffe form: Caffe's recipe is exact for integer factors with the "
+            "half-pixel modes only (its border rows see zero padding, which convertkit replaces by edge "
+            "replication); ways out: integer factors with half_pixel, semantics 'deconvolution' (Caffe's recipe, "
+            "different border), or align_corners with --caffe-dialect pspnet (Interp)",
+            UnsupportedError,
+        )
+
+    def _caffe_edge_recipe(self, ctx: Any, x: TensorType, factors: tuple[int, ...]) -> None:
+        cur, shape = self.input, list(x.shape)
+        for a in range(len(factors)):
+            axis, length = 2 + a, shape[2 + a]
+            if length == 1:
+                first = last = cur
+            else:
+                tops = [ctx.fresh(f"{self.name}.edge{a}_first")]
+                if length > 2:
+                    tops.append(ctx.fresh(f"{self.name}.edge{a}_middle"))
+                tops.append(ctx.fresh(f"{self.name}.edge{a}_last"))
+                sl = ctx.add_layer(ctx.fresh(f"{self.name}.edge{a}_slice"), "Slice", [cur], tops)
+                sl.slice_param.axis = axis
+                sl.slice_param.slice_point.extend([1] if length == 2 else [1, length - 1])
+                if length > 2:
+                    ctx.add_layer(ctx.fresh(f"{self.name}.edge{a}_silence"), "Silence", [tops[1]], [])
+                first, last = tops[0], tops[-1]
+            padded = ctx.fresh(f"{self.name}.edge{a}")
+            cat = ctx.add_layer(ctx.fresh(f"{self.name}.edge{a}_concat"), "Concat", [first, cur, last], [padded])
+            cat.concat_param.axis = axis
+            cur, shape[axis] = padded, length + 2
+        recipe = [shapes.bilinear_upsample_recipe(f) for f in factors]
+        Deconvolution(
+            name=self.name, input=cur, output=self.output, out_channels=x.shape[1], group=x.shape[1],
+            kernel_shape=tuple(r[0] for r in recipe), strides=factors,
+            padding=Padding(convention="caffe", pad=tuple(r[2] + f for r, f in zip(recipe, factors, strict=True))),
+            bias_term=False, weight=Filler(type="bilinear"), frozen=True,
+        ).to_caffe(ctx, [TensorType(tuple(shape), x.dtype)])
+
+    def _caffe_align_corners_recipe(self, ctx: Any, x: TensorType, zooms: tuple[int, ...]) -> None:
+        Deconvolution(
+            name=self.name, input=self.input, output=self.output, out_channels=x.shape[1], group=x.shape[1],
+            kernel_shape=tuple(2 * z - 1 for z in zooms), strides=zooms,
+            padding=Padding(convention="caffe", pad=tuple(z - 1 for z in zooms)),
+            bias_term=False, weight=Filler(type="bilinear"), frozen=True,
+        ).to_caffe(ctx, [x])
+
+    def _caffe_interp(self, ctx: Any, in_spatial: tuple[int, ...], out_spatial: tuple[int, ...]) -> None:
+        layer = ctx.add_layer(self.name, "Interp", [self.input], [self.output])
+        zooms = {(o - 1) // (i - 1) for i, o in zip(in_spatial, out_spatial, strict=True) if i > 1}
+        if len(zooms) == 1 and all(
+            i > 1 and o == i + (i - 1) * (next(iter(zooms)) - 1) for i, o in zip(in_spatial, out_spatial, strict=True)
+        ):
+            layer.interp_param.zoom_factor = next(iter(zooms))
+        else:
+            layer.interp_param.height, layer.interp_param.width = out_spatial
+
+    @classmethod
+    def from_caffe(
+        cls, lp: Any, ctx: Any, inputs: list[str], outputs: list[str], in_types: list[TensorType]
+    ) -> list[Layer]:
+        """The PSPNet/DeepLab fork's ``Interp``: bilinear with aligned corners, sizes from its parameters."""
+        from ..errors import FormatError, UnsupportedError
+
+        where = f"layer {lp.name!r} (Interp)"
+        if len(inputs) != 1 or len(outputs) != 1:
+            raise UnsupportedError(
+                f"{where}: {len(inputs)} bottoms (a second bottom gives the size from a blob); convertkit converts "
+                "Interp with one bottom and zoom_factor, shrink_factor or height/width"
+            )
+        p = lp.interp_param
+        if p.pad_beg or p.pad_end:
+            raise UnsupportedError(
+                f"{where}: pad_beg {p.pad_beg} / pad_end {p.pad_end} are not supported (only 0)"
+            )
+        in_spatial = in_types[0].shape[2:]
+        if len(in_spatial) != 2:
+            raise FormatError(f"{where}: Interp takes a 4-D blob, got {list(in_types[0].shape)}")
+        if p.height > 0 and p.width > 0:
+            sizes: tuple[int, ...] = (p.height, p.width)
+        elif p.HasField("zoom_factor") or p.HasField("shrink_factor"):
+            if p.zoom_factor < 1 or p.shrink_factor < 1:
+                raise FormatError(f"{where}: zoom_factor and shrink_factor must be >= 1")
+            sizes = tuple(((i - 1) // p.shrink_factor + 1) for i in in_spatial)
+            sizes = tuple(s + (s - 1) * (p.zoom_factor - 1) for s in sizes)
+        else:
+            raise FormatError(f"{where}: interp_param needs zoom_factor, shrink_factor, or height and width")
+        return [
+            cls(
+                name=lp.name, input=inputs[0], output=outputs[0], mode="linear", sizes=sizes,
+                coordinate_transformation_mode="align_corners",
+            )
+        ]
+
     # -- ONNX -----------------------------------------------------------------------------------------------------
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
         x = types[0]

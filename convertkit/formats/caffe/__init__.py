@@ -1,0 +1,31 @@
+"""Caffe: prototxt + caffemodel, read and written exactly (see ``schemas/caffe.proto``).
+
+- :func:`load_caffe` reads a prototxt (TEST phase; ``layer { }`` or legacy V1 ``layers { }``) and, optionally, its
+  .caffemodel into the IR.
+- :func:`save_caffe` / :func:`to_caffe` write a model as a prototxt with an ``Input`` layer per graph input and a
+  .caffemodel beside it holding every blob.  Deconvolutions with asymmetric pads or output_padding are written
+  with a zero-extended kernel (exact); upsample layers as stock Caffe layers where an exact form exists.
+
+Layer kinds carry their own Caffe hooks (``caffe_types``, ``from_caffe``, ``to_caffe``); this package is plumbing.
+"""
+
+from .reader import FILL_MISSING, CaffeReader, caffe_layer_kinds, load_caffe, parse_input_shape, read_weights
+from .writer import DIALECTS, CaffeEmitter, CaffeNet, CaffeWarning, caffemodel_path, save_caffe, to_caffe
+
+__all__ = [
+    # reading
+    "load_caffe",
+    "read_weights",
+    "parse_input_shape",
+    "caffe_layer_kinds",
+    "CaffeReader",
+    "FILL_MISSING",
+    # writing
+    "to_caffe",
+    "save_caffe",
+    "caffemodel_path",
+    "CaffeEmitter",
+    "CaffeNet",
+    "DIALECTS",
+    "CaffeWarning",
+]

@@ -1,0 +1,322 @@
+"""Caffe files in and out: prototxt text, .caffemodel binary, blobs <-> arrays, fillers <-> FillerParameter.
+
+Everything here works on the generated messages of ``schemas/caffe.proto`` (:mod:`.caffe_pb2`); nothing here
+knows a layer kind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ...errors import FormatError, UnsupportedError
+from ...fillers import FILLER_TYPES, Filler
+from . import caffe_pb2 as pb
+
+__all__ = [
+    "pb",
+    "parse_prototxt",
+    "read_prototxt",
+    "read_caffemodel",
+    "format_prototxt",
+    "blob_to_array",
+    "array_to_blob",
+    "filler_from_proto",
+    "filler_to_proto",
+    "V1_TYPE_NAMES",
+]
+
+#: Legacy ``V1LayerParameter.LayerType`` -> the ``type`` string of the current ``LayerParameter``.
+V1_TYPE_NAMES: dict[str, str] = {
+    "ABSVAL": "AbsVal",
+    "ACCURACY": "Accuracy",
+    "ARGMAX": "ArgMax",
+    "BNLL": "BNLL",
+    "CONCAT": "Concat",
+    "CONTRASTIVE_LOSS": "ContrastiveLoss",
+    "CONVOLUTION": "Convolution",
+    "DATA": "Data",
+    "DECONVOLUTION": "Deconvolution",
+    "DROPOUT": "Dropout",
+    "DUMMY_DATA": "DummyData",
+    "EUCLIDEAN_LOSS": "EuclideanLoss",
+    "ELTWISE": "Eltwise",
+    "EXP": "Exp",
+    "FLATTEN": "Flatten",
+    "HDF5_DATA": "HDF5Data",
+    "HDF5_OUTPUT": "HDF5Output",
+    "HINGE_LOSS": "HingeLoss",
+    "IM2COL": "Im2col",
+    "IMAGE_DATA": "ImageData",
+    "INFOGAIN_LOSS": "InfogainLoss",
+    "INNER_PRODUCT": "InnerProduct",
+    "LRN": "LRN",
+    "MEMORY_DATA": "MemoryData",
+    "MULTINOMIAL_LOGISTIC_LOSS": "MultinomialLogisticLoss",
+    "MVN": "MVN",
+    "POOLING": "Pooling",
+    "POWER": "Power",
+    "RELU": "ReLU",
+    "SIGMOID": "Sigmoid",
+    "SIGMOID_CROSS_ENTROPY_LOSS": "SigmoidCrossEntropyLoss",
+    "SILENCE": "Silence",
+    "SOFTMAX": "Softmax",
+    "SOFTMAX_LOSS": "SoftmaxWithLoss",
+    "SPLIT": "Split",
+    "SLICE": "Slice",
+    "TANH": "TanH",
+    "WINDOW_DATA": "WindowData",
+    "THRESHOLD": "Threshold",
+}
+
+# Fields V1 and current layers share by name (the parameter messages are the same types in both).
+_V1_SHARED = ("name", "bottom", "top", "include", "exclude", "blobs", "loss_weight")
+_V1_PARAMS = (
+    "concat_param",
+    "convolution_param",
+    "dropout_param",
+    "eltwise_param",
+    "pooling_param",
+    "power_param",
+    "relu_param",
+    "slice_param",
+)
+
+
+def _upgrade_v1(v1: Any) -> Any:
+    """A ``V1LayerParameter`` as a current ``LayerParameter`` (what Caffe's UpgradeV1LayerParameter does)."""
+    layer = pb.LayerParameter()
+    for name in _V1_SHARED:
+        value = getattr(v1, name)
+        if name in ("name",):
+            if v1.HasField(name):
+                setattr(layer, name, value)
+        else:
+            getattr(layer, name).extend(value)
+    enum_name = pb.V1LayerParameter.LayerType.Name(v1.type)
+    layer.type = V1_TYPE_NAMES.get(enum_name, enum_name)
+    for name in _V1_PARAMS:
+        if v1.HasField(name):
+            getattr(layer, name).CopyFrom(getattr(v1, name))
+    for lr, decay in _zip_longest(list(v1.blobs_lr), list(v1.weight_decay)):
+        spec = layer.param.add()
+        if lr is not None:
+            spec.lr_mult = lr
+        if decay is not None:
+            spec.decay_mult = decay
+    return layer
+
+
+def _zip_longest(a: list[float], b: list[float]) -> list[tuple[float | None, float | None]]:
+    n = max(len(a), len(b))
+    return [(a[i] if i < len(a) else None, b[i] if i < len(b) else None) for i in range(n)]
+
+
+class _QuietTextFormat(logging.Filter):
+    """text_format logs every unknown field it skips; the reader reports unsupported layers itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "has no field named" not in record.getMessage()
+
+
+def parse_prototxt(text: str, source: str = "prototxt") -> Any:
+    """Parse prototxt text into a ``NetParameter``; V1 ``layers { }`` are upgraded into ``layer { }``.
+
+    Unknown fields (parameters of layers convertkit does not model, fork extensions) are skipped: the reader
+    reports such layers by type.  Single-quoted strings and ``field: { ... }`` are standard text format.
+    """
+    from google.protobuf import text_format
+
+    net = pb.NetParameter()
+    log = logging.getLogger("google.protobuf.text_format")
+    quiet = _QuietTextFormat()
+    log.addFilter(quiet)
+    try:
+        text_format.Parse(text, net, allow_unknown_field=True)
+    except text_format.ParseError as exc:
+        raise FormatError(f"{source}: not a Caffe prototxt: {exc}") from exc
+    finally:
+        log.removeFilter(quiet)
+    if len(net.layers):
+        if len(net.layer):
+            raise FormatError(f"{source}: mixes legacy `layers {{ }}` (V1) and `layer {{ }}` entries")
+        for v1 in net.layers:
+            net.layer.append(_upgrade_v1(v1))
+        del net.layers[:]
+    return net
+
+
+def read_prototxt(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as exc:
+        raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"{path!r} is not a text prototxt (a binary .caffemodel goes to --weights): {exc}") from exc
+    return parse_prototxt(text, path)
+
+
+def read_caffemodel(path: str) -> Any:
+    """Read a binary ``.caffemodel`` as a ``NetParameter`` (V1 ``layers`` upgraded)."""
+    from google.protobuf.message import DecodeError
+
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    net = pb.NetParameter()
+    try:
+        net.ParseFromString(data)
+    except DecodeError as exc:
+        raise FormatError(f"{path!r} is not a binary Caffe NetParameter (.caffemodel): {exc}") from exc
+    if len(net.layers):
+        for v1 in net.layers:
+            net.layer.append(_upgrade_v1(v1))
+        del net.layers[:]
+    return net
+
+
+def format_prototxt(net: Any) -> str:
+    from google.protobuf import text_format
+
+    return text_format.MessageToString(net)
+
+
+def blob_shape(blob: Any) -> tuple[int, ...]:
+    """A blob's shape: ``shape.dim`` or, for legacy blobs, ``(num, channels, height, width)``."""
+    if blob.HasField("shape"):
+        return tuple(int(d) for d in blob.shape.dim)
+    return (blob.num, blob.channels, blob.height, blob.width)
+
+
+def blob_to_array(blob: Any, where: str) -> np.ndarray:
+    """A ``BlobProto`` as a float32 array (``data``) or float64 (``double_data``)."""
+    shape = blob_shape(blob)
+    if len(blob.double_data):
+        values = np.asarray(blob.double_data, dtype=np.float64)
+    else:
+        values = np.asarray(blob.data, dtype=np.float32)
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if values.size != count:
+        raise FormatError(f"{where}: blob has {values.size} values, its shape {list(shape)} needs {count}")
+    return values.reshape(shape)
+
+
+def array_to_blob(array: np.ndarray) -> Any:
+    """A float32 ``BlobProto`` with ``shape`` (Caffe nets compute in float32)."""
+    blob = pb.BlobProto()
+    blob.shape.dim.extend(int(d) for d in array.shape)
+    blob.data.extend(np.ascontiguousarray(array, dtype=np.float32).ravel().tolist())
+    return blob
+
+
+_VARIANCE = {0: "FAN_IN", 1: "FAN_OUT", 2: "AVERAGE"}
+
+
+def filler_from_proto(fp: Any, where: str, seed: int) -> Filler:
+    """A ``FillerParameter`` as an IR :class:`Filler` (random fillers get ``seed``)."""
+    if fp.type not in FILLER_TYPES:
+        raise UnsupportedError(
+            f"{where}: filler type {fp.type!r} is not supported (supported: {', '.join(FILLER_TYPES)}); "
+            "give the weights with --weights"
+        )
+    if fp.type == "gaussian" and fp.sparse != -1:
+        raise UnsupportedError(
+            f"{where}: sparse gaussian filler (sparse {fp.sparse}) is not supported; give the weights with --weights"
+        )
+    return Filler(
+        type=fp.type,
+        value=fp.value,
+        min=fp.min,
+        max=fp.max,
+        mean=fp.mean,
+        std=fp.std,
+        variance_norm=_VARIANCE[fp.variance_norm],
+        seed=seed,
+    )
+
+
+def filler_to_proto(filler: Filler, fp: Any) -> None:
+    """Write ``filler`` into the ``FillerParameter`` ``fp`` (only fields that differ from Caffe's defaults)."""
+    fp.type = filler.type
+    defaults = Filler()
+    for name in ("value", "min", "max", "mean", "std"):
+        if getattr(filler, name) != getattr(defaults, name):
+            setattr(fp, name, getattr(filler, name))
+    if filler.variance_norm != "FAN_IN":
+        fp.variance_norm = {v: k for k, v in _VARIANCE.items()}[filler.variance_norm]
+
+
+def repeated_or_default(values: Sequence[int], n: int, default: int, what: str, where: str) -> tuple[int, ...]:
+    """Caffe's repeated per-axis fields: none -> default, one -> every axis, n -> one per axis."""
+    values = [int(v) for v in values]
+    if not values:
+        return (default,) * n
+    if len(values) == 1:
+        return (values[0],) * n
+    if len(values) != n:
+        raise FormatError(f"{where}: {what} has {len(values)} values; give 1 or one per spatial axis ({n})")
+    return tuple(values)
+
+
+def write_conv_geometry(
+    cp: Any, kernel: Sequence[int], strides: Sequence[int], pads: Sequence[int], dilations: Sequence[int]
+) -> None:
+    """Fill a ``ConvolutionParameter``'s geometry in Caffe's own words.
+
+    One value when every axis agrees (``kernel_size: 3``), ``kernel_h``/``kernel_w`` (and ``stride_h``...,
+    ``pad_h``...) for a 2-D layer whose axes differ, one value per axis otherwise.  Defaults (stride 1, pad 0,
+    dilation 1) are left out.
+    """
+    n = len(kernel)
+    for base, values, default, repeated in (
+        ("kernel", kernel, None, "kernel_size"),
+        ("stride", strides, 1, "stride"),
+        ("pad", pads, 0, "pad"),
+        ("dilation", dilations, 1, "dilation"),
+    ):
+        values = [int(v) for v in values]
+        if default is not None and all(v == default for v in values):
+            continue
+        if len(set(values)) == 1:
+            getattr(cp, repeated).append(values[0])
+        elif n == 2 and base != "dilation":
+            setattr(cp, f"{base}_h", values[0])
+            setattr(cp, f"{base}_w", values[1])
+        else:
+            getattr(cp, repeated).extend(values)
+
+
+def read_conv_geometry(cp: Any, n: int, where: str) -> tuple[tuple[int, ...], ...]:
+    """``(kernel, strides, pads, dilations)`` of a ``ConvolutionParameter`` for ``n`` spatial axes (Caffe's rules)."""
+    if cp.HasField("kernel_h") or cp.HasField("kernel_w"):
+        if n != 2 or len(cp.kernel_size) or not (cp.HasField("kernel_h") and cp.HasField("kernel_w")):
+            raise FormatError(f"{where}: kernel_h and kernel_w go together, for 2-D only, without kernel_size")
+        kernel: tuple[int, ...] = (cp.kernel_h, cp.kernel_w)
+    else:
+        if not len(cp.kernel_size):
+            raise FormatError(f"{where}: convolution_param needs kernel_size (or kernel_h and kernel_w)")
+        kernel = repeated_or_default(cp.kernel_size, n, 0, "kernel_size", where)
+    if cp.HasField("stride_h") or cp.HasField("stride_w"):
+        if n != 2 or len(cp.stride):
+            raise FormatError(f"{where}: stride_h/stride_w are for 2-D only and exclude stride")
+        strides: tuple[int, ...] = (cp.stride_h if cp.HasField("stride_h") else 1,
+                                    cp.stride_w if cp.HasField("stride_w") else 1)
+    else:
+        strides = repeated_or_default(cp.stride, n, 1, "stride", where)
+    if cp.HasField("pad_h") or cp.HasField("pad_w"):
+        if n != 2 or len(cp.pad):
+            raise FormatError(f"{where}: pad_h/pad_w are for 2-D only and exclude pad")
+        pads: tuple[int, ...] = (cp.pad_h, cp.pad_w)
+    else:
+        pads = repeated_or_default(cp.pad, n, 0, "pad", where)
+    dilations = repeated_or_default(cp.dilation, n, 1, "dilation", where)
+    for what, values, low in (("kernel", kernel, 1), ("stride", strides, 1), ("dilation", dilations, 1)):
+        if any(v < low for v in values):
+            raise FormatError(f"{where}: {what} must be >= {low}, got {list(values)}")
+    return kernel, strides, pads, dilations

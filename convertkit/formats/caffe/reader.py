@@ -1,0 +1,259 @@
+"""Caffe import: a prototxt (and optionally its .caffemodel) into a checked :class:`~convertkit.ir.Model`.
+
+Graph plumbing only: phase rules, net inputs, blob names, weights by layer name.  Each Caffe layer type is read by
+the IR kind that declares it in ``caffe_types`` (its ``from_caffe`` hook).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ...errors import ConvertkitError, FormatError, UnsupportedError
+from ...ir import LAYER_KINDS, Layer, Model, TensorType
+from .io import blob_to_array, read_caffemodel, read_prototxt
+from .writer import CaffeWarning
+
+__all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "parse_input_shape", "FILL_MISSING"]
+
+FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
+#: Layer types that only feed data (no computation in a deployed net); ``--input-shape`` turns their tops into
+#: graph inputs.
+DATA_LAYER_TYPES = ("Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "Python", "Input")
+#: Layer types that compute nothing at inference and are dropped (``Silence`` consumes blobs, ``Split`` copies).
+PASS_THROUGH = ("Silence", "Split")
+
+
+def caffe_layer_kinds() -> dict[str, type[Layer]]:
+    """Caffe layer type -> the IR kind that reads it (every kind with ``caffe_types``)."""
+    from ... import layers  # noqa: F401  (registers the kinds)
+
+    table: dict[str, type[Layer]] = {}
+    for cls in LAYER_KINDS.values():
+        for caffe_type in getattr(cls, "caffe_types", ()):
+            table[caffe_type] = cls
+    return table
+
+
+def parse_input_shape(text: str) -> tuple[str, tuple[int, ...]]:
+    """``NAME=N,C,H,W`` -> ``(NAME, (N, C, H, W))``."""
+    name, sep, dims = text.partition("=")
+    try:
+        shape = tuple(int(d) for d in dims.replace("x", ",").split(","))
+    except ValueError:
+        shape = ()
+    if not sep or not name or not shape or any(d < 1 for d in shape):
+        raise FormatError(f"--input-shape takes NAME=N,C,H,W with positive integers, got {text!r}")
+    return name, shape
+
+
+class CaffeReader:
+    """What layer kinds see while reading (``from_caffe(lp, ctx, inputs, outputs, in_types)``)."""
+
+    def __init__(self, *, weights: Mapping[str, list[np.ndarray]] | None, fill_missing: str, seed: int,
+                 compact: bool, warn: Callable[[str], None] | None) -> None:
+        if fill_missing not in FILL_MISSING:
+            raise FormatError(f"--fill-missing must be one of {', '.join(FILL_MISSING)}, not {fill_missing!r}")
+        self.weights = weights
+        self.fill_missing = None if fill_missing == "zeros" else fill_missing
+        self.seed = seed
+        self.compact = compact
+        self.notes: list[str] = []
+        self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
+
+    def layer_blobs(self, name: str) -> list[np.ndarray] | None:
+        """The caffemodel's blobs of layer ``name`` (None: no caffemodel, or it has no blobs for the layer)."""
+        if self.weights is None:
+            return None
+        return self.weights.get(name)
+
+    def warn(self, message: str) -> None:
+        self.notes.append(message)
+        self._warn(message)
+
+    def note(self, message: str) -> None:
+        """Information the user should see (printed like a warning by the CLI)."""
+        self.warn(message)
+
+
+def _meets_rule(rule: Any, phase: int, level: int, stages: Sequence[str]) -> bool:
+    # Caffe's Net::StateMeetsRule.
+    if rule.HasField("phase") and rule.phase != phase:
+        return False
+    if rule.HasField("min_level") and level < rule.min_level:
+        return False
+    if rule.HasField("max_level") and level > rule.max_level:
+        return False
+    if any(s not in stages for s in rule.stage):
+        return False
+    return not any(s in stages for s in rule.not_stage)
+
+
+def _included(lp: Any, phase: int, level: int, stages: Sequence[str]) -> bool:
+    # Caffe's Net::FilterNet: include rules -> any must match; otherwise no exclude rule may match.
+    if len(lp.include) and len(lp.exclude):
+        raise FormatError(f"layer {lp.name!r}: has both include and exclude rules; Caffe allows one kind")
+    if len(lp.include):
+        return any(_meets_rule(r, phase, level, stages) for r in lp.include)
+    return not any(_meets_rule(r, phase, level, stages) for r in lp.exclude)
+
+
+def read_weights(path: str) -> dict[str, list[np.ndarray]]:
+    """Layer name -> its blobs, from a .caffemodel (``shape`` or legacy 4-D; ``data`` or ``double_data``)."""
+    net = read_caffemodel(path)
+    out: dict[str, list[np.ndarray]] = {}
+    for lp in net.layer:
+        if len(lp.blobs):
+            out[lp.name] = [blob_to_array(b, f"{path}: layer {lp.name!r} blob {i}") for i, b in enumerate(lp.blobs)]
+    return out
+
+
+def load_caffe(
+    path: str,
+    *,
+    weights: str | None = None,
+    input_shapes: Mapping[str, Sequence[int]] | Sequence[str] | None = None,
+    fill_missing: str = "zeros",
+    seed: int = 0,
+    compact: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> Model:
+    """Read a Caffe prototxt (TEST phase) and its optional caffemodel into a checked model.
+
+    ``input_shapes`` gives (or overrides) the shape of net inputs and data-layer tops by name.  Without weights,
+    fillers are materialised (random ones seeded by ``seed``); a Deconvolution with neither gets zeros (with a
+    warning) or, with ``fill_missing='bilinear'``, bilinear kernels.  ``compact`` turns a full deconvolution with
+    diagonal weights into the equivalent grouped one.
+    """
+    net = read_prototxt(path)
+    shapes: dict[str, tuple[int, ...]] = {}
+    if input_shapes is not None:
+        items = input_shapes.items() if isinstance(input_shapes, Mapping) else map(parse_input_shape, input_shapes)
+        for name, shape in items:
+            shapes[name] = tuple(int(d) for d in shape)
+    ctx = CaffeReader(
+        weights=read_weights(weights) if weights else None,
+        fill_missing=fill_missing,
+        seed=seed,
+        compact=compact,
+        warn=warn,
+    )
+    return model_from_net(net, ctx, shapes, source=path)
+
+
+def _legacy_inputs(net: Any, shapes: dict[str, tuple[int, ...]], source: str) -> list[tuple[str, tuple[int, ...]]]:
+    names = list(net.input)
+    dims = list(net.input_dim)
+    out = []
+    for i, name in enumerate(names):
+        if name in shapes:
+            shape = shapes[name]
+        elif len(net.input_shape):
+            if len(net.input_shape) != len(names):
+                raise FormatError(f"{source}: {len(names)} `input:` entries but {len(net.input_shape)} input_shape")
+            shape = tuple(int(d) for d in net.input_shape[i].dim)
+        elif dims:
+            if len(dims) != 4 * len(names):
+                raise FormatError(
+                    f"{source}: {len(names)} `input:` entries need {4 * len(names)} input_dim values, got {len(dims)}"
+                )
+            shape = tuple(dims[4 * i : 4 * i + 4])
+        else:
+            raise FormatError(f"{source}: net input {name!r} has no shape; give --input-shape {name}=N,C,H,W")
+        out.append((name, shape))
+    return out
+
+
+def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]], source: str) -> Model:
+    """Build the IR from a parsed ``NetParameter`` (TEST phase, level 0, no stages)."""
+    from ...layers import Input
+
+    phase = net.state.phase if net.HasField("state") else 1
+    level = net.state.level if net.HasField("state") else 0
+    stages = list(net.state.stage) if net.HasField("state") else []
+    kinds = caffe_layer_kinds()
+    active = [lp for lp in net.layer if _included(lp, phase, level, stages)]
+
+    unsupported: dict[str, list[str]] = {}
+    for lp in active:
+        if lp.type in kinds or lp.type in PASS_THROUGH:
+            continue
+        if lp.type in DATA_LAYER_TYPES and not len(lp.bottom):
+            continue
+        unsupported.setdefault(lp.type, []).append(lp.name)
+    if unsupported:
+        parts = []
+        for t, names in sorted(unsupported.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+            parts.append(f"{t} x{len(names)} ({shown})")
+        raise UnsupportedError(
+            f"{source}: {sum(map(len, unsupported.values()))} layer(s) of types convertkit does not convert: "
+            f"{'; '.join(parts)}; convertkit converts {', '.join(sorted(kinds))} (plus data layers with "
+            "--input-shape, Split and Silence)"
+        )
+
+    layers: list[Layer] = []
+    value_of: dict[str, str] = {}
+    types: dict[str, TensorType] = {}
+    used: set[str] = set()
+
+    def new_value(blob: str, layer_name: str) -> str:
+        name = blob if blob not in used else f"{blob}@{layer_name}"
+        k = 1
+        while name in used:
+            k += 1
+            name = f"{blob}@{layer_name}_{k}"
+        used.add(name)
+        value_of[blob] = name
+        return name
+
+    for name, shape in _legacy_inputs(net, shapes, source):
+        layer = Input(name=new_value(name, name), shape=shape)
+        layers.append(layer)
+        types[layer.name] = TensorType(layer.shape)
+    for lp in active:
+        where = f"layer {lp.name!r} ({lp.type})"
+        if lp.type in DATA_LAYER_TYPES and not len(lp.bottom) and (lp.type != "Input" or any(
+            t in shapes for t in lp.top
+        )):
+            given = [t for t in lp.top if t in shapes]
+            if not given:
+                raise FormatError(
+                    f"{source}: {where} gives no shape for its top(s) {', '.join(lp.top)}; "
+                    f"give --input-shape {lp.top[0]}=N,C,H,W"
+                )
+            for top in given:
+                layer = Input(name=new_value(top, top), shape=shapes[top])
+                layers.append(layer)
+                types[layer.name] = TensorType(layer.shape)
+            continue
+        missing = [b for b in lp.bottom if b not in value_of]
+        if missing:
+            raise FormatError(f"{source}: {where} reads blob(s) {', '.join(missing)}, which no earlier layer writes")
+        inputs = [value_of[b] for b in lp.bottom]
+        if lp.type == "Silence":
+            continue
+        if lp.type == "Split":
+            for top in lp.top:
+                value_of[top] = inputs[0]
+            continue
+        outputs = [new_value(t, lp.name) for t in lp.top]
+        try:
+            built = kinds[lp.type].from_caffe(lp, ctx, inputs, outputs, [types[v] for v in inputs])
+        except ConvertkitError as exc:
+            raise type(exc)(f"{source}: {exc}") from exc
+        for layer in built:
+            in_types = [types[v] for v in layer.inputs]
+            try:
+                out_types = layer.infer(in_types)
+            except ConvertkitError as exc:
+                raise type(exc)(f"{source}: {exc}") from exc
+            types.update(zip(layer.outputs, out_types, strict=True))
+            layers.append(layer)
+    try:
+        return Model(layers, name=net.name or "convertkit")
+    except ConvertkitError as exc:
+        raise type(exc)(f"{source}: {exc}") from exc
