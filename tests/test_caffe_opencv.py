@@ -1,0 +1,166 @@
+"""A real Caffe runtime as peer: OpenCV's dnn module runs every emitted Caffe model with onnxruntime's numbers.
+
+One table of configurations (a seeded sweep of deconvolutions plus hand-picked upsample rows); every row is
+exported to ONNX (run by onnxruntime) and to prototxt + caffemodel (run by OpenCV's Caffe reader), on the same
+seeded input.  Known OpenCV gaps are xfail rows with the reason.  Skipped when opencv-python-headless (4.x; 5.x
+dropped the Caffe reader) is absent.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import convertkit as ck
+from convertkit.formats.caffe import save_caffe
+from convertkit.runtime import run_onnx
+
+cv2 = pytest.importorskip("cv2")
+if not hasattr(cv2, "dnn") or not hasattr(cv2.dnn, "readNetFromCaffe"):
+    pytest.skip("this OpenCV has no Caffe reader (opencv-python-headless<5 has)", allow_module_level=True)
+
+OPENCV_DILATION = "OpenCV's Caffe Deconvolution mis-sizes dilated kernels (it ignores dilation in the output size)"
+
+
+def _deconv_sweep(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
+    """Seeded random 2-D deconvolutions: asymmetric pads, output_padding (also past the extent), groups, bias."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(count):
+        group = int(rng.choice([1, 1, 2, 3]))
+        c = group * int(rng.integers(1, 3))
+        m = group * int(rng.integers(1, 3))
+        k = tuple(int(v) for v in rng.integers(1, 5, size=2))
+        s = tuple(int(v) for v in rng.integers(1, 4, size=2))
+        d = tuple(int(v) for v in rng.choice([1, 1, 1, 2], size=2))
+        pads = tuple(int(rng.integers(0, kk)) for kk in k) + tuple(int(rng.integers(0, kk)) for kk in k)
+        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+        bias = bool(rng.integers(0, 2))
+        spatial = tuple(int(v) for v in rng.integers(2, 6, size=2))
+        cfg = dict(
+            shape=(1, c, *spatial), out_channels=m, kernel_shape=k, strides=s, dilations=d, pads=pads,
+            output_padding=op, group=group, bias_term=bias,
+        )
+        reason = OPENCV_DILATION if any(x > 1 for x in d) and _stays_dilated(cfg) else None
+        rows.append((f"deconv{i}-c{c}m{m}g{group}-k{k[0]}x{k[1]}-s{s[0]}x{s[1]}-d{d[0]}x{d[1]}-p{pads}-op{op}", cfg, reason))
+    return rows
+
+
+def _stays_dilated(cfg: dict) -> bool:
+    # An axis with asymmetric crop is written with a dense (dilation 1) kernel; a symmetric dilated axis stays dilated.
+    n = 2
+    pads, op, d, k = cfg["pads"], cfg["output_padding"], cfg["dilations"], cfg["kernel_shape"]
+    return any(d[a] > 1 and k[a] > 1 and pads[a] == pads[n + a] - op[a] for a in range(n))
+
+
+HAND_DECONV = [
+    ("seed-5x5", dict(shape=(1, 1, 2, 2), out_channels=1, kernel_shape=(3, 3), strides=(2, 2)), None),
+    ("caffe-test-2x3x6x4", dict(shape=(2, 3, 6, 4), out_channels=4, kernel_shape=(3, 3), strides=(2, 2)), None),
+    ("caffe-test-group3", dict(shape=(2, 3, 6, 4), out_channels=3, kernel_shape=(3, 3), strides=(2, 2), group=3), None),
+    ("pad-begin-only", dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(4, 4), strides=(2, 2),
+                            pads=(1, 1, 0, 0)), None),
+    ("output-padding-past-extent", dict(shape=(1, 2, 3, 3), out_channels=3, kernel_shape=(1, 1), strides=(3, 3),
+                                        output_padding=(2, 1), bias_term=True), None),
+    ("square-dilated-symmetric", dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
+                                      dilations=(2, 2), pads=(1, 1, 1, 1)), OPENCV_DILATION),
+    ("dilated-asymmetric-densified", dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
+                                          dilations=(2, 2), pads=(0, 1, 2, 0)), None),
+]
+
+UPSAMPLE = [
+    (f"{mode}-{ctm}-x{f}", dict(mode=mode, coordinate_transformation_mode=ctm, scales=f, shape=(1, 3, *hw)), None)
+    for (mode, ctm), f, hw in itertools.product(
+        [("nearest", "half_pixel"), ("nearest", "asymmetric"), ("linear", "half_pixel"),
+         ("linear", "pytorch_half_pixel")],
+        [(2, 2), (3, 2), (4, 1)],
+        [(5, 4), (1, 2)],
+    )
+    if not (ctm == "asymmetric")
+] + [
+    ("nearest-asymmetric-floor-x3", dict(mode="nearest", coordinate_transformation_mode="asymmetric",
+                                         nearest_mode="floor", scales=(3, 3), shape=(1, 2, 3, 4)), None),
+    ("recipe-linear-x2", dict(mode="linear", scales=(2, 2), semantics="deconvolution", shape=(1, 3, 5, 4)), None),
+    ("recipe-linear-x3", dict(mode="linear", scales=(3, 3), semantics="deconvolution", shape=(1, 2, 4, 4)), None),
+    ("recipe-linear-x4x2", dict(mode="linear", scales=(4, 2), semantics="deconvolution", shape=(1, 2, 3, 4)), None),
+    ("recipe-nearest-x2", dict(mode="nearest", scales=(2, 2), semantics="deconvolution", shape=(1, 2, 3, 3)), None),
+    ("align-corners-zoom3", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(13, 10),
+                                 shape=(1, 2, 5, 4)), None),
+    ("align-corners-zoom2x5", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(9, 16),
+                                   shape=(1, 2, 5, 4)), None),
+]
+
+INTERP = [
+    ("interp-zoom", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(9, 7),
+                         shape=(1, 2, 5, 4))),
+    ("interp-any-size", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(11, 6),
+                             shape=(1, 2, 5, 4))),
+]
+
+
+def _deconv_model(cfg: dict) -> ck.Model:
+    rng = np.random.default_rng(7)
+    cfg = dict(cfg)
+    shape = cfg.pop("shape")
+    pads = cfg.pop("pads", None)
+    k, g, m = cfg["kernel_shape"], cfg.get("group", 1), cfg["out_channels"]
+    weight = rng.standard_normal((shape[1], m // g, *k)).astype(np.float32)
+    bias_term = cfg.pop("bias_term", False)
+    bias = ck.Values(array=rng.standard_normal(m).astype(np.float32)) if bias_term else None
+    layer = ck.Deconvolution(
+        name="deconv", input="data", padding=ck.Padding(pads=pads) if pads else ck.Padding(pads=None),
+        weight=ck.Values(array=weight), bias=bias, bias_term=bias_term, **cfg,
+    )
+    return ck.Model([ck.Input(name="data", shape=shape), layer])
+
+
+def _upsample_model(cfg: dict) -> ck.Model:
+    cfg = dict(cfg)
+    shape = cfg.pop("shape")
+    return ck.Model([ck.Input(name="data", shape=shape), ck.Upsample(name="up", input="data", **cfg)])
+
+
+def _compare(model: ck.Model, tmp_path: Path, **caffe_options) -> None:
+    prototxt = tmp_path / "net.prototxt"
+    exported = save_caffe(model, str(prototxt), **caffe_options)
+    net = cv2.dnn.readNetFromCaffe(str(prototxt), str(tmp_path / "net.caffemodel"))
+    rng = np.random.default_rng(0)
+    feeds = {n: rng.standard_normal(model.types[n].shape).astype(np.float32) for n in model.inputs}
+    for name, value in feeds.items():
+        net.setInput(value, name)
+    got = net.forward([exported.output_layers[o] for o in model.outputs])
+    expected = run_onnx(ck.to_onnx(model), feeds)
+    for name, value in zip(model.outputs, got):
+        assert value.shape == expected[name].shape, (
+            f"OpenCV gives shape {value.shape}, onnxruntime {expected[name].shape}; reproduce: "
+            f"{prototxt} (+ .caffemodel), input seed 0"
+        )
+        np.testing.assert_allclose(value, expected[name], atol=1e-5, rtol=1e-4,
+                                   err_msg=f"reproduce: {prototxt} (+ .caffemodel), input seed 0")
+
+
+def _param(rows):
+    return [
+        pytest.param(cfg, id=name, marks=pytest.mark.xfail(reason=reason, strict=True) if reason else ())
+        for name, cfg, reason in rows
+    ]
+
+
+@pytest.mark.parametrize("cfg", _param(HAND_DECONV + _deconv_sweep(40, seed=2024)))
+def test_deconvolution_opencv_equals_onnxruntime(cfg: dict, tmp_path: Path) -> None:
+    _compare(_deconv_model(cfg), tmp_path)
+
+
+@pytest.mark.parametrize("cfg", _param(UPSAMPLE))
+def test_upsample_opencv_equals_onnxruntime(cfg: dict, tmp_path: Path) -> None:
+    _compare(_upsample_model(cfg), tmp_path)
+
+
+@pytest.mark.parametrize("cfg", [pytest.param(cfg, id=name) for name, cfg in INTERP])
+def test_interp_dialect_opencv_equals_onnxruntime(cfg: dict, tmp_path: Path) -> None:
+    model = _upsample_model(cfg)
+    exported = ck.formats.caffe.to_caffe(model, dialect="pspnet")
+    assert [layer.type for layer in exported.net.layer] == ["Input", "Interp"]
+    _compare(model, tmp_path, dialect="pspnet")
