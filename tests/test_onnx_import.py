@@ -474,3 +474,11 @@ def test_load_reads_onnx_files(tmp_path):
     (tmp_path / "junk.onnx").write_bytes(b"not a model")
     with pytest.raises(ck.FormatError, match="cannot read ONNX model"):
         ck.load(str(tmp_path / "junk.onnx"))
+
+
+@pytest.mark.parametrize("size,scale", [(10, 0.7), (5, 1.4), (9, 13 / 9)])
+def test_scales_whose_output_size_depends_on_float32_rounding_are_refused(size, scale):
+    # floor(10 * float32(0.7)) is 6 exactly, 7 in float32 (onnxruntime); onnx shape inference says 6.
+    case = Rs("amb", "Resize", 13, (1, 1, size, 4), {"mode": "nearest"}, scales=(1, 1, scale, 1))
+    with pytest.raises(ck.UnsupportedError, match="ambiguous output size.*give sizes instead"):
+        import_quietly(resize_model(case))

@@ -3,8 +3,9 @@
 A layer kind that can be built from ONNX nodes declares the op types in ``onnx_op_types`` and implements the
 classmethod ``from_onnx(node: OnnxNode) -> Layer``; this module finds them through ``LAYER_KINDS``, so the table
 of importable ops is the union of what the layer modules declare.  This module itself handles only what is not a
-layer: graph inputs, initializers and ``Constant`` nodes (constants), ``Identity`` (renaming), the report of
-unsupported ops, and the per-node error context.
+layer: graph inputs, initializers and ``Constant`` nodes (constants), ``Identity`` (renaming), shape arithmetic
+that computes constants (evaluated at import, since every shape is static), the report of unsupported ops, and the
+per-node error context.
 
 The IR needs static shapes and constant weights:
 
@@ -29,10 +30,36 @@ import numpy as np
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..ir import DTYPES, LAYER_KINDS, Layer, Model, TensorType
 
-__all__ = ["OnnxImportWarning", "OnnxNode", "onnx_op_table", "from_onnx", "load_onnx", "GLUE_OPS"]
+__all__ = [
+    "OnnxImportWarning",
+    "OnnxNode",
+    "onnx_op_table",
+    "from_onnx",
+    "load_onnx",
+    "parse_input_shapes",
+    "GLUE_OPS",
+    "SHAPE_OPS",
+]
 
 #: Ops this module resolves itself, without a layer: they only name or rename values.
 GLUE_OPS: tuple[str, ...] = ("Constant", "Identity")
+#: Shape arithmetic evaluated at import time when it computes constants (Resize sizes from ``Shape(x)``).
+SHAPE_OPS: tuple[str, ...] = (
+    "Shape",
+    "Gather",
+    "Slice",
+    "Concat",
+    "Unsqueeze",
+    "Squeeze",
+    "Reshape",
+    "Cast",
+    "Mul",
+    "Div",
+    "Add",
+    "Sub",
+    "Floor",
+    "Ceil",
+)
 
 
 class OnnxImportWarning(UserWarning):
@@ -206,11 +233,68 @@ def _node_names(nodes: list[Any]) -> list[str]:
     return names
 
 
-def _unsupported_report(nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]]) -> None:
+def _constant_nodes(nodes: list[Any], constants: set[str]) -> set[int]:
+    """Indices of the shape-arithmetic nodes that compute constants (every value's shape is static).
+
+    ``Shape`` always does; the other :data:`SHAPE_OPS` do when all their inputs are constants.  This is how
+    exporters spell a Resize's ``sizes`` (``Concat(Slice(Shape(x)), [h, w])``).
+    """
+    known = set(constants)
+    out: set[int] = set()
+    for index, node in enumerate(nodes):
+        if node.domain not in ("", "ai.onnx") or node.op_type not in SHAPE_OPS:
+            if node.op_type in ("Constant", "Identity") and all(v in known for v in node.input):
+                known.update(node.output)
+            continue
+        if node.op_type == "Shape" or all(v in known for v in node.input if v):
+            out.add(index)
+            known.update(node.output)
+    return out
+
+
+def _fold(
+    node: Any, name: str, values: Mapping[str, np.ndarray], types: Mapping[str, TensorType], opset: int
+) -> dict[str, np.ndarray]:
+    """Evaluate a shape-arithmetic node on constants (``Shape`` from the static type)."""
+    import onnx
+    from onnx.reference import ReferenceEvaluator
+
+    if node.op_type == "Shape":
+        source = node.input[0]
+        if source in types:
+            shape = types[source].shape
+        else:
+            shape = tuple(np.shape(values[source]))
+        attrs = {a.name: _attribute_value(a) for a in node.attribute}
+        dims = np.array(shape, dtype=np.int64)[slice(attrs.get("start", 0), attrs.get("end"))]
+        return {node.output[0]: dims}
+    inputs = [v for v in node.input if v]
+    graph = onnx.helper.make_graph(
+        [node],
+        "fold",
+        [
+            onnx.helper.make_tensor_value_info(
+                v, onnx.helper.np_dtype_to_tensor_dtype(values[v].dtype), list(values[v].shape)
+            )
+            for v in inputs
+        ],
+        [onnx.helper.make_value_info(v, onnx.TypeProto()) for v in node.output],
+    )
+    model = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset)])
+    try:
+        results = ReferenceEvaluator(model).run(None, {v: values[v] for v in inputs})
+    except Exception as exc:  # the evaluator raises whatever the op raises on bad constants
+        raise FormatError(f"ONNX node {name!r} ({node.op_type}): cannot evaluate its constant inputs: {exc}") from exc
+    return {v: np.asarray(r) for v, r in zip(node.output, results, strict=True)}
+
+
+def _unsupported_report(
+    nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]], folded: set[int]
+) -> None:
     missing: dict[str, list[str]] = {}
-    for node, name in zip(nodes, names, strict=True):
+    for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
         domain = node.domain if node.domain not in ("", "ai.onnx") else ""
-        if domain or (node.op_type not in table and node.op_type not in GLUE_OPS):
+        if domain or (node.op_type not in table and node.op_type not in GLUE_OPS and index not in folded):
             key = f"{domain}::{node.op_type}" if domain else node.op_type
             missing.setdefault(key, []).append(name)
     if missing:
@@ -220,7 +304,8 @@ def _unsupported_report(nodes: list[Any], names: list[str], table: Mapping[str, 
         known = ", ".join(sorted(set(table) | set(GLUE_OPS)))
         raise UnsupportedError(
             f"the ONNX model uses {len(missing)} op type(s) convertkit cannot import: {listed}. "
-            f"convertkit imports {known}"
+            f"convertkit imports {known}, and shape arithmetic ({', '.join(SHAPE_OPS)}) where it computes "
+            "constants"
         )
 
 
@@ -313,7 +398,6 @@ def from_onnx(
     table = onnx_op_table()
     nodes = list(graph.node)
     names = _node_names(nodes)
-    _unsupported_report(nodes, names, table)
 
     values: dict[str, np.ndarray] = {}
     for init in graph.initializer:
@@ -341,6 +425,10 @@ def from_onnx(
             f"(graph inputs: {', '.join(vi.name for vi in graph.input)})"
         )
 
+    nodes, names = _resolve_identities(graph, nodes, names, set(values))
+    folded = _constant_nodes(nodes, set(values))
+    _unsupported_report(nodes, names, table, folded)
+
     layers: list[Layer] = []
     types: dict[str, TensorType] = {}
     for vi in graph.input:
@@ -351,13 +439,15 @@ def from_onnx(
         layers.append(layer)
         types[vi.name] = t
 
-    nodes, names = _resolve_identities(graph, nodes, names, set(values))
     taken = {layer.name for layer in layers}
-    for node, name in zip(nodes, names, strict=True):
+    for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
         if node.op_type == "Constant":
             continue
         if node.op_type == "Identity":  # only constants reach here
             values[node.output[0]] = values[node.input[0]]
+            continue
+        if index in folded:
+            values.update(_fold(node, name, values, types, opset))
             continue
         layer_name = name
         k = 1

@@ -342,7 +342,7 @@ class Upsample(Layer):
           pad ``z - 1``; exact, no border effect.  Other align-corners sizes: the fork's ``Interp`` with
           ``dialect='pspnet'``.
         """
-        from ..errors import UnsupportedError
+        from ..errors import UnsupportedError, ValidationError
 
         x = types[0]
         n, c, in_spatial = len(x.shape) - 2, x.shape[1], x.shape[2:]
@@ -582,6 +582,16 @@ class Upsample(Layer):
                 f"scales {scales.tolist()} resize the batch or channel axis; convertkit's Upsample resizes spatial "
                 "axes only — resize N and C in a separate model or set their scales to 1"
             )
+        for a, (i, s) in enumerate(zip(x.shape[2:], scales[2:], strict=True)):
+            exact = shapes.resize_output_size(i, float(s))
+            runtime = int(math.floor(np.float32(i) * s))
+            if exact != runtime:
+                raise node.error(
+                    f"scale {float(s)!r} on spatial axis {a} (input size {i}) gives an ambiguous output size: "
+                    f"onnxruntime multiplies in float32, floor({i} * {float(s)!r}) = {runtime}, onnx shape "
+                    f"inference and convertkit in exact arithmetic = {exact}; give sizes instead of scales (or a "
+                    "scale whose product with the input size is not this close to an integer)"
+                )
         return tuple(float(s) for s in scales[2:])
 
     @classmethod
