@@ -1,0 +1,288 @@
+"""Reading Caffe nets: the seed's example, Caffe's own deconvolution test facts, the bilinear filler and recipe,
+net inputs in every form, phase rules, V1 nets, weights from a caffemodel, fillers, FCN surgery weights."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import convertkit as ck
+from convertkit.errors import FormatError, UnsupportedError
+from convertkit.formats.caffe import CaffeWarning, load_caffe
+from convertkit.formats.caffe.io import array_to_blob, parse_prototxt, pb
+
+SEED_PROTOTXT = """
+name: 'seed'
+layer { name: 'data' type: 'Input' top: 'data' input_param { shape: { dim: 1 dim: 1 dim: 2 dim: 2 } } }
+layer {
+  name: 'deconv' type: 'Deconvolution' bottom: 'data' top: 'deconv'
+  convolution_param: { num_output: 1 bias_term: false pad: 0 kernel_size: 3 group: 1 stride: 2
+                       weight_filler: { type: 'constant' value: 1 } }
+}
+"""
+# The seed note's hand-worked scatter of [[1, 2], [3, 4]] with a 3x3 ones kernel, stride 2.
+SEED_5X5 = np.array(
+    [[1, 1, 3, 2, 2], [1, 1, 3, 2, 2], [4, 4, 10, 6, 6], [3, 3, 7, 4, 4], [3, 3, 7, 4, 4]], dtype=np.float32
+)
+
+
+def _write(tmp_path: Path, text: str, name: str = "net.prototxt") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def _write_caffemodel(tmp_path: Path, layers: dict[str, list], legacy: bool = False, double: bool = False) -> str:
+    net = pb.NetParameter()
+    for name, arrays in layers.items():
+        layer = net.layer.add()
+        layer.name = name
+        for a in arrays:
+            a = np.asarray(a)
+            if legacy:
+                blob = pb.BlobProto()
+                dims = (1,) * (4 - a.ndim) + a.shape
+                blob.num, blob.channels, blob.height, blob.width = dims
+                blob.data.extend(a.astype(np.float32).ravel().tolist())
+            elif double:
+                blob = pb.BlobProto()
+                blob.shape.dim.extend(a.shape)
+                blob.double_data.extend(a.astype(np.float64).ravel().tolist())
+            else:
+                blob = array_to_blob(a)
+            layer.blobs.append(blob)
+    path = tmp_path / "net.caffemodel"
+    path.write_bytes(net.SerializeToString())
+    return str(path)
+
+
+def test_seed_example_gives_the_seed_matrix(tmp_path: Path) -> None:
+    model = load_caffe(_write(tmp_path, SEED_PROTOTXT))
+    x = np.array([[[[1, 2], [3, 4]]]], dtype=np.float32)
+    for backend in ("reference", "onnxruntime"):
+        y = ck.run(model, {"data": x}, backend=backend)["deconv"]
+        np.testing.assert_array_equal(y[0, 0], SEED_5X5)
+
+
+@pytest.mark.parametrize("group, num_output", [(1, 4), (3, 3)], ids=["full", "group3"])
+def test_caffe_deconvolution_test_shapes(tmp_path: Path, group: int, num_output: int) -> None:
+    # BVLC Caffe's test_deconvolution_layer: bottom 2x3x6x4, kernel 3, stride 2 -> top 2xMx13x9.
+    text = f"""
+    input: "bottom" input_dim: 2 input_dim: 3 input_dim: 6 input_dim: 4
+    layer {{ name: "deconv" type: "Deconvolution" bottom: "bottom" top: "top"
+             convolution_param {{ num_output: {num_output} kernel_size: 3 stride: 2 group: {group}
+                                  weight_filler {{ type: "gaussian" }} bias_filler {{ type: "constant" value: 0.1 }} }} }}
+    """
+    model = load_caffe(_write(tmp_path, text))
+    assert model.types["top"].shape == (2, num_output, 13, 9)
+    assert ck.check(model).passed
+
+
+def _caffe_bilinear_filler(k: int) -> np.ndarray:
+    # Transcribed loop of Caffe's BilinearFiller::Fill over one (out, in) kernel.
+    f = math.ceil(k / 2)
+    c = (k - 1) / (2 * f)
+    w = np.empty(k * k)
+    for i in range(k * k):
+        x, y = i % k, (i // k) % k
+        w[i] = (1 - abs(x / f - c)) * (1 - abs(y / f - c))
+    return w.reshape(k, k)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 7, 8, 63])
+def test_bilinear_filler_is_caffes(tmp_path: Path, k: int) -> None:
+    text = f"""
+    layer {{ name: "x" type: "Input" top: "x" input_param {{ shape {{ dim: 1 dim: 2 dim: 3 dim: 3 }} }} }}
+    layer {{ name: "up" type: "Deconvolution" bottom: "x" top: "up"
+             convolution_param {{ num_output: 2 group: 2 kernel_size: {k} bias_term: false
+                                  weight_filler {{ type: "bilinear" }} }} }}
+    """
+    layer = load_caffe(_write(tmp_path, text)).layer("up")
+    w = layer.weight_array(2)
+    expected = _caffe_bilinear_filler(k).astype(np.float32)
+    for c in range(2):
+        np.testing.assert_array_equal(w[c, 0], expected)
+    if k == 4:
+        np.testing.assert_allclose(w[0, 0, 0], [0.0625, 0.1875, 0.1875, 0.0625])
+
+
+def _zero_border_bilinear(x: np.ndarray, f: int) -> np.ndarray:
+    """Half-pixel bilinear upsampling by ``f`` that reads zeros outside the input (what the recipe computes)."""
+    h, w = x.shape[-2:]
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(1, 1), (1, 1)])
+
+    def taps(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pos = (np.arange(f * n) + 0.5) / f - 0.5 + 1  # +1: index into the zero-padded input
+        lo = np.floor(pos).astype(int)
+        return lo, lo + 1, pos - lo
+
+    y0, y1, fy = taps(h)
+    x0, x1, fx = taps(w)
+    rows = padded[..., y0, :] * (1 - fy)[:, None] + padded[..., y1, :] * fy[:, None]
+    return rows[..., x0] * (1 - fx) + rows[..., x1] * fx
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 8, 32])
+def test_upsampling_recipe(tmp_path: Path, factor: int) -> None:
+    k, pad = 2 * factor - factor % 2, math.ceil((factor - 1) / 2)
+    text = f"""
+    layer {{ name: "x" type: "Input" top: "x" input_param {{ shape {{ dim: 1 dim: 3 dim: 4 dim: 5 }} }} }}
+    layer {{ name: "up" type: "Deconvolution" bottom: "x" top: "up" param {{ lr_mult: 0 decay_mult: 0 }}
+             convolution_param {{ kernel_size: {k} stride: {factor} num_output: 3 group: 3 pad: {pad}
+                                  weight_filler: {{ type: "bilinear" }} bias_term: false }} }}
+    """
+    model = load_caffe(_write(tmp_path, text))
+    layer = model.layer("up")
+    assert layer.is_bilinear_frozen
+    assert model.types["up"].shape == (1, 3, 4 * factor, 5 * factor)
+    x = np.random.default_rng(factor).standard_normal((1, 3, 4, 5)).astype(np.float32)
+    y = ck.run(model, {"x": x}, backend="onnxruntime")["up"]
+    np.testing.assert_allclose(y, _zero_border_bilinear(x.astype(np.float64), factor), atol=1e-5)
+    # The same recipe through convertkit's Upsample (semantics 'deconvolution') is the same layer.
+    up = ck.Upsample(name="up", input="x", mode="linear", scales=(factor, factor), semantics="deconvolution")
+    assert up.as_deconvolution(3, (4, 5)) == layer
+
+
+def test_legacy_v1_net_with_input_shape_and_phase_rules(tmp_path: Path) -> None:
+    text = """
+    name: "v1"
+    input: "x"
+    input_shape { dim: 1 dim: 2 dim: 3 dim: 3 }
+    layers { name: "train_only" type: DECONVOLUTION bottom: "x" top: "t"
+             include { phase: TRAIN } convolution_param { num_output: 2 kernel_size: 2 } }
+    layers { name: "up" type: DECONVOLUTION bottom: "x" top: "up" blobs_lr: 0 blobs_lr: 0
+             exclude { phase: TRAIN }
+             convolution_param { num_output: 2 kernel_size: 4 stride: 2 pad: 1 group: 2 bias_term: false
+                                 weight_filler { type: "bilinear" } } }
+    """
+    model = load_caffe(_write(tmp_path, text))
+    assert [layer.name for layer in model.layers] == ["x", "up"]
+    assert model.layer("up").frozen and model.types["up"].shape == (1, 2, 6, 6)
+
+
+def test_data_layer_needs_input_shape(tmp_path: Path) -> None:
+    text = """
+    layer { name: "data" type: "Python" top: "data" top: "label"
+            python_param { module: "voc_layers" layer: "VOCSegDataLayer" param_str: "{'seed': 1337}" } }
+    layer { name: "up" type: "Deconvolution" bottom: "data" top: "up"
+            convolution_param { num_output: 3 kernel_size: 2 stride: 2 weight_filler { type: "msra" } } }
+    """
+    path = _write(tmp_path, text)
+    with pytest.raises(FormatError, match=r"layer 'data' \(Python\).*--input-shape data=N,C,H,W"):
+        load_caffe(path)
+    model = load_caffe(path, input_shapes=["data=1,3,4,4"], seed=3)
+    assert model.types["up"].shape == (1, 3, 8, 8)
+    again = load_caffe(path, input_shapes={"data": (1, 3, 4, 4)}, seed=3)
+    np.testing.assert_array_equal(model.layer("up").weight_array(3), again.layer("up").weight_array(3))
+    other = load_caffe(path, input_shapes={"data": (1, 3, 4, 4)}, seed=4)
+    assert not np.array_equal(model.layer("up").weight_array(3), other.layer("up").weight_array(3))
+
+
+NO_FILLER = """
+input: "x"
+input_dim: 1 input_dim: 3 input_dim: 4 input_dim: 4
+layer { name: "upscore" type: "Deconvolution" bottom: "x" top: "upscore" param { lr_mult: 0 }
+        convolution_param { num_output: 3 bias_term: false kernel_size: 4 stride: 2 } }
+"""
+
+
+def test_missing_weights_are_zeros_with_a_warning(tmp_path: Path) -> None:
+    with pytest.warns(CaffeWarning, match=r"layer 'upscore' \(Deconvolution\): no weights and no weight_filler.*zeros"):
+        model = load_caffe(_write(tmp_path, NO_FILLER))
+    assert not np.any(ck.run(model)["upscore"])
+
+
+def test_fill_missing_bilinear_is_fcns_diagonal_and_compact_is_exact(tmp_path: Path) -> None:
+    path = _write(tmp_path, NO_FILLER)
+    with pytest.warns(CaffeWarning):
+        full = load_caffe(path, fill_missing="bilinear")
+    w = full.layer("upscore").weight_array(3)
+    assert w.shape == (3, 3, 4, 4)
+    for i in range(3):
+        for j in range(3):
+            expected = _caffe_bilinear_filler(4) if i == j else np.zeros((4, 4))
+            np.testing.assert_array_equal(w[i, j], expected.astype(np.float32))
+    with pytest.warns(CaffeWarning, match="group 3"):
+        compact = load_caffe(path, fill_missing="bilinear", compact=True)
+    layer = compact.layer("upscore")
+    assert layer.group == 3 and layer.weight_array(3).shape == (3, 1, 4, 4)
+    x = {"x": np.random.default_rng(0).standard_normal((1, 3, 4, 4)).astype(np.float32)}
+    np.testing.assert_array_equal(ck.run(full, x)["upscore"], ck.run(compact, x)["upscore"])
+
+
+@pytest.mark.parametrize("form", ["shape", "legacy", "double"])
+def test_weights_from_caffemodel(tmp_path: Path, form: str) -> None:
+    text = """
+    layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 dim: 3 dim: 3 } } }
+    layer { name: "up" type: "Deconvolution" bottom: "x" top: "up"
+            convolution_param { num_output: 4 kernel_size: 3 stride: 2 group: 2 } }
+    """
+    rng = np.random.default_rng(1)
+    w, b = rng.standard_normal((2, 2, 3, 3)), rng.standard_normal(4)
+    weights = _write_caffemodel(tmp_path, {"up": [w, b]}, legacy=form == "legacy", double=form == "double")
+    model = load_caffe(_write(tmp_path, text), weights=weights)
+    layer = model.layer("up")
+    np.testing.assert_array_equal(layer.weight_array(2), w.astype(np.float32))
+    np.testing.assert_array_equal(layer.bias_array(), b.astype(np.float32))
+
+
+def test_weight_shape_mismatch_names_the_layer(tmp_path: Path) -> None:
+    text = """
+    layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 dim: 3 dim: 3 } } }
+    layer { name: "up" type: "Deconvolution" bottom: "x" top: "up"
+            convolution_param { num_output: 4 kernel_size: 3 bias_term: false } }
+    """
+    weights = _write_caffemodel(tmp_path, {"up": [np.zeros((2, 4, 2, 2))]})
+    with pytest.raises(FormatError, match=r"layer 'up' \(Deconvolution\): weights blob .* \[2, 4, 2, 2\].*\[2, 4, 3, 3\]"):
+        load_caffe(_write(tmp_path, text), weights=weights)
+    weights = _write_caffemodel(tmp_path, {"up": [np.zeros((2, 4, 3, 3)), np.zeros(4)]})
+    with pytest.raises(FormatError, match=r"layer 'up' .*2 blob\(s\), the layer needs 1"):
+        load_caffe(_write(tmp_path, text), weights=weights)
+
+
+def test_unsupported_layers_are_reported_by_type(shared_caffe_dir: Path) -> None:
+    with pytest.raises(UnsupportedError, match=r"Convolution x18 .*ReLU x15 .*Pooling x5 .*Eltwise x2"):
+        load_caffe(str(shared_caffe_dir / "fcn_voc-fcn8s_deploy.prototxt"))
+
+
+@pytest.mark.parametrize(
+    "name", ["fcn_voc-fcn8s_deploy", "fcn_voc-fcn32s_val", "fcn_voc-fcn-alexnet_val", "pspnet50_ADE20K_473",
+             "pvanet_example_train_test"],
+)
+def test_real_prototxts_parse(shared_caffe_dir: Path, name: str) -> None:
+    net = parse_prototxt((shared_caffe_dir / f"{name}.prototxt").read_text(), name)
+    deconvs = [layer for layer in net.layer if layer.type in ("Deconvolution", "Interp")]
+    assert deconvs, name
+    for layer in deconvs:
+        if layer.type == "Deconvolution":
+            assert layer.convolution_param.num_output > 0
+
+
+def _cut_out(text: str, layer_name: str) -> str:
+    """The ``layer { }`` block named ``layer_name``, verbatim."""
+    start = text.index(f'name: "{layer_name}"')
+    start = text.rindex("layer {", 0, start)
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if text[i] == "}" and depth == 0:
+            return text[start : i + 1]
+    raise AssertionError("unbalanced braces")
+
+
+def test_pvanet_bilinear_frozen_upsample_converts_and_runs(shared_caffe_dir: Path, tmp_path: Path) -> None:
+    text = (shared_caffe_dir / "pvanet_example_train_test.prototxt").read_text()
+    block = _cut_out(text, "upsample")
+    net = 'input: "conv5_4"\ninput_shape { dim: 1 dim: 384 dim: 20 dim: 33 }\n' + block
+    model = load_caffe(_write(tmp_path, net))
+    layer = model.layer("upsample")
+    assert layer.is_bilinear_frozen and layer.group == 384
+    assert model.types["upsample"].shape == (1, 384, 40, 66)
+    report = ck.check(model)
+    assert report.passed, report.format()
+    x = np.random.default_rng(0).standard_normal((1, 384, 20, 33)).astype(np.float32)
+    y = ck.run(model, {"conv5_4": x}, backend="onnxruntime")["upsample"]
+    np.testing.assert_allclose(y, _zero_border_bilinear(x.astype(np.float64), 2), atol=1e-5)
