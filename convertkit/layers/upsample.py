@@ -342,7 +342,7 @@ class Upsample(Layer):
           pad ``z - 1``; exact, no border effect.  Other align-corners sizes: the fork's ``Interp`` with
           ``dialect='pspnet'``.
         """
-        from ..errors import UnsupportedError, ValidationError
+        from ..errors import UnsupportedError
 
         x = types[0]
         n, c, in_spatial = len(x.shape) - 2, x.shape[1], x.shape[2:]
