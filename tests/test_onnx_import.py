@@ -482,3 +482,50 @@ def test_scales_whose_output_size_depends_on_float32_rounding_are_refused(size, 
     case = Rs("amb", "Resize", 13, (1, 1, size, 4), {"mode": "nearest"}, scales=(1, 1, scale, 1))
     with pytest.raises(ck.UnsupportedError, match="ambiguous output size.*give sizes instead"):
         import_quietly(resize_model(case))
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_split_and_concat_map_to_the_glue_kinds(opset: int):
+    rng = np.random.default_rng(3)
+    inits = {"W1": rng.standard_normal((2, 2, 3, 3)).astype(np.float32),
+             "W2": rng.standard_normal((3, 1, 2, 2)).astype(np.float32)}
+    split_attrs: dict[str, Any] = {"axis": 1}
+    split_inputs = ["x"]
+    if opset < 13:
+        split_attrs["split"] = [2, 3]
+    else:
+        inits["split"] = np.array([2, 3], np.int64)
+        split_inputs.append("split")
+    nodes = [
+        helper.make_node("Split", split_inputs, ["a", "b"], name="split", **split_attrs),
+        helper.make_node("ConvTranspose", ["a", "W1"], ["ya"], name="d1", strides=[2, 2], pads=[1, 1, 0, 0]),
+        helper.make_node("ConvTranspose", ["b", "W2"], ["yb"], name="d2", strides=[2, 2], group=3),
+        helper.make_node("Concat", ["ya", "yb"], ["y"], name="cat", axis=-3),
+    ]
+    proto = make_model(nodes, {"x": (1, 5, 4, 4)}, ["y"], inits, opset=opset)
+    model = import_quietly(proto)
+    assert [layer.kind for layer in model.layers] == ["Input", "Slice", "Deconvolution", "Deconvolution", "Concat"]
+    feeds = feeds_for(model)
+    original = run_onnx(proto, feeds)["y"]
+    np.testing.assert_allclose(run_model(model, feeds)["y"], original, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(run_onnx(ck.to_onnx(model), feeds)["y"], original)
+
+
+def test_split_by_num_outputs_takes_ceil_pieces():
+    node = helper.make_node("Split", ["x"], ["a", "b", "c"], name="split", axis=2, num_outputs=3)
+    cat = helper.make_node("Concat", ["c", "a"], ["y"], name="cat", axis=2)
+    proto = make_model([node, cat], {"x": (1, 1, 7, 2)}, ["y", "b"], opset=18)
+    model = import_quietly(proto)
+    assert model.layer("split").slice_points == (3, 6)
+    feeds = feeds_for(model)
+    original = run_onnx(proto, feeds)
+    ours = run_model(model, feeds)
+    for name in ("y", "b"):
+        np.testing.assert_array_equal(ours[name], original[name])
+
+
+def test_concat_with_a_constant_is_refused():
+    node = helper.make_node("Concat", ["x", "k"], ["y"], name="cat", axis=1)
+    proto = make_model([node], {"x": (1, 1, 2, 2)}, ["y"], {"k": np.ones((1, 1, 2, 2), np.float32)}, opset=13)
+    with pytest.raises(ck.UnsupportedError, match="'cat'.*is a constant"):
+        import_quietly(proto)

@@ -121,3 +121,17 @@ class Concat(Layer):
         p = lp.concat_param
         axis = p.axis if p.HasField("axis") or not p.HasField("concat_dim") else p.concat_dim
         return [cls(name=lp.name, input_names=tuple(inputs), output=outputs[0], axis=axis)]
+
+    # -- ONNX import ----------------------------------------------------------------------------------------------
+    onnx_op_types: ClassVar[tuple[str, ...]] = ("Concat",)
+
+    @classmethod
+    def from_onnx(cls, node: Any) -> Concat:
+        """Build from an ONNX ``Concat`` of run-time tensors (``node``: :class:`convertkit.formats.onnx_import.OnnxNode`).
+
+        A Concat of constants never gets here: the importer evaluates it (shape arithmetic).
+        """
+        if node.attr("axis") is None:
+            raise node.error("Concat needs the axis attribute")
+        names = tuple(node.value(i) for i in range(len(node.input_names)) if node.has_input(i))
+        return cls(name=node.name, input_names=names, output=node.output_names[0], axis=int(node.attr("axis")))
