@@ -199,6 +199,7 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
     value_of: dict[str, str] = {}
     types: dict[str, TensorType] = {}
     used: set[str] = set()
+    consumed: set[str] = set()
 
     def new_value(blob: str, layer_name: str) -> str:
         name = blob if blob not in used else f"{blob}@{layer_name}"
@@ -234,6 +235,7 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
         if missing:
             raise FormatError(f"{source}: {where} reads blob(s) {', '.join(missing)}, which no earlier layer writes")
         inputs = [value_of[b] for b in lp.bottom]
+        consumed.update(inputs)
         if lp.type == "Silence":
             continue
         if lp.type == "Split":
@@ -253,7 +255,9 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
                 raise type(exc)(f"{source}: {exc}") from exc
             types.update(zip(layer.outputs, out_types, strict=True))
             layers.append(layer)
+    # Caffe's net outputs: blobs no layer reads (Silence counts as reading).
+    outputs = [v for layer in layers for v in layer.outputs if v not in consumed]
     try:
-        return Model(layers, name=net.name or "convertkit")
+        return Model(layers, outputs, name=net.name or "convertkit")
     except ConvertkitError as exc:
         raise type(exc)(f"{source}: {exc}") from exc
