@@ -206,7 +206,6 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    import convertkit as ck
     from convertkit.check import check_model
 
     model = _load(args.src, args)

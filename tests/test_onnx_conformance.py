@@ -106,7 +106,7 @@ def _collect() -> list[NodeCase]:
         graph = case.model.graph
         if len(graph.node) != 1 or graph.node[0].op_type not in OPS:
             continue
-        (inputs, outputs), = case.data_sets
+        ((inputs, outputs),) = case.data_sets
         names = [vi.name for vi in graph.input]
         out.append(
             NodeCase(

@@ -82,7 +82,12 @@ DECONV_CASES = [
     Deconv("1d", (1, 2, 5), (2, 3, 3)),
     Deconv("1d-opset11-no-bias", (2, 2, 5), (2, 3, 3), {"strides": [2]}, bias=False, opset=11),
     Deconv("2d-pads-asymmetric", (1, 3, 4, 5), (3, 2, 3, 3), {"strides": [2, 2], "pads": [1, 0, 0, 2]}),
-    Deconv("2d-output_padding", (1, 3, 4, 5), (3, 2, 3, 3), {"strides": [3, 2], "output_padding": [2, 1], "pads": [1, 1, 1, 1]}),
+    Deconv(
+        "2d-output_padding",
+        (1, 3, 4, 5),
+        (3, 2, 3, 3),
+        {"strides": [3, 2], "output_padding": [2, 1], "pads": [1, 1, 1, 1]},
+    ),
     Deconv("2d-dilations", (1, 2, 4, 4), (2, 2, 3, 2), {"strides": [2, 1], "dilations": [2, 3]}),
     Deconv("2d-kernel_shape-attr", (1, 2, 4, 4), (2, 2, 3, 2), {"kernel_shape": [3, 2], "strides": [2, 2]}),
     Deconv("2d-group2", (1, 4, 4, 4), (4, 3, 3, 3), {"group": 2, "strides": [2, 2], "pads": [1, 1, 1, 1]}),
@@ -172,8 +177,10 @@ def test_conv_transpose_round_trip_is_bit_exact(case: Deconv):
     model = import_quietly(proto)
     feeds = feeds_for(model)
     exported = ck.to_onnx(model)
-    assert all(n.op_type != "ConvTranspose" or not any(a.name in ("auto_pad", "output_shape") for a in n.attribute)
-               for n in exported.graph.node)
+    assert all(
+        n.op_type != "ConvTranspose" or not any(a.name in ("auto_pad", "output_shape") for a in n.attribute)
+        for n in exported.graph.node
+    )
     np.testing.assert_array_equal(run_onnx(exported, feeds)["y"], run_onnx(proto, feeds)["y"])
 
 
@@ -189,8 +196,10 @@ def test_conv_transpose_warnings(case: Deconv):
 def test_conv_transpose_keeps_the_padding_convention(case: Deconv):
     layer = import_quietly(deconv_model(case)).layer("deconv")
     expected = (
-        "onnx_output_shape" if "output_shape" in case.attrs
-        else "onnx_auto_pad" if case.attrs.get("auto_pad", "NOTSET") != "NOTSET"
+        "onnx_output_shape"
+        if "output_shape" in case.attrs
+        else "onnx_auto_pad"
+        if case.attrs.get("auto_pad", "NOTSET") != "NOTSET"
         else "explicit"
     )
     assert layer.padding.convention == expected
@@ -206,7 +215,9 @@ def test_conv_transpose_keeps_the_padding_convention(case: Deconv):
 def test_output_padding_beyond_stride_but_below_dilation_is_exact():
     # PyTorch's rule allows output_padding < dilation; onnxruntime 1.32 rejects such a node, so the import is
     # compared with the export, which appends the extra rows with a Pad.
-    case = Deconv("op-dilation", (1, 2, 4, 4), (2, 2, 3, 3), {"strides": [2, 2], "dilations": [3, 3], "output_padding": [2, 2]})
+    case = Deconv(
+        "op-dilation", (1, 2, 4, 4), (2, 2, 3, 3), {"strides": [2, 2], "dilations": [3, 3], "output_padding": [2, 2]}
+    )
     model = import_quietly(deconv_model(case))
     assert model.types["y"].shape == (1, 2, 15, 15)
     report = ck.check(model)
@@ -215,11 +226,35 @@ def test_output_padding_beyond_stride_but_below_dilation_is_exact():
 
 BAD_DECONV = [
     ("negative-pads", {"pads": [-1, 0, 0, 0]}, (2, 2, 3, 3), ck.ValidationError, "pads must be >= 0"),
-    ("op-too-large", {"strides": [2, 2], "output_padding": [2, 0]}, (2, 2, 3, 3), ck.ValidationError, "output_padding must be smaller"),
+    (
+        "op-too-large",
+        {"strides": [2, 2], "output_padding": [2, 0]},
+        (2, 2, 3, 3),
+        ck.ValidationError,
+        "output_padding must be smaller",
+    ),
     ("group-not-dividing-C", {"group": 2}, (3, 2, 3, 3), ck.ValidationError, "does not divide 3"),
-    ("output_shape-with-N-C", {"output_shape": [1, 2, 5, 5], "strides": [2, 2]}, (2, 2, 3, 3), ck.ValidationError, "spatial sizes only"),
-    ("output_shape-too-large", {"output_shape": [9, 5], "strides": [2, 2]}, (2, 2, 3, 3), ck.ValidationError, "exceeds the scatter"),
-    ("output_shape-valid", {"output_shape": [5, 5], "strides": [2, 2], "auto_pad": "VALID"}, (2, 2, 3, 3), ck.ValidationError, "contradicts"),
+    (
+        "output_shape-with-N-C",
+        {"output_shape": [1, 2, 5, 5], "strides": [2, 2]},
+        (2, 2, 3, 3),
+        ck.ValidationError,
+        "spatial sizes only",
+    ),
+    (
+        "output_shape-too-large",
+        {"output_shape": [9, 5], "strides": [2, 2]},
+        (2, 2, 3, 3),
+        ck.ValidationError,
+        "exceeds the scatter",
+    ),
+    (
+        "output_shape-valid",
+        {"output_shape": [5, 5], "strides": [2, 2], "auto_pad": "VALID"},
+        (2, 2, 3, 3),
+        ck.ValidationError,
+        "contradicts",
+    ),
     ("kernel_shape-mismatch", {"kernel_shape": [2, 2]}, (2, 2, 3, 3), ck.ValidationError, "disagrees with the weight"),
     ("strides-rank", {"strides": [2]}, (2, 2, 3, 3), ck.ValidationError, "one per spatial axis"),
     ("auto_pad-unknown", {"auto_pad": "SAME"}, (2, 2, 3, 3), ck.ValidationError, "auto_pad must be"),
@@ -258,20 +293,88 @@ RESIZE_CASES = [
     Rs("upsample9-nearest-fractional", "Upsample", 9, (1, 2, 3, 4), {"mode": "nearest"}, scales=(1, 1, 1.5, 2.5)),
     Rs("upsample9-linear", "Upsample", 9, (2, 1, 3, 4), {"mode": "linear"}, scales=(1, 1, 2, 3)),
     Rs("resize10-nearest-up", "Resize", 10, (1, 2, 3, 4), {"mode": "nearest"}, scales=(1, 1, 2, 3)),
-    Rs("resize10-nearest-down", "Resize", 10, (1, 2, 5, 7), {"mode": "nearest"}, scales=(1, 1, 0.6, 0.5), warn=("rounds the source coordinate up",)),
+    Rs(
+        "resize10-nearest-down",
+        "Resize",
+        10,
+        (1, 2, 5, 7),
+        {"mode": "nearest"},
+        scales=(1, 1, 0.6, 0.5),
+        warn=("rounds the source coordinate up",),
+    ),
     Rs("resize10-linear-up", "Resize", 10, (1, 2, 3, 4), {"mode": "linear"}, scales=(1, 1, 2, 1.5)),
     Rs("resize10-linear-down", "Resize", 10, (1, 2, 5, 7), {"mode": "linear"}, scales=(1, 1, 0.6, 0.5)),
-    Rs("resize11-linear-align_corners", "Resize", 11, (1, 2, 3, 4), {"mode": "linear", "coordinate_transformation_mode": "align_corners"}, scales=(1, 1, 2, 2), roi=True),
-    Rs("resize11-nearest-tf_half_pixel_for_nn", "Resize", 11, (1, 2, 3, 4), {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn"}, scales=(1, 1, 3, 2), roi=True),
-    Rs("resize11-sizes-pytorch_half_pixel", "Resize", 11, (1, 2, 4, 6), {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"}, sizes=(1, 2, 7, 1), roi=True),
-    Rs("resize11-nearest-floor-asymmetric", "Resize", 11, (1, 2, 3, 4), {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}, sizes=(1, 2, 7, 9), roi=True),
-    Rs("resize13-nearest-round_prefer_ceil", "Resize", 13, (1, 2, 3, 4), {"mode": "nearest", "nearest_mode": "round_prefer_ceil"}, scales=(1, 1, 2.5, 1.5)),
+    Rs(
+        "resize11-linear-align_corners",
+        "Resize",
+        11,
+        (1, 2, 3, 4),
+        {"mode": "linear", "coordinate_transformation_mode": "align_corners"},
+        scales=(1, 1, 2, 2),
+        roi=True,
+    ),
+    Rs(
+        "resize11-nearest-tf_half_pixel_for_nn",
+        "Resize",
+        11,
+        (1, 2, 3, 4),
+        {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn"},
+        scales=(1, 1, 3, 2),
+        roi=True,
+    ),
+    Rs(
+        "resize11-sizes-pytorch_half_pixel",
+        "Resize",
+        11,
+        (1, 2, 4, 6),
+        {"mode": "linear", "coordinate_transformation_mode": "pytorch_half_pixel"},
+        sizes=(1, 2, 7, 1),
+        roi=True,
+    ),
+    Rs(
+        "resize11-nearest-floor-asymmetric",
+        "Resize",
+        11,
+        (1, 2, 3, 4),
+        {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"},
+        sizes=(1, 2, 7, 9),
+        roi=True,
+    ),
+    Rs(
+        "resize13-nearest-round_prefer_ceil",
+        "Resize",
+        13,
+        (1, 2, 3, 4),
+        {"mode": "nearest", "nearest_mode": "round_prefer_ceil"},
+        scales=(1, 1, 2.5, 1.5),
+    ),
     Rs("resize13-linear-half_pixel-down", "Resize", 13, (1, 2, 6, 9), {"mode": "linear"}, scales=(1, 1, 0.5, 0.75)),
-    Rs("resize13-nearest-ceil-sizes", "Resize", 13, (1, 2, 3, 4), {"mode": "nearest", "nearest_mode": "ceil"}, sizes=(1, 2, 8, 5)),
+    Rs(
+        "resize13-nearest-ceil-sizes",
+        "Resize",
+        13,
+        (1, 2, 3, 4),
+        {"mode": "nearest", "nearest_mode": "ceil"},
+        sizes=(1, 2, 8, 5),
+    ),
     Rs("resize18-axes-scales", "Resize", 18, (1, 2, 3, 4), {"mode": "linear", "axes": [3, 2]}, scales=(2, 1.5)),
     Rs("resize18-negative-axis-sizes", "Resize", 18, (1, 2, 3, 4), {"mode": "nearest", "axes": [-1]}, sizes=(9,)),
-    Rs("resize18-not_larger", "Resize", 18, (1, 2, 2, 4), {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"}, sizes=(7, 20)),
-    Rs("resize19-half_pixel_symmetric", "Resize", 19, (1, 2, 3, 4), {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"}, scales=(1, 1, 2.5, 0.75)),
+    Rs(
+        "resize18-not_larger",
+        "Resize",
+        18,
+        (1, 2, 2, 4),
+        {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_larger"},
+        sizes=(7, 20),
+    ),
+    Rs(
+        "resize19-half_pixel_symmetric",
+        "Resize",
+        19,
+        (1, 2, 3, 4),
+        {"mode": "linear", "coordinate_transformation_mode": "half_pixel_symmetric"},
+        scales=(1, 1, 2.5, 0.75),
+    ),
     Rs("resize19-5d-nearest", "Resize", 19, (1, 2, 2, 3, 2), {"mode": "nearest"}, scales=(1, 1, 2, 2, 3)),
     Rs("resize19-3d-linear", "Resize", 19, (1, 2, 5), {"mode": "linear"}, sizes=(1, 2, 12)),
 ]
@@ -341,17 +444,86 @@ def test_legacy_forms_are_asymmetric_with_onnxruntime_rounding():
 
 
 BAD_RESIZE = [
-    ("cubic", Rs("", "Resize", 13, (1, 1, 3, 3), {"mode": "cubic"}, scales=(1, 1, 2, 2)), ck.UnsupportedError, "mode cubic"),
-    ("tf_crop_and_resize", Rs("", "Resize", 13, (1, 1, 3, 3), {"mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize"}, sizes=(1, 1, 4, 4)), ck.UnsupportedError, "tf_crop_and_resize"),
-    ("antialias-linear", Rs("", "Resize", 18, (1, 1, 6, 6), {"mode": "linear", "antialias": 1}, scales=(1, 1, 0.5, 0.5)), ck.UnsupportedError, "antialias"),
-    ("channel-scale", Rs("", "Resize", 13, (1, 2, 3, 3), {"mode": "nearest"}, scales=(1, 2, 2, 2)), ck.UnsupportedError, "batch or channel"),
-    ("channel-size", Rs("", "Resize", 13, (1, 2, 3, 3), {"mode": "nearest"}, sizes=(1, 4, 6, 6)), ck.UnsupportedError, "batch or channel"),
-    ("upsample-below-1", Rs("", "Upsample", 9, (1, 1, 4, 4), {"mode": "nearest"}, scales=(1, 1, 0.5, 1)), ck.ValidationError, ">= 1"),
-    ("resize10-mixed-up-down", Rs("", "Resize", 10, (1, 1, 4, 4), {"mode": "nearest"}, scales=(1, 1, 0.5, 2)), ck.UnsupportedError, "both up- and downscales"),
-    ("scales-rank", Rs("", "Resize", 13, (1, 1, 4, 4), {"mode": "nearest"}, scales=(2, 2)), ck.ValidationError, "need one value per axis"),
-    ("bad-mode", Rs("", "Resize", 13, (1, 1, 4, 4), {"mode": "area"}, scales=(1, 1, 2, 2)), ck.ValidationError, "mode must be"),
-    ("bad-policy", Rs("", "Resize", 18, (1, 1, 4, 4), {"mode": "nearest", "keep_aspect_ratio_policy": "fit"}, sizes=(1, 1, 8, 8)), ck.ValidationError, "keep_aspect_ratio_policy"),
-    ("policy-rounding", Rs("", "Resize", 18, (1, 1, 2, 4), {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_smaller"}, sizes=(1, 3)), ck.UnsupportedError, "cannot carry both"),
+    (
+        "cubic",
+        Rs("", "Resize", 13, (1, 1, 3, 3), {"mode": "cubic"}, scales=(1, 1, 2, 2)),
+        ck.UnsupportedError,
+        "mode cubic",
+    ),
+    (
+        "tf_crop_and_resize",
+        Rs(
+            "",
+            "Resize",
+            13,
+            (1, 1, 3, 3),
+            {"mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize"},
+            sizes=(1, 1, 4, 4),
+        ),
+        ck.UnsupportedError,
+        "tf_crop_and_resize",
+    ),
+    (
+        "antialias-linear",
+        Rs("", "Resize", 18, (1, 1, 6, 6), {"mode": "linear", "antialias": 1}, scales=(1, 1, 0.5, 0.5)),
+        ck.UnsupportedError,
+        "antialias",
+    ),
+    (
+        "channel-scale",
+        Rs("", "Resize", 13, (1, 2, 3, 3), {"mode": "nearest"}, scales=(1, 2, 2, 2)),
+        ck.UnsupportedError,
+        "batch or channel",
+    ),
+    (
+        "channel-size",
+        Rs("", "Resize", 13, (1, 2, 3, 3), {"mode": "nearest"}, sizes=(1, 4, 6, 6)),
+        ck.UnsupportedError,
+        "batch or channel",
+    ),
+    (
+        "upsample-below-1",
+        Rs("", "Upsample", 9, (1, 1, 4, 4), {"mode": "nearest"}, scales=(1, 1, 0.5, 1)),
+        ck.ValidationError,
+        ">= 1",
+    ),
+    (
+        "resize10-mixed-up-down",
+        Rs("", "Resize", 10, (1, 1, 4, 4), {"mode": "nearest"}, scales=(1, 1, 0.5, 2)),
+        ck.UnsupportedError,
+        "both up- and downscales",
+    ),
+    (
+        "scales-rank",
+        Rs("", "Resize", 13, (1, 1, 4, 4), {"mode": "nearest"}, scales=(2, 2)),
+        ck.ValidationError,
+        "need one value per axis",
+    ),
+    (
+        "bad-mode",
+        Rs("", "Resize", 13, (1, 1, 4, 4), {"mode": "area"}, scales=(1, 1, 2, 2)),
+        ck.ValidationError,
+        "mode must be",
+    ),
+    (
+        "bad-policy",
+        Rs("", "Resize", 18, (1, 1, 4, 4), {"mode": "nearest", "keep_aspect_ratio_policy": "fit"}, sizes=(1, 1, 8, 8)),
+        ck.ValidationError,
+        "keep_aspect_ratio_policy",
+    ),
+    (
+        "policy-rounding",
+        Rs(
+            "",
+            "Resize",
+            18,
+            (1, 1, 2, 4),
+            {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_smaller"},
+            sizes=(1, 3),
+        ),
+        ck.UnsupportedError,
+        "cannot carry both",
+    ),
     ("rank-2", Rs("", "Resize", 13, (4, 4), {"mode": "nearest"}, scales=(2, 2)), ck.UnsupportedError, "rank >= 3"),
 ]
 
@@ -369,15 +541,20 @@ def test_antialias_on_nearest_is_dropped_with_a_warning():
     case = Rs("aa", "Resize", 18, (1, 2, 6, 6), {"mode": "nearest", "antialias": 1}, scales=(1, 1, 0.5, 0.5))
     model, messages = import_with_warnings(resize_model(case))
     assert len(messages) == 1 and "antialias" in messages[0] and "onnxruntime rejects" in messages[0]
-    plain = import_quietly(resize_model(Rs("p", "Resize", 18, (1, 2, 6, 6), {"mode": "nearest"}, scales=(1, 1, 0.5, 0.5))))
+    plain = import_quietly(
+        resize_model(Rs("p", "Resize", 18, (1, 2, 6, 6), {"mode": "nearest"}, scales=(1, 1, 0.5, 0.5)))
+    )
     assert model.layer("resize") == plain.layer("resize")
 
 
 def test_resize_needs_exactly_one_of_scales_and_sizes():
     node = helper.make_node("Resize", ["x", "", "scales", "sizes"], ["y"], name="resize", mode="nearest")
     proto = make_model(
-        [node], {"x": (1, 1, 2, 2)}, ["y"],
-        {"scales": np.array([1, 1, 2, 2], np.float32), "sizes": np.array([1, 1, 4, 4], np.int64)}, opset=13,
+        [node],
+        {"x": (1, 1, 2, 2)},
+        ["y"],
+        {"scales": np.array([1, 1, 2, 2], np.float32), "sizes": np.array([1, 1, 4, 4], np.int64)},
+        opset=13,
     )
     with pytest.raises(ck.ValidationError, match="exactly one of the scales"):
         import_quietly(proto)
@@ -436,9 +613,12 @@ def test_every_unsupported_op_is_listed_once_with_its_nodes():
 def test_run_time_weights_are_refused_with_the_way_out():
     node = helper.make_node("ConvTranspose", ["x", "W"], ["y"], name="deconv")
     graph = helper.make_graph(
-        [node], "t",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 3, 3]),
-         helper.make_tensor_value_info("W", TensorProto.FLOAT, [1, 1, 2, 2])],
+        [node],
+        "t",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 3, 3]),
+            helper.make_tensor_value_info("W", TensorProto.FLOAT, [1, 1, 2, 2]),
+        ],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
     )
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
@@ -487,8 +667,10 @@ def test_scales_whose_output_size_depends_on_float32_rounding_are_refused(size, 
 @pytest.mark.parametrize("opset", [11, 13, 18])
 def test_split_and_concat_map_to_the_glue_kinds(opset: int):
     rng = np.random.default_rng(3)
-    inits = {"W1": rng.standard_normal((2, 2, 3, 3)).astype(np.float32),
-             "W2": rng.standard_normal((3, 1, 2, 2)).astype(np.float32)}
+    inits = {
+        "W1": rng.standard_normal((2, 2, 3, 3)).astype(np.float32),
+        "W2": rng.standard_normal((3, 1, 2, 2)).astype(np.float32),
+    }
     split_attrs: dict[str, Any] = {"axis": 1}
     split_inputs = ["x"]
     if opset < 13:

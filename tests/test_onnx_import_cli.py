@@ -81,7 +81,10 @@ def test_ambiguous_conversions_warn_on_stderr(tmp_path: Path, capsys):
     path = _deconv_file(tmp_path / "same.onnx", strides=[2, 2], auto_pad="SAME_UPPER", output_padding=[1, 1])
     assert main(["convert", str(path), "-o", str(tmp_path / "o.onnx")]) == 0
     err = capsys.readouterr().err
-    assert "convertkit convert: warning: ONNX node 'deconv' (ConvTranspose-17): auto_pad SAME_UPPER with output_padding" in err
+    assert (
+        "convertkit convert: warning: ONNX node 'deconv' (ConvTranspose-17): auto_pad SAME_UPPER with output_padding"
+        in err
+    )
     assert "Traceback" not in err
 
 

@@ -47,13 +47,43 @@ class Row:
 
 
 ROWS = [
-    Row("convtranspose1d-output_padding", lambda: nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, output_padding=1), (2, 3, 7), (9, 13, 17)),
-    Row("convtranspose1d-groups-dilation", lambda: nn.ConvTranspose1d(4, 6, 5, stride=3, groups=2, dilation=2, bias=False), (1, 4, 6)),
-    Row("convtranspose2d-groups-output_padding", lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), (1, 4, 5, 6), (9, 13, 17)),
-    Row("convtranspose2d-rectangular-dilation", lambda: nn.ConvTranspose2d(3, 5, (3, 4), stride=(2, 3), padding=(1, 2), output_padding=(1, 2), dilation=(2, 1)), (1, 3, 4, 5)),
-    Row("convtranspose2d-depthwise", lambda: nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1, groups=4, bias=False), (1, 4, 5, 5)),
-    Row("convtranspose3d-output_padding", lambda: nn.ConvTranspose3d(2, 4, 3, stride=2, padding=1, output_padding=1), (1, 2, 3, 4, 3)),
-    Row("convtranspose3d-groups-dilation", lambda: nn.ConvTranspose3d(2, 4, (2, 3, 3), stride=(1, 2, 2), dilation=(2, 1, 1), groups=2), (1, 2, 3, 3, 4)),
+    Row(
+        "convtranspose1d-output_padding",
+        lambda: nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, output_padding=1),
+        (2, 3, 7),
+        (9, 13, 17),
+    ),
+    Row(
+        "convtranspose1d-groups-dilation",
+        lambda: nn.ConvTranspose1d(4, 6, 5, stride=3, groups=2, dilation=2, bias=False),
+        (1, 4, 6),
+    ),
+    Row(
+        "convtranspose2d-groups-output_padding",
+        lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+        (1, 4, 5, 6),
+        (9, 13, 17),
+    ),
+    Row(
+        "convtranspose2d-rectangular-dilation",
+        lambda: nn.ConvTranspose2d(3, 5, (3, 4), stride=(2, 3), padding=(1, 2), output_padding=(1, 2), dilation=(2, 1)),
+        (1, 3, 4, 5),
+    ),
+    Row(
+        "convtranspose2d-depthwise",
+        lambda: nn.ConvTranspose2d(4, 4, 4, stride=2, padding=1, groups=4, bias=False),
+        (1, 4, 5, 5),
+    ),
+    Row(
+        "convtranspose3d-output_padding",
+        lambda: nn.ConvTranspose3d(2, 4, 3, stride=2, padding=1, output_padding=1),
+        (1, 2, 3, 4, 3),
+    ),
+    Row(
+        "convtranspose3d-groups-dilation",
+        lambda: nn.ConvTranspose3d(2, 4, (2, 3, 3), stride=(1, 2, 2), dilation=(2, 1, 1), groups=2),
+        (1, 2, 3, 3, 4),
+    ),
     Row(
         "convtranspose2d-output_padding-below-dilation",
         lambda: nn.ConvTranspose2d(2, 3, 3, stride=1, dilation=2, output_padding=1),
@@ -62,11 +92,21 @@ ROWS = [
         ort_rejects_original=True,
     ),
     Row("upsample-nearest-x2", lambda: nn.Upsample(scale_factor=2, mode="nearest"), (1, 3, 4, 5), (9, 10, 11, 13, 17)),
-    Row("upsample-nearest-2x3", lambda: nn.Upsample(scale_factor=(2, 3), mode="nearest"), (1, 2, 3, 4), (9, 10, 11, 17)),
+    Row(
+        "upsample-nearest-2x3", lambda: nn.Upsample(scale_factor=(2, 3), mode="nearest"), (1, 2, 3, 4), (9, 10, 11, 17)
+    ),
     Row("upsample-bilinear-x2", lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (1, 3, 4, 5), (11, 13, 17)),
-    Row("upsample-bilinear-align_corners", lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True), (1, 3, 4, 5)),
+    Row(
+        "upsample-bilinear-align_corners",
+        lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
+        (1, 3, 4, 5),
+    ),
     Row("interpolate-nearest-size", lambda: Interpolate(size=(7, 9), mode="nearest"), (1, 2, 3, 4)),
-    Row("interpolate-bilinear-size-align_corners", lambda: Interpolate(size=(7, 9), mode="bilinear", align_corners=True), (1, 2, 3, 4)),
+    Row(
+        "interpolate-bilinear-size-align_corners",
+        lambda: Interpolate(size=(7, 9), mode="bilinear", align_corners=True),
+        (1, 2, 3, 4),
+    ),
     Row("interpolate-bilinear-x1.5", lambda: Interpolate(scale_factor=1.5, mode="bilinear"), (1, 2, 4, 6)),
     Row("interpolate-bilinear-down", lambda: Interpolate(scale_factor=0.5, mode="bilinear"), (1, 2, 8, 6)),
     Row("interpolate-linear-1d", lambda: Interpolate(scale_factor=3, mode="linear"), (1, 2, 5)),
@@ -128,5 +168,7 @@ def test_pytorch_opset9_10_size_export_is_refused_as_ambiguous(opset: int):
     # onnxruntime multiplies in float32 (3 * 2.3333333 = 7 rows), onnx shape inference exactly (6 rows).
     proto, x, expected = _export(ROWS[12], opset)
     assert expected.shape == (1, 2, 7, 9) and run_onnx(proto, {"x": x})["y"].shape == (1, 2, 7, 9)
-    with pytest.raises(ck.UnsupportedError, match=r"ambiguous output size: onnxruntime .* = 7, onnx shape inference .* = 6"):
+    with pytest.raises(
+        ck.UnsupportedError, match=r"ambiguous output size: onnxruntime .* = 7, onnx shape inference .* = 6"
+    ):
         _import(proto)

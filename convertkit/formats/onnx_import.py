@@ -135,7 +135,9 @@ class OnnxNode:
                     f"input {index} ({name!r}) is a constant; convertkit needs a run-time tensor there "
                     "(a model input or another layer's output)"
                 )
-            raise self.error(f"input {index} ({name!r}) is not produced by any earlier node or graph input", FormatError)
+            raise self.error(
+                f"input {index} ({name!r}) is not produced by any earlier node or graph input", FormatError
+            )
         return name
 
     def input_type(self, index: int) -> TensorType:
@@ -194,9 +196,7 @@ def _tensor_type(vi: Any, input_shapes: Mapping[str, tuple[int, ...]]) -> Tensor
             )
         dims.append(int(d.dim_value))
     if not tt.HasField("shape"):
-        raise UnsupportedError(
-            f"graph input {vi.name!r} has no shape; give one with --input-shape {vi.name}=N,C,H,W"
-        )
+        raise UnsupportedError(f"graph input {vi.name!r} has no shape; give one with --input-shape {vi.name}=N,C,H,W")
     return TensorType(tuple(dims), dtype)
 
 
@@ -288,9 +288,7 @@ def _fold(
     return {v: np.asarray(r) for v, r in zip(node.output, results, strict=True)}
 
 
-def _unsupported_report(
-    nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]], folded: set[int]
-) -> None:
+def _unsupported_report(nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]], folded: set[int]) -> None:
     missing: dict[str, list[str]] = {}
     for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
         domain = node.domain if node.domain not in ("", "ai.onnx") else ""

@@ -127,7 +127,7 @@ class Concat(Layer):
 
     @classmethod
     def from_onnx(cls, node: Any) -> Concat:
-        """Build from an ONNX ``Concat`` of run-time tensors (``node``: :class:`convertkit.formats.onnx_import.OnnxNode`).
+        """Build from an ONNX ``Concat`` of run-time tensors (``node``: an ``onnx_import.OnnxNode``).
 
         A Concat of constants never gets here: the importer evaluates it (shape arithmetic).
         """

@@ -597,7 +597,9 @@ class Upsample(Layer):
     @classmethod
     def _from_onnx_asymmetric(cls, node: Any, x: TensorType) -> Upsample:
         if node.op_type == "Upsample" and node.opset < 7:
-            raise node.error("Upsample-1 (experimental, height_scale/width_scale) is not supported; re-export at opset >= 7")
+            raise node.error(
+                "Upsample-1 (experimental, height_scale/width_scale) is not supported; re-export at opset >= 7"
+            )
         mode = node.attr("mode", "nearest")
         if mode not in MODES:
             raise node.error(f"mode must be nearest or linear, got {mode!r}", ValidationError)
@@ -666,7 +668,9 @@ class Upsample(Layer):
                 ValidationError,
             )
         if mode == "nearest" and nearest_mode not in NEAREST_MODES:
-            raise node.error(f"nearest_mode must be one of {', '.join(NEAREST_MODES)}, got {nearest_mode!r}", ValidationError)
+            raise node.error(
+                f"nearest_mode must be one of {', '.join(NEAREST_MODES)}, got {nearest_mode!r}", ValidationError
+            )
         if node.attr("antialias", 0) and mode != "nearest":
             raise node.error(
                 f"antialias with mode {mode} is not supported (convertkit's Upsample has no antialiasing filter); "
@@ -683,7 +687,9 @@ class Upsample(Layer):
         else:
             axes = [int(a) + rank if int(a) < 0 else int(a) for a in axes]
             if sorted(set(axes)) != sorted(axes) or any(not 0 <= a < rank for a in axes):
-                raise node.error(f"axes {node.attr('axes')} must be distinct axes of a rank-{rank} input", ValidationError)
+                raise node.error(
+                    f"axes {node.attr('axes')} must be distinct axes of a rank-{rank} input", ValidationError
+                )
         scales = node.optional_constant(2, "scales")
         sizes = node.optional_constant(3, "sizes")
         if (scales is None) == (sizes is None):
