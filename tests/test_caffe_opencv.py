@@ -37,15 +37,24 @@ def _deconv_sweep(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
         s = tuple(int(v) for v in rng.integers(1, 4, size=2))
         d = tuple(int(v) for v in rng.choice([1, 1, 1, 2], size=2))
         pads = tuple(int(rng.integers(0, kk)) for kk in k) + tuple(int(rng.integers(0, kk)) for kk in k)
-        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d))
+        op = tuple(int(rng.integers(0, max(ss, dd))) for ss, dd in zip(s, d, strict=True))
         bias = bool(rng.integers(0, 2))
         spatial = tuple(int(v) for v in rng.integers(2, 6, size=2))
         cfg = dict(
-            shape=(1, c, *spatial), out_channels=m, kernel_shape=k, strides=s, dilations=d, pads=pads,
-            output_padding=op, group=group, bias_term=bias,
+            shape=(1, c, *spatial),
+            out_channels=m,
+            kernel_shape=k,
+            strides=s,
+            dilations=d,
+            pads=pads,
+            output_padding=op,
+            group=group,
+            bias_term=bias,
         )
         reason = OPENCV_DILATION if any(x > 1 for x in d) and _stays_dilated(cfg) else None
-        rows.append((f"deconv{i}-c{c}m{m}g{group}-k{k[0]}x{k[1]}-s{s[0]}x{s[1]}-d{d[0]}x{d[1]}-p{pads}-op{op}", cfg, reason))
+        rows.append(
+            (f"deconv{i}-c{c}m{m}g{group}-k{k[0]}x{k[1]}-s{s[0]}x{s[1]}-d{d[0]}x{d[1]}-p{pads}-op{op}", cfg, reason)
+        )
     return rows
 
 
@@ -60,43 +69,89 @@ HAND_DECONV = [
     ("seed-5x5", dict(shape=(1, 1, 2, 2), out_channels=1, kernel_shape=(3, 3), strides=(2, 2)), None),
     ("caffe-test-2x3x6x4", dict(shape=(2, 3, 6, 4), out_channels=4, kernel_shape=(3, 3), strides=(2, 2)), None),
     ("caffe-test-group3", dict(shape=(2, 3, 6, 4), out_channels=3, kernel_shape=(3, 3), strides=(2, 2), group=3), None),
-    ("pad-begin-only", dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(4, 4), strides=(2, 2),
-                            pads=(1, 1, 0, 0)), None),
-    ("output-padding-past-extent", dict(shape=(1, 2, 3, 3), out_channels=3, kernel_shape=(1, 1), strides=(3, 3),
-                                        output_padding=(2, 1), bias_term=True), None),
-    ("square-dilated-symmetric", dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
-                                      dilations=(2, 2), pads=(1, 1, 1, 1)), OPENCV_DILATION),
-    ("dilated-asymmetric-densified", dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
-                                          dilations=(2, 2), pads=(0, 1, 2, 0)), None),
+    (
+        "pad-begin-only",
+        dict(shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(4, 4), strides=(2, 2), pads=(1, 1, 0, 0)),
+        None,
+    ),
+    (
+        "output-padding-past-extent",
+        dict(
+            shape=(1, 2, 3, 3),
+            out_channels=3,
+            kernel_shape=(1, 1),
+            strides=(3, 3),
+            output_padding=(2, 1),
+            bias_term=True,
+        ),
+        None,
+    ),
+    (
+        "square-dilated-symmetric",
+        dict(
+            shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(3, 3), strides=(2, 2), dilations=(2, 2), pads=(1, 1, 1, 1)
+        ),
+        OPENCV_DILATION,
+    ),
+    (
+        "dilated-asymmetric-densified",
+        dict(
+            shape=(1, 2, 4, 4), out_channels=2, kernel_shape=(3, 3), strides=(2, 2), dilations=(2, 2), pads=(0, 1, 2, 0)
+        ),
+        None,
+    ),
 ]
 
 UPSAMPLE = [
     (f"{mode}-{ctm}-x{f}", dict(mode=mode, coordinate_transformation_mode=ctm, scales=f, shape=(1, 3, *hw)), None)
     for (mode, ctm), f, hw in itertools.product(
-        [("nearest", "half_pixel"), ("nearest", "asymmetric"), ("linear", "half_pixel"),
-         ("linear", "pytorch_half_pixel")],
+        [
+            ("nearest", "half_pixel"),
+            ("nearest", "asymmetric"),
+            ("linear", "half_pixel"),
+            ("linear", "pytorch_half_pixel"),
+        ],
         [(2, 2), (3, 2), (4, 1)],
         [(5, 4), (1, 2)],
     )
     if not (ctm == "asymmetric")
 ] + [
-    ("nearest-asymmetric-floor-x3", dict(mode="nearest", coordinate_transformation_mode="asymmetric",
-                                         nearest_mode="floor", scales=(3, 3), shape=(1, 2, 3, 4)), None),
+    (
+        "nearest-asymmetric-floor-x3",
+        dict(
+            mode="nearest",
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+            scales=(3, 3),
+            shape=(1, 2, 3, 4),
+        ),
+        None,
+    ),
     ("recipe-linear-x2", dict(mode="linear", scales=(2, 2), semantics="deconvolution", shape=(1, 3, 5, 4)), None),
     ("recipe-linear-x3", dict(mode="linear", scales=(3, 3), semantics="deconvolution", shape=(1, 2, 4, 4)), None),
     ("recipe-linear-x4x2", dict(mode="linear", scales=(4, 2), semantics="deconvolution", shape=(1, 2, 3, 4)), None),
     ("recipe-nearest-x2", dict(mode="nearest", scales=(2, 2), semantics="deconvolution", shape=(1, 2, 3, 3)), None),
-    ("align-corners-zoom3", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(13, 10),
-                                 shape=(1, 2, 5, 4)), None),
-    ("align-corners-zoom2x5", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(9, 16),
-                                   shape=(1, 2, 5, 4)), None),
+    (
+        "align-corners-zoom3",
+        dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(13, 10), shape=(1, 2, 5, 4)),
+        None,
+    ),
+    (
+        "align-corners-zoom2x5",
+        dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(9, 16), shape=(1, 2, 5, 4)),
+        None,
+    ),
 ]
 
 INTERP = [
-    ("interp-zoom", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(9, 7),
-                         shape=(1, 2, 5, 4))),
-    ("interp-any-size", dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(11, 6),
-                             shape=(1, 2, 5, 4))),
+    (
+        "interp-zoom",
+        dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(9, 7), shape=(1, 2, 5, 4)),
+    ),
+    (
+        "interp-any-size",
+        dict(mode="linear", coordinate_transformation_mode="align_corners", sizes=(11, 6), shape=(1, 2, 5, 4)),
+    ),
 ]
 
 
@@ -110,8 +165,13 @@ def _deconv_model(cfg: dict) -> ck.Model:
     bias_term = cfg.pop("bias_term", False)
     bias = ck.Values(array=rng.standard_normal(m).astype(np.float32)) if bias_term else None
     layer = ck.Deconvolution(
-        name="deconv", input="data", padding=ck.Padding(pads=pads) if pads else ck.Padding(pads=None),
-        weight=ck.Values(array=weight), bias=bias, bias_term=bias_term, **cfg,
+        name="deconv",
+        input="data",
+        padding=ck.Padding(pads=pads) if pads else ck.Padding(pads=None),
+        weight=ck.Values(array=weight),
+        bias=bias,
+        bias_term=bias_term,
+        **cfg,
     )
     return ck.Model([ck.Input(name="data", shape=shape), layer])
 
@@ -132,13 +192,14 @@ def _compare(model: ck.Model, tmp_path: Path, **caffe_options) -> None:
         net.setInput(value, name)
     got = net.forward([exported.output_layers[o] for o in model.outputs])
     expected = run_onnx(ck.to_onnx(model), feeds)
-    for name, value in zip(model.outputs, got):
+    for name, value in zip(model.outputs, got, strict=True):
         assert value.shape == expected[name].shape, (
             f"OpenCV gives shape {value.shape}, onnxruntime {expected[name].shape}; reproduce: "
             f"{prototxt} (+ .caffemodel), input seed 0"
         )
-        np.testing.assert_allclose(value, expected[name], atol=1e-5, rtol=1e-4,
-                                   err_msg=f"reproduce: {prototxt} (+ .caffemodel), input seed 0")
+        np.testing.assert_allclose(
+            value, expected[name], atol=1e-5, rtol=1e-4, err_msg=f"reproduce: {prototxt} (+ .caffemodel), input seed 0"
+        )
 
 
 def _param(rows):
@@ -164,3 +225,25 @@ def test_interp_dialect_opencv_equals_onnxruntime(cfg: dict, tmp_path: Path) -> 
     exported = ck.formats.caffe.to_caffe(model, dialect="pspnet")
     assert [layer.type for layer in exported.net.layer] == ["Input", "Interp"]
     _compare(model, tmp_path, dialect="pspnet")
+
+
+def test_crop_against_a_reference_blob_runs_in_opencv(tmp_path: Path) -> None:
+    from convertkit.layers import Crop
+
+    rng = np.random.default_rng(3)
+    model = ck.Model(
+        [
+            ck.Input(name="data", shape=(1, 2, 9, 11)),
+            ck.Input(name="score", shape=(1, 2, 6, 7)),
+            ck.Deconvolution(
+                name="upscore",
+                input="score",
+                out_channels=2,
+                kernel_shape=(4, 4),
+                strides=(2, 2),
+                weight=ck.Values(array=rng.standard_normal((2, 2, 4, 4)).astype(np.float32)),
+            ),
+            Crop(name="crop", input="upscore", shape_like="data", offset=(3, 1)),
+        ]
+    )
+    _compare(model, tmp_path)

@@ -23,10 +23,27 @@ import gen_caffe_proto  # noqa: E402
 
 # Messages whose every BVLC field we define; for the layer messages we keep a subset of the parameters.
 COMPLETE = {
-    "NetParameter", "BlobProto", "BlobShape", "BlobProtoVector", "ParamSpec", "ConvolutionParameter",
-    "FillerParameter", "InputParameter", "CropParameter", "ConcatParameter", "SliceParameter", "NetStateRule",
-    "NetState", "EltwiseParameter", "PoolingParameter", "ReLUParameter", "DropoutParameter", "BatchNormParameter",
-    "ScaleParameter", "PReLUParameter", "PowerParameter",
+    "NetParameter",
+    "BlobProto",
+    "BlobShape",
+    "BlobProtoVector",
+    "ParamSpec",
+    "ConvolutionParameter",
+    "FillerParameter",
+    "InputParameter",
+    "CropParameter",
+    "ConcatParameter",
+    "SliceParameter",
+    "NetStateRule",
+    "NetState",
+    "EltwiseParameter",
+    "PoolingParameter",
+    "ReLUParameter",
+    "DropoutParameter",
+    "BatchNormParameter",
+    "ScaleParameter",
+    "PReLUParameter",
+    "PowerParameter",
 }
 
 

@@ -74,7 +74,8 @@ def test_caffe_deconvolution_test_shapes(tmp_path: Path, group: int, num_output:
     input: "bottom" input_dim: 2 input_dim: 3 input_dim: 6 input_dim: 4
     layer {{ name: "deconv" type: "Deconvolution" bottom: "bottom" top: "top"
              convolution_param {{ num_output: {num_output} kernel_size: 3 stride: 2 group: {group}
-                                  weight_filler {{ type: "gaussian" }} bias_filler {{ type: "constant" value: 0.1 }} }} }}
+                                  weight_filler {{ type: "gaussian" }}
+                                  bias_filler {{ type: "constant" value: 0.1 }} }} }}
     """
     model = load_caffe(_write(tmp_path, text))
     assert model.types["top"].shape == (2, num_output, 13, 9)
@@ -236,7 +237,9 @@ def test_weight_shape_mismatch_names_the_layer(tmp_path: Path) -> None:
             convolution_param { num_output: 4 kernel_size: 3 bias_term: false } }
     """
     weights = _write_caffemodel(tmp_path, {"up": [np.zeros((2, 4, 2, 2))]})
-    with pytest.raises(FormatError, match=r"layer 'up' \(Deconvolution\): weights blob .* \[2, 4, 2, 2\].*\[2, 4, 3, 3\]"):
+    with pytest.raises(
+        FormatError, match=r"layer 'up' \(Deconvolution\): weights blob .* \[2, 4, 2, 2\].*\[2, 4, 3, 3\]"
+    ):
         load_caffe(_write(tmp_path, text), weights=weights)
     weights = _write_caffemodel(tmp_path, {"up": [np.zeros((2, 4, 3, 3)), np.zeros(4)]})
     with pytest.raises(FormatError, match=r"layer 'up' .*2 blob\(s\), the layer needs 1"):
@@ -249,8 +252,14 @@ def test_unsupported_layers_are_reported_by_type(shared_caffe_dir: Path) -> None
 
 
 @pytest.mark.parametrize(
-    "name", ["fcn_voc-fcn8s_deploy", "fcn_voc-fcn32s_val", "fcn_voc-fcn-alexnet_val", "pspnet50_ADE20K_473",
-             "pvanet_example_train_test"],
+    "name",
+    [
+        "fcn_voc-fcn8s_deploy",
+        "fcn_voc-fcn32s_val",
+        "fcn_voc-fcn-alexnet_val",
+        "pspnet50_ADE20K_473",
+        "pvanet_example_train_test",
+    ],
 )
 def test_real_prototxts_parse(shared_caffe_dir: Path, name: str) -> None:
     net = parse_prototxt((shared_caffe_dir / f"{name}.prototxt").read_text(), name)
@@ -286,3 +295,30 @@ def test_pvanet_bilinear_frozen_upsample_converts_and_runs(shared_caffe_dir: Pat
     x = np.random.default_rng(0).standard_normal((1, 384, 20, 33)).astype(np.float32)
     y = ck.run(model, {"conv5_4": x}, backend="onnxruntime")["upsample"]
     np.testing.assert_allclose(y, _zero_border_bilinear(x.astype(np.float64), 2), atol=1e-5)
+
+
+FCN_CROP = """
+name: "fcn-head"
+layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 2 dim: 9 dim: 11 } } }
+layer { name: "score" type: "Input" top: "score" input_param { shape { dim: 1 dim: 2 dim: 6 dim: 7 } } }
+layer { name: "upscore" type: "Deconvolution" bottom: "score" top: "upscore" param { lr_mult: 0 }
+        convolution_param { num_output: 2 bias_term: false kernel_size: 4 stride: 2 } }
+layer { name: "crop" type: "Crop" bottom: "upscore" bottom: "data" top: "out" crop_param { axis: 2 offset: 3 offset: 1 } }
+"""
+
+
+def test_fcn_style_crop_against_a_reference_blob(tmp_path: Path) -> None:
+    with pytest.warns(CaffeWarning):
+        model = load_caffe(_write(tmp_path, FCN_CROP), fill_missing="bilinear")
+    assert model.types["upscore"].shape == (1, 2, 14, 16)
+    assert model.types["out"].shape == (1, 2, 9, 11)
+    assert model.outputs == ("out",)
+    rng = np.random.default_rng(0)
+    feeds = {
+        "data": rng.standard_normal((1, 2, 9, 11)).astype(np.float32),
+        "score": rng.standard_normal((1, 2, 6, 7)).astype(np.float32),
+    }
+    head = ck.Model([model.layer("score"), model.layer("upscore")])
+    full = ck.run(head, {"score": feeds["score"]})["upscore"]
+    for backend in ("reference", "onnxruntime"):
+        np.testing.assert_allclose(ck.run(model, feeds, backend=backend)["out"], full[:, :, 3:12, 1:12], atol=1e-6)

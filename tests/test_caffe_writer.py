@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import convertkit as ck
 from convertkit.check import random_inputs
 from convertkit.errors import UnsupportedError
@@ -46,15 +47,22 @@ def _same_outputs(a: ck.Model, b: ck.Model, atol: float = 1e-5) -> None:
 
 
 def test_bilinear_frozen_layer_keeps_filler_frozen_params_and_blob(tmp_path: Path) -> None:
-    model = ck.Model([
-        ck.Input(name="x", shape=(1, 21, 6, 6)),
-        ck.Upsample(name="up", input="x", mode="linear", scales=(2, 2), semantics="deconvolution"),
-    ])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 21, 6, 6)),
+            ck.Upsample(name="up", input="x", mode="linear", scales=(2, 2), semantics="deconvolution"),
+        ]
+    )
     exported = save_caffe(model, str(tmp_path / "net.prototxt"))
     layer = parse_prototxt((tmp_path / "net.prototxt").read_text()).layer[1]
     cp = layer.convolution_param
     assert (layer.type, cp.num_output, cp.group, list(cp.kernel_size), list(cp.stride), list(cp.pad)) == (
-        "Deconvolution", 21, 21, [4], [2], [1]
+        "Deconvolution",
+        21,
+        21,
+        [4],
+        [2],
+        [1],
     )
     assert cp.weight_filler.type == "bilinear" and cp.HasField("bias_term") and not cp.bias_term
     assert [(p.lr_mult, p.decay_mult) for p in layer.param] == [(0, 0)]
@@ -67,13 +75,27 @@ def test_bilinear_frozen_layer_keeps_filler_frozen_params_and_blob(tmp_path: Pat
 
 
 def test_caffe_field_names(tmp_path: Path) -> None:
-    square = to_caffe(_deconv(out_channels=3, kernel_shape=(3, 3), strides=(2, 2), dilations=(2, 2),
-                              padding=ck.Padding(convention="caffe", pad=(1, 1))))
+    square = to_caffe(
+        _deconv(
+            out_channels=3,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            dilations=(2, 2),
+            padding=ck.Padding(convention="caffe", pad=(1, 1)),
+        )
+    )
     cp = square.net.layer[1].convolution_param
     assert (list(cp.kernel_size), list(cp.stride), list(cp.pad), list(cp.dilation)) == ([3], [2], [1], [2])
     assert not cp.HasField("kernel_h")
-    rect = to_caffe(_deconv(out_channels=3, kernel_shape=(3, 2), strides=(1, 2), dilations=(1, 2),
-                            padding=ck.Padding(convention="caffe", pad=(2, 1))))
+    rect = to_caffe(
+        _deconv(
+            out_channels=3,
+            kernel_shape=(3, 2),
+            strides=(1, 2),
+            dilations=(1, 2),
+            padding=ck.Padding(convention="caffe", pad=(2, 1)),
+        )
+    )
     cp = rect.net.layer[1].convolution_param
     assert (cp.kernel_h, cp.kernel_w, cp.stride_h, cp.stride_w, cp.pad_h, cp.pad_w) == (3, 2, 1, 2, 2, 1)
     assert list(cp.dilation) == [1, 2] and not len(cp.kernel_size)
@@ -86,14 +108,29 @@ def test_caffe_field_names(tmp_path: Path) -> None:
     "kw",
     [
         dict(out_channels=3, kernel_shape=(3, 3), strides=(2, 2), padding=ck.Padding(pads=(1, 0, 0, 1))),
-        dict(out_channels=2, kernel_shape=(4, 2), strides=(2, 3), padding=ck.Padding(pads=(0, 0, 2, 1)),
-             output_padding=(1, 2)),
+        dict(
+            out_channels=2,
+            kernel_shape=(4, 2),
+            strides=(2, 3),
+            padding=ck.Padding(pads=(0, 0, 2, 1)),
+            output_padding=(1, 2),
+        ),
         dict(out_channels=4, kernel_shape=(1, 1), strides=(3, 2), output_padding=(2, 1), group=2),
-        dict(out_channels=2, kernel_shape=(3, 2), strides=(2, 2), dilations=(2, 3), padding=ck.Padding(pads=(0, 1, 3, 0))),
-        dict(out_channels=2, kernel_shape=(2, 2), padding=ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"),
-             strides=(2, 2)),
-        dict(out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
-             padding=ck.Padding(convention="tensorflow", auto_pad="SAME", output_shape=(8, 10))),
+        dict(
+            out_channels=2, kernel_shape=(3, 2), strides=(2, 2), dilations=(2, 3), padding=ck.Padding(pads=(0, 1, 3, 0))
+        ),
+        dict(
+            out_channels=2,
+            kernel_shape=(2, 2),
+            padding=ck.Padding(convention="onnx_auto_pad", auto_pad="SAME_UPPER"),
+            strides=(2, 2),
+        ),
+        dict(
+            out_channels=2,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            padding=ck.Padding(convention="tensorflow", auto_pad="SAME", output_shape=(8, 10)),
+        ),
     ],
     ids=["asymmetric", "output-padding", "past-extent-bias-only", "dilated-asymmetric", "same-upper", "tf-same"],
 )
@@ -108,9 +145,15 @@ def test_asymmetric_pads_and_output_padding_are_exact(tmp_path: Path, kw: dict) 
 
 
 def test_output_padding_rows_past_the_extent_hold_bias_only(tmp_path: Path) -> None:
-    model = _deconv(shape=(1, 1, 2, 2), out_channels=1, kernel_shape=(1, 1), strides=(2, 2), output_padding=(1, 1),
-                    weight=ck.Values(array=np.ones((1, 1, 1, 1), np.float32)),
-                    bias=ck.Values(array=np.array([0.5], np.float32)))
+    model = _deconv(
+        shape=(1, 1, 2, 2),
+        out_channels=1,
+        kernel_shape=(1, 1),
+        strides=(2, 2),
+        output_padding=(1, 1),
+        weight=ck.Values(array=np.ones((1, 1, 1, 1), np.float32)),
+        bias=ck.Values(array=np.array([0.5], np.float32)),
+    )
     back, _ = _round_trip(model, tmp_path)
     y = ck.run(back, {"x": np.array([[[[1, 2], [3, 4]]]], np.float32)}, backend="onnxruntime")["d"][0, 0]
     np.testing.assert_array_equal(
@@ -140,10 +183,14 @@ def test_upsample_constructions_are_exact(tmp_path: Path, kw: dict, shape: tuple
     "kw, match",
     [
         (dict(mode="nearest", scales=(1.5, 2.0)), r"nearest Resize .* not copy each input row"),
-        (dict(mode="linear", scales=(2, 2), coordinate_transformation_mode="asymmetric"),
-         r"bilinear Resize with coordinate_transformation_mode asymmetric .*no exact Caffe form.*half-pixel"),
-        (dict(mode="linear", sizes=(8, 8), coordinate_transformation_mode="align_corners"),
-         r"bilinear align_corners from \[5, 4\] to \[8, 8\] has no exact stock Caffe form.*--caffe-dialect pspnet"),
+        (
+            dict(mode="linear", scales=(2, 2), coordinate_transformation_mode="asymmetric"),
+            r"bilinear Resize with coordinate_transformation_mode asymmetric .*no exact Caffe form.*half-pixel",
+        ),
+        (
+            dict(mode="linear", sizes=(8, 8), coordinate_transformation_mode="align_corners"),
+            r"bilinear align_corners from \[5, 4\] to \[8, 8\] has no exact stock Caffe form.*--caffe-dialect pspnet",
+        ),
     ],
     ids=["nearest-fractional", "linear-asymmetric", "align-corners-other-size"],
 )
@@ -154,9 +201,14 @@ def test_inexpressible_upsamples_are_refused(kw: dict, match: str) -> None:
 
 
 def test_float64_is_refused() -> None:
-    model = ck.Model([ck.Input(name="x", shape=(1, 1, 2, 2), dtype="float64"),
-                      ck.Deconvolution(name="d", input="x", out_channels=1, kernel_shape=(2, 2),
-                                       weight=ck.Filler(type="constant", value=1.0))])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 1, 2, 2), dtype="float64"),
+            ck.Deconvolution(
+                name="d", input="x", out_channels=1, kernel_shape=(2, 2), weight=ck.Filler(type="constant", value=1.0)
+            ),
+        ]
+    )
     with pytest.raises(UnsupportedError, match="float32"):
         to_caffe(model)
 
@@ -216,15 +268,24 @@ def _canonical(cp) -> dict:
 
 def test_onnx_to_caffe_to_onnx_gives_identical_outputs(tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
-    model = ck.Model([
-        ck.Input(name="x", shape=(1, 2, 4, 5)),
-        ck.Deconvolution(name="d", input="x", out_channels=2, kernel_shape=(3, 3), strides=(2, 2),
-                         padding=ck.Padding(pads=(1, 0, 0, 1)), output_padding=(1, 0),
-                         weight=ck.Values(array=rng.standard_normal((2, 2, 3, 3)).astype(np.float32)),
-                         bias=ck.Values(array=rng.standard_normal(2).astype(np.float32))),
-        ck.Upsample(name="up", input="d", mode="linear", scales=(2, 2)),
-        ck.Upsample(name="near", input="x", mode="nearest", scales=(2, 3)),
-    ])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 2, 4, 5)),
+            ck.Deconvolution(
+                name="d",
+                input="x",
+                out_channels=2,
+                kernel_shape=(3, 3),
+                strides=(2, 2),
+                padding=ck.Padding(pads=(1, 0, 0, 1)),
+                output_padding=(1, 0),
+                weight=ck.Values(array=rng.standard_normal((2, 2, 3, 3)).astype(np.float32)),
+                bias=ck.Values(array=rng.standard_normal(2).astype(np.float32)),
+            ),
+            ck.Upsample(name="up", input="d", mode="linear", scales=(2, 2)),
+            ck.Upsample(name="near", input="x", mode="nearest", scales=(2, 3)),
+        ]
+    )
     onnx_path = tmp_path / "src.onnx"
     ck.save(model, str(onnx_path))
     imported = ck.load(str(onnx_path))
@@ -240,10 +301,12 @@ def test_onnx_to_caffe_to_onnx_gives_identical_outputs(tmp_path: Path) -> None:
 
 
 def test_slice_output_that_is_not_the_first_top_is_reachable(tmp_path: Path) -> None:
-    model = ck.Model([
-        ck.Input(name="x", shape=(1, 4, 3, 3)),
-        Slice(name="s", input="x", output_names=("a", "b"), slice_points=(1,)),
-    ])
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 4, 3, 3)),
+            Slice(name="s", input="x", output_names=("a", "b"), slice_points=(1,)),
+        ]
+    )
     exported = to_caffe(model)
     assert exported.output_layers["a"] == "s"
     copy = exported.output_layers["b"]
@@ -264,8 +327,9 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 def test_cli_caffe_round_trip(tmp_path: Path) -> None:
-    model = ck.Model([ck.Input(name="x", shape=(1, 3, 4, 4)),
-                      ck.Upsample(name="up", input="x", mode="linear", scales=(2, 2))])
+    model = ck.Model(
+        [ck.Input(name="x", shape=(1, 3, 4, 4)), ck.Upsample(name="up", input="x", mode="linear", scales=(2, 2))]
+    )
     ck.save(model, str(tmp_path / "src.json"))
     r = _cli("convert", "src.json", "-o", "net.prototxt", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -57,7 +57,7 @@ class Concat(Layer):
         total = 0
         for name, t in zip(self.input_names, inputs, strict=True):
             if len(t.shape) != len(first.shape) or any(
-                a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis
+                a != b for i, (a, b) in enumerate(zip(t.shape, first.shape, strict=True)) if i != axis
             ):
                 raise self.error(
                     f"input {name!r} has shape {list(t.shape)}; every input must match {list(first.shape)} "
@@ -81,8 +81,12 @@ class Concat(Layer):
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Concat:
-        return cls(name=spec["name"], input_names=tuple(spec["input_names"]), output=spec.get("output", ""),
-                   axis=spec.get("axis", 1))
+        return cls(
+            name=spec["name"],
+            input_names=tuple(spec["input_names"]),
+            output=spec.get("output", ""),
+            axis=spec.get("axis", 1),
+        )
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
@@ -100,8 +104,9 @@ class Concat(Layer):
         }
 
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
-        ctx.add_node("Concat", list(self.input_names), [self.output], name=self.name,
-                     axis=self._axis(len(types[0].shape)))
+        ctx.add_node(
+            "Concat", list(self.input_names), [self.output], name=self.name, axis=self._axis(len(types[0].shape))
+        )
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
     caffe_types: ClassVar[tuple[str, ...]] = ("Concat",)

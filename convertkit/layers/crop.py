@@ -1,7 +1,7 @@
-"""``Crop``: Caffe's Crop — cut ``input`` to the shape of ``reference`` from ``axis`` on, at ``offset``.
+"""``Crop``: Caffe's Crop — cut ``input`` to the shape of ``shape_like`` from ``axis`` on, at ``offset``.
 
-Output shape: ``input.shape[:axis] + reference.shape[axis:]``; on each cropped axis ``a`` the output takes rows
-``offset[a] .. offset[a] + reference.shape[a]`` of the input.  ``offset`` is one value for every cropped axis or
+Output shape: ``input.shape[:axis] + shape_like.shape[axis:]``; on each cropped axis ``a`` the output takes rows
+``offset[a] .. offset[a] + shape_like.shape[a]`` of the input.  ``offset`` is one value for every cropped axis or
 one per axis (Caffe's rule; default 0).  ONNX: ``Slice``.  FCN nets crop their upsampled scores this way.
 """
 
@@ -21,12 +21,12 @@ __all__ = ["Crop"]
 @register_layer
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Crop(Layer):
-    """Crop ``input`` to ``reference``'s shape from ``axis`` on (negative axes count from the end)."""
+    """Crop ``input`` to ``shape_like``'s shape from ``axis`` on (negative axes count from the end)."""
 
     kind: ClassVar[str] = "Crop"
     name: str
     input: str
-    reference: str
+    shape_like: str
     output: str = ""
     axis: int = 2
     offset: tuple[int, ...] = ()
@@ -34,7 +34,7 @@ class Crop(Layer):
     def __post_init__(self) -> None:
         check_name(self.kind, self.name)
         check_name(self.kind, self.input, "input")
-        check_name(self.kind, self.reference, "reference")
+        check_name(self.kind, self.shape_like, "shape_like")
         if not self.output:
             object.__setattr__(self, "output", self.name)
         if not isinstance(self.axis, int) or isinstance(self.axis, bool):
@@ -46,7 +46,7 @@ class Crop(Layer):
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        return (self.input, self.reference)
+        return (self.input, self.shape_like)
 
     @property
     def outputs(self) -> tuple[str, ...]:
@@ -60,9 +60,7 @@ class Crop(Layer):
             raise self.error(f"axis {self.axis} is out of range for rank {rank}")
         n = rank - axis
         if len(self.offset) not in (0, 1, n):
-            raise self.error(
-                f"offset needs 0, 1 or {n} values (one per axis from {axis} on), got {len(self.offset)}"
-            )
+            raise self.error(f"offset needs 0, 1 or {n} values (one per axis from {axis} on), got {len(self.offset)}")
         offsets = self.offset * n if len(self.offset) == 1 else self.offset or (0,) * n
         return axis, tuple(offsets)
 
@@ -79,15 +77,15 @@ class Crop(Layer):
                 )
         return [TensorType(x.shape[:axis] + ref.shape[axis:], x.dtype)]
 
-    def reference_slices(self, x: TensorType, ref: TensorType) -> tuple[slice, ...]:
+    def crop_slices(self, x: TensorType, ref: TensorType) -> tuple[slice, ...]:
         axis, offsets = self.starts(x.shape)
         return tuple([slice(None)] * axis + [slice(o, o + ref.shape[axis + a]) for a, o in enumerate(offsets)])
 
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
-        return [np.ascontiguousarray(inputs[0][self.reference_slices(types[0], types[1])])]
+        return [np.ascontiguousarray(inputs[0][self.crop_slices(types[0], types[1])])]
 
     def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input, "reference": self.reference}
+        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input, "shape_like": self.shape_like}
         if self.output != self.name:
             out["output"] = self.output
         if self.axis != 2:
@@ -101,7 +99,7 @@ class Crop(Layer):
         return cls(
             name=spec["name"],
             input=spec["input"],
-            reference=spec["reference"],
+            shape_like=spec["shape_like"],
             output=spec.get("output", ""),
             axis=spec.get("axis", 2),
             offset=tuple(spec.get("offset", ())),
@@ -115,17 +113,17 @@ class Crop(Layer):
                 "type": {"const": cls.kind},
                 "name": {"type": "string", "minLength": 1},
                 "input": {"type": "string", "minLength": 1},
-                "reference": {"type": "string", "minLength": 1},
+                "shape_like": {"type": "string", "minLength": 1},
                 "output": {"type": "string", "minLength": 1},
                 "axis": {"type": "integer"},
                 "offset": int_array_schema(0),
             },
-            "required": ["type", "name", "input", "reference"],
+            "required": ["type", "name", "input", "shape_like"],
             "additionalProperties": False,
         }
 
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
-        """``Slice`` with constant starts/ends (the reference only gives the shape)."""
+        """``Slice`` with constant starts/ends (``shape_like`` only gives the shape)."""
         x, ref = types
         axis, offsets = self.starts(x.shape)
         axes = np.arange(axis, len(x.shape), dtype=np.int64)
@@ -147,7 +145,7 @@ class Crop(Layer):
     caffe_types: ClassVar[tuple[str, ...]] = ("Crop",)
 
     def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
-        layer = ctx.add_layer(self.name, "Crop", [self.input, self.reference], [self.output])
+        layer = ctx.add_layer(self.name, "Crop", [self.input, self.shape_like], [self.output])
         if self.axis != 2:
             layer.crop_param.axis = self.axis
         layer.crop_param.offset.extend(self.offset)
@@ -162,6 +160,12 @@ class Crop(Layer):
             raise FormatError(f"layer {lp.name!r} (Crop): needs two bottoms (blob, reference) and one top")
         p = lp.crop_param
         return [
-            cls(name=lp.name, input=inputs[0], reference=inputs[1], output=outputs[0], axis=p.axis,
-                offset=tuple(p.offset))
+            cls(
+                name=lp.name,
+                input=inputs[0],
+                shape_like=inputs[1],
+                output=outputs[0],
+                axis=p.axis,
+                offset=tuple(p.offset),
+            )
         ]

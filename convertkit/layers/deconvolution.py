@@ -598,6 +598,8 @@ class Deconvolution(Layer):
             if cp.bias_term:
                 bias = Values(array=arrays[1])
         else:
+            if ctx.weights is not None:
+                ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
             if cp.HasField("weight_filler"):
                 weight = filler_from_proto(cp.weight_filler, where, ctx.seed)
             elif ctx.fill_missing == "bilinear":

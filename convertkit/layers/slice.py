@@ -42,8 +42,10 @@ class Slice(Layer):
             raise self.error(f"axis must be an integer, got {self.axis!r}")
         points = int_tuple(self.name, self.kind, "slice_points", self.slice_points)
         if points and len(points) != len(names) - 1:
-            raise self.error(f"{len(points)} slice_points make {len(points) + 1} pieces, but there are {len(names)} outputs")
-        if any(b <= a for a, b in zip(points, points[1:])) or any(p < 1 for p in points):
+            raise self.error(
+                f"{len(points)} slice_points make {len(points) + 1} pieces, but there are {len(names)} outputs"
+            )
+        if any(b <= a for a, b in zip(points, points[1:], strict=False)) or any(p < 1 for p in points):
             raise self.error(f"slice_points must be positive and strictly increasing, got {list(points)}")
         object.__setattr__(self, "slice_points", points)
 
@@ -70,7 +72,7 @@ class Slice(Layer):
         if self.slice_points[-1] >= size:
             raise self.error(f"slice_points {list(self.slice_points)} must lie inside the axis size {size}")
         bounds = [0, *self.slice_points, size]
-        return axis, [b - a for a, b in zip(bounds, bounds[1:])]
+        return axis, [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
 
     def infer(self, inputs: list[TensorType]) -> list[TensorType]:
         (x,) = inputs
@@ -82,8 +84,12 @@ class Slice(Layer):
         return [np.ascontiguousarray(p) for p in np.split(inputs[0], np.cumsum(sizes)[:-1], axis=axis)]
 
     def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input,
-                               "output_names": list(self.output_names)}
+        out: dict[str, Any] = {
+            "type": self.kind,
+            "name": self.name,
+            "input": self.input,
+            "output_names": list(self.output_names),
+        }
         if self.axis != 1:
             out["axis"] = self.axis
         if self.slice_points:
@@ -92,8 +98,13 @@ class Slice(Layer):
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Slice:
-        return cls(name=spec["name"], input=spec["input"], output_names=tuple(spec["output_names"]),
-                   axis=spec.get("axis", 1), slice_points=tuple(spec.get("slice_points", ())))
+        return cls(
+            name=spec["name"],
+            input=spec["input"],
+            output_names=tuple(spec["output_names"]),
+            axis=spec.get("axis", 1),
+            slice_points=tuple(spec.get("slice_points", ())),
+        )
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
@@ -137,8 +148,11 @@ class Slice(Layer):
             raise FormatError(f"layer {lp.name!r} (Slice): needs one bottom, got {len(inputs)}")
         p = lp.slice_param
         axis = p.axis if p.HasField("axis") or not p.HasField("slice_dim") else p.slice_dim
-        return [cls(name=lp.name, input=inputs[0], output_names=tuple(outputs), axis=axis,
-                    slice_points=tuple(p.slice_point))]
+        return [
+            cls(
+                name=lp.name, input=inputs[0], output_names=tuple(outputs), axis=axis, slice_points=tuple(p.slice_point)
+            )
+        ]
 
     # -- ONNX import ----------------------------------------------------------------------------------------------
     onnx_op_types: ClassVar[tuple[str, ...]] = ("Split",)
@@ -175,5 +189,6 @@ class Slice(Layer):
         if any(v < 1 for v in sizes):
             raise node.error(f"split pieces {sizes} include an empty one; convertkit values have no empty axes")
         points = tuple(int(p) for p in np.cumsum(sizes)[:-1])
-        return cls(name=node.name, input=node.value(0), output_names=tuple(node.output_names), axis=axis,
-                   slice_points=points)
+        return cls(
+            name=node.name, input=node.value(0), output_names=tuple(node.output_names), axis=axis, slice_points=points
+        )

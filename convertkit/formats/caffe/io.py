@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ...errors import FormatError, UnsupportedError
 from ...fillers import FILLER_TYPES, Filler
-from . import caffe_pb2 as pb
+from . import caffe_pb2 as _caffe_pb2
+
+# The generated module builds its classes at import time, which static checkers cannot see.
+pb: Any = _caffe_pb2
 
 __all__ = [
     "pb",
@@ -236,7 +239,7 @@ def filler_from_proto(fp: Any, where: str, seed: int) -> Filler:
         max=fp.max,
         mean=fp.mean,
         std=fp.std,
-        variance_norm=_VARIANCE[fp.variance_norm],
+        variance_norm=cast(Any, _VARIANCE[fp.variance_norm]),
         seed=seed,
     )
 
@@ -305,8 +308,10 @@ def read_conv_geometry(cp: Any, n: int, where: str) -> tuple[tuple[int, ...], ..
     if cp.HasField("stride_h") or cp.HasField("stride_w"):
         if n != 2 or len(cp.stride):
             raise FormatError(f"{where}: stride_h/stride_w are for 2-D only and exclude stride")
-        strides: tuple[int, ...] = (cp.stride_h if cp.HasField("stride_h") else 1,
-                                    cp.stride_w if cp.HasField("stride_w") else 1)
+        strides: tuple[int, ...] = (
+            cp.stride_h if cp.HasField("stride_h") else 1,
+            cp.stride_w if cp.HasField("stride_w") else 1,
+        )
     else:
         strides = repeated_or_default(cp.stride, n, 1, "stride", where)
     if cp.HasField("pad_h") or cp.HasField("pad_w"):

@@ -53,8 +53,15 @@ def parse_input_shape(text: str) -> tuple[str, tuple[int, ...]]:
 class CaffeReader:
     """What layer kinds see while reading (``from_caffe(lp, ctx, inputs, outputs, in_types)``)."""
 
-    def __init__(self, *, weights: Mapping[str, list[np.ndarray]] | None, fill_missing: str, seed: int,
-                 compact: bool, warn: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        *,
+        weights: Mapping[str, list[np.ndarray]] | None,
+        fill_missing: str,
+        seed: int,
+        compact: bool,
+        warn: Callable[[str], None] | None,
+    ) -> None:
         if fill_missing not in FILL_MISSING:
             raise FormatError(f"--fill-missing must be one of {', '.join(FILL_MISSING)}, not {fill_missing!r}")
         self.weights = weights
@@ -217,9 +224,11 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
         types[layer.name] = TensorType(layer.shape)
     for lp in active:
         where = f"layer {lp.name!r} ({lp.type})"
-        if lp.type in DATA_LAYER_TYPES and not len(lp.bottom) and (lp.type != "Input" or any(
-            t in shapes for t in lp.top
-        )):
+        if (
+            lp.type in DATA_LAYER_TYPES
+            and not len(lp.bottom)
+            and (lp.type != "Input" or any(t in shapes for t in lp.top))
+        ):
             given = [t for t in lp.top if t in shapes]
             if not given:
                 raise FormatError(
@@ -244,7 +253,8 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
             continue
         outputs = [new_value(t, lp.name) for t in lp.top]
         try:
-            built = kinds[lp.type].from_caffe(lp, ctx, inputs, outputs, [types[v] for v in inputs])
+            reader: Any = kinds[lp.type]
+            built = reader.from_caffe(lp, ctx, inputs, outputs, [types[v] for v in inputs])
         except ConvertkitError as exc:
             raise type(exc)(f"{source}: {exc}") from exc
         for layer in built:

@@ -48,8 +48,9 @@ class CaffeNet:
 class CaffeEmitter:
     """Collects Caffe layers and their blobs while IR layers write themselves (``layer.to_caffe(ctx, types)``)."""
 
-    def __init__(self, *, dialect: Dialect = "bvlc", with_weights: bool = True,
-                 warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, *, dialect: Dialect = "bvlc", with_weights: bool = True, warn: Callable[[str], None] | None = None
+    ) -> None:
         if dialect not in DIALECTS:
             raise UnsupportedError(f"Caffe dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
         self.dialect = dialect
@@ -111,8 +112,9 @@ class CaffeEmitter:
             p.decay_mult = 0
 
 
-def to_caffe(model: Model, *, dialect: Dialect = "bvlc", with_weights: bool = True,
-             warn: Callable[[str], None] | None = None) -> CaffeNet:
+def to_caffe(
+    model: Model, *, dialect: Dialect = "bvlc", with_weights: bool = True, warn: Callable[[str], None] | None = None
+) -> CaffeNet:
     """Export ``model`` as a Caffe net and its weights, exactly, or raise naming the layer that cannot be."""
     ctx = CaffeEmitter(dialect=dialect, with_weights=with_weights, warn=warn)
     ctx.net.name = model.name
@@ -151,8 +153,14 @@ def caffemodel_path(prototxt_path: str) -> str:
     return os.path.splitext(prototxt_path)[0] + ".caffemodel"
 
 
-def save_caffe(model: Model, path: str, *, dialect: Dialect = "bvlc", with_weights: bool = True,
-               warn: Callable[[str], None] | None = None) -> CaffeNet:
+def save_caffe(
+    model: Model,
+    path: str,
+    *,
+    dialect: Dialect = "bvlc",
+    with_weights: bool = True,
+    warn: Callable[[str], None] | None = None,
+) -> CaffeNet:
     """Write ``path`` (.prototxt) and, unless ``with_weights`` is false, the ``.caffemodel`` beside it."""
     exported = to_caffe(model, dialect=dialect, with_weights=with_weights, warn=warn)
     try:
