@@ -61,7 +61,14 @@ __all__ = [
 
 
 def load(path: str, **options: Any) -> Model:
-    """Load a model from a spec (``.json``, ``.yaml``, ``.yml``)."""
+    """Load a model by suffix: a spec (``.json``, ``.yaml``, ``.yml``), an ONNX model or a Caffe prototxt.
+
+    ONNX (``.onnx``) options: ``input_shapes={name: (N, C, H, W)}`` for graph inputs with symbolic dimensions, and
+    ``constants={name: array}`` for graph inputs that nodes read as constants (weights, Resize scales or sizes).
+    Conversions that are exact but follow onnxruntime where ONNX readers disagree emit
+    ``convertkit.formats.onnx_import.OnnxImportWarning``; unsupported ops raise one :class:`UnsupportedError`
+    listing every op type with its nodes.
+    """
     from .formats import load_model
 
     return load_model(path, **options)
