@@ -143,6 +143,35 @@ UPSAMPLE = [
     ),
 ]
 
+
+def _upsample_sweep(count: int, seed: int) -> list[tuple[str, dict, str | None]]:
+    """Seeded integer-factor upsamples in every mode with an exact stock Caffe form."""
+    rng = np.random.default_rng(seed)
+    forms = [
+        dict(mode="nearest"),
+        dict(mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+        dict(mode="nearest", coordinate_transformation_mode="tf_half_pixel_for_nn", nearest_mode="floor"),
+        dict(mode="linear"),
+        dict(mode="linear", coordinate_transformation_mode="half_pixel_symmetric"),
+        dict(mode="linear", coordinate_transformation_mode="pytorch_half_pixel"),
+        dict(mode="linear", semantics="deconvolution"),
+        dict(mode="nearest", semantics="deconvolution"),
+    ]
+    rows = []
+    for i in range(count):
+        form = dict(forms[i % len(forms)])
+        hw = tuple(int(v) for v in rng.integers(1, 7, size=2))
+        f = tuple(int(v) for v in rng.integers(1, 6, size=2))
+        if rng.integers(0, 2):
+            form["sizes"] = tuple(a * b for a, b in zip(hw, f, strict=True))
+        else:
+            form["scales"] = f
+        form["shape"] = (1, int(rng.integers(1, 4)), *hw)
+        name = "-".join(str(v) for v in form.values() if isinstance(v, str))
+        rows.append((f"sweep{i}-{name}-{hw[0]}x{hw[1]}-f{f[0]}x{f[1]}", form, None))
+    return rows
+
+
 INTERP = [
     (
         "interp-zoom",
@@ -214,7 +243,7 @@ def test_deconvolution_opencv_equals_onnxruntime(cfg: dict, tmp_path: Path) -> N
     _compare(_deconv_model(cfg), tmp_path)
 
 
-@pytest.mark.parametrize("cfg", _param(UPSAMPLE))
+@pytest.mark.parametrize("cfg", _param(UPSAMPLE + _upsample_sweep(24, seed=7)))
 def test_upsample_opencv_equals_onnxruntime(cfg: dict, tmp_path: Path) -> None:
     _compare(_upsample_model(cfg), tmp_path)
 
@@ -247,3 +276,21 @@ def test_crop_against_a_reference_blob_runs_in_opencv(tmp_path: Path) -> None:
         ]
     )
     _compare(model, tmp_path)
+
+
+OPENCV_2D_ONLY = "OpenCV's Caffe Deconvolution is 2-D only (stock Caffe runs N-D; test_caffe_writer reads these back)"
+N_D = [
+    ("deconv-1d", dict(shape=(1, 2, 5), out_channels=2, kernel_shape=(3,), strides=(2,), pads=(1, 0))),
+    ("deconv-3d", dict(shape=(1, 2, 3, 4, 3), out_channels=2, kernel_shape=(3, 2, 2), strides=(2, 1, 2))),
+]
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        pytest.param(cfg, id=name, marks=pytest.mark.xfail(reason=OPENCV_2D_ONLY, raises=cv2.error, strict=True))
+        for name, cfg in N_D
+    ],
+)
+def test_n_d_deconvolution_in_opencv(cfg: dict, tmp_path: Path) -> None:
+    _compare(_deconv_model(cfg), tmp_path)

@@ -303,7 +303,8 @@ layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim:
 layer { name: "score" type: "Input" top: "score" input_param { shape { dim: 1 dim: 2 dim: 6 dim: 7 } } }
 layer { name: "upscore" type: "Deconvolution" bottom: "score" top: "upscore" param { lr_mult: 0 }
         convolution_param { num_output: 2 bias_term: false kernel_size: 4 stride: 2 } }
-layer { name: "crop" type: "Crop" bottom: "upscore" bottom: "data" top: "out" crop_param { axis: 2 offset: 3 offset: 1 } }
+layer { name: "crop" type: "Crop" bottom: "upscore" bottom: "data" top: "out"
+        crop_param { axis: 2 offset: 3 offset: 1 } }
 """
 
 

@@ -136,10 +136,39 @@ def test_caffe_field_names(tmp_path: Path) -> None:
 )
 def test_asymmetric_pads_and_output_padding_are_exact(tmp_path: Path, kw: dict) -> None:
     model = _deconv(**kw)
+    _check_exact_round_trip(model, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "shape, kw",
+    [
+        (
+            (1, 2, 6),
+            dict(out_channels=3, kernel_shape=(3,), strides=(2,), padding=ck.Padding(pads=(2, 0)), output_padding=(1,)),
+        ),
+        (
+            (1, 2, 3, 2, 4),
+            dict(
+                out_channels=2,
+                kernel_shape=(2, 3, 1),
+                strides=(2, 1, 3),
+                dilations=(1, 2, 1),
+                padding=ck.Padding(pads=(0, 1, 0, 1, 0, 0)),
+                output_padding=(1, 0, 2),
+            ),
+        ),
+    ],
+    ids=["1d", "3d"],
+)
+def test_n_d_deconvolutions_are_exact(tmp_path: Path, shape: tuple, kw: dict) -> None:
+    _check_exact_round_trip(_deconv(shape=shape, **kw), tmp_path)
+
+
+def _check_exact_round_trip(model: ck.Model, tmp_path: Path) -> None:
     back, exported = _round_trip(model, tmp_path)
     layer = back.layer("d")
     assert layer.padding.convention == "caffe"
-    assert layer.output_padding == (0, 0)
+    assert not any(layer.output_padding)
     assert back.types["d"] == model.types["d"]
     _same_outputs(model, back)
 
