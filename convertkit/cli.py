@@ -157,10 +157,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     import convertkit as ck
 
     model = _load(args.src, args)
-    ck.save(
-        model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect
-    )
-    print(f"wrote {args.output} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
+    ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
+    written = args.output
+    if args.output.lower().endswith(".prototxt") and not args.no_weights:
+        from .formats.caffe import caffemodel_path
+
+        written += f" and {caffemodel_path(args.output)}"
+    print(f"wrote {written} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
     return EXIT_OK
 
 

@@ -323,3 +323,23 @@ def test_fcn_style_crop_against_a_reference_blob(tmp_path: Path) -> None:
     full = ck.run(head, {"score": feeds["score"]})["upscore"]
     for backend in ("reference", "onnxruntime"):
         np.testing.assert_allclose(ck.run(model, feeds, backend=backend)["out"], full[:, :, 3:12, 1:12], atol=1e-6)
+
+
+def test_random_fillers_differ_between_layers_and_follow_the_seed(tmp_path: Path) -> None:
+    text = """
+    layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 dim: 3 dim: 3 } } }
+    layer { name: "a" type: "Deconvolution" bottom: "x" top: "a"
+            convolution_param { num_output: 2 kernel_size: 2 weight_filler { type: "xavier" }
+                                bias_filler { type: "gaussian" std: 0.5 } } }
+    layer { name: "b" type: "Deconvolution" bottom: "x" top: "b"
+            convolution_param { num_output: 2 kernel_size: 2 weight_filler { type: "xavier" } } }
+    """
+    path = _write(tmp_path, text)
+    first, again, other = load_caffe(path), load_caffe(path), load_caffe(path, seed=1)
+    wa, wb = first.layer("a").weight_array(2), first.layer("b").weight_array(2)
+    assert not np.array_equal(wa, wb)
+    np.testing.assert_array_equal(wa, again.layer("a").weight_array(2))
+    assert not np.array_equal(wa, other.layer("a").weight_array(2))
+    bound = np.sqrt(3.0 / (2 * 2 * 2))  # xavier: U(-a, a), a = sqrt(3 / fan_in), fan_in = count / shape[0]
+    assert np.abs(wa).max() <= bound and np.abs(wa).max() > bound / 4
+    assert first.layer("a").bias_array().std() > 0

@@ -601,7 +601,7 @@ class Deconvolution(Layer):
             if ctx.weights is not None:
                 ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
             if cp.HasField("weight_filler"):
-                weight = filler_from_proto(cp.weight_filler, where, ctx.seed)
+                weight = filler_from_proto(cp.weight_filler, where, ctx.filler_seed(lp.name, 0))
             elif ctx.fill_missing == "bilinear":
                 if g == 1 and c == m:
                     diagonal = np.zeros(weight_shape, dtype=np.float32)
@@ -617,7 +617,7 @@ class Deconvolution(Layer):
                     "(give --weights, or --fill-missing bilinear for FCN-style upsampling)"
                 )
             if cp.bias_term and cp.HasField("bias_filler"):
-                bias = filler_from_proto(cp.bias_filler, where, ctx.seed)
+                bias = filler_from_proto(cp.bias_filler, where, ctx.filler_seed(lp.name, 1))
         frozen = len(lp.param) > 0 and all(p.lr_mult == 0 for p in lp.param)
         layer = cls(
             name=lp.name,
@@ -791,12 +791,16 @@ class Deconvolution(Layer):
             if pads is not None and any(pads):
                 node.warn(f"pads {list(pads)} are ignored because output_shape is given (ONNX text, onnxruntime)")
             for a in range(n):
-                total = strides[a] * (spatial[a] - 1) + output_padding[a] + k_eff[a] - output_shape[a]
-                if total <= -strides[a]:
+                scatter = strides[a] * (spatial[a] - 1) + k_eff[a]
+                total = scatter + output_padding[a] - output_shape[a]
+                if output_shape[a] - scatter >= strides[a]:
+                    # onnxruntime checks that the forward convolution maps output_shape back to the input size,
+                    # which holds while output_shape < scatter + stride (measured, output_padding not counted).
                     raise node.error(
-                        f"output_shape {output_shape[a]} on axis {a} exceeds the scatter extent "
-                        f"{output_shape[a] + total} by {-total} >= stride {strides[a]}: onnxruntime rejects this "
-                        "node and the ONNX text gives negative pads no meaning; use output_padding or a Pad node",
+                        f"output_shape {output_shape[a]} on axis {a} exceeds the scatter extent {scatter} by "
+                        f"{output_shape[a] - scatter} >= stride {strides[a]}: onnxruntime rejects this node (the "
+                        "forward convolution of that size does not give the input size) and the ONNX text gives "
+                        "negative pads no meaning; use output_padding or a Pad node",
                         ValidationError,
                     )
                 if total > 0 and total % 2:

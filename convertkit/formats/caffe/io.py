@@ -240,7 +240,7 @@ def filler_from_proto(fp: Any, where: str, seed: int) -> Filler:
         mean=fp.mean,
         std=fp.std,
         variance_norm=cast(Any, _VARIANCE[fp.variance_norm]),
-        seed=seed,
+        seed=seed if fp.type in ("uniform", "gaussian", "xavier", "msra") else 0,
     )
 
 

@@ -7,6 +7,7 @@ the IR kind that declares it in ``caffe_types`` (its ``from_caffe`` hook).
 from __future__ import annotations
 
 import warnings
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -76,6 +77,10 @@ class CaffeReader:
         if self.weights is None:
             return None
         return self.weights.get(name)
+
+    def filler_seed(self, layer: str, blob: int) -> int:
+        """The seed of blob ``blob`` of ``layer``: from ``--seed``, but different for every blob of the net."""
+        return zlib.crc32(f"{layer}/{blob}".encode(), self.seed & 0xFFFFFFFF)
 
     def warn(self, message: str) -> None:
         self.notes.append(message)
