@@ -372,3 +372,37 @@ def test_cli_caffe_round_trip(tmp_path: Path) -> None:
     (tmp_path / "bad.prototxt").write_text("layer { name: 'x' type: 'Input' top: 'x' bogus { }")
     r = _cli("run", "bad.prototxt", cwd=tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr and "not a Caffe prototxt" in r.stderr
+
+
+def test_cli_reads_a_net_whose_data_layer_has_no_shape(tmp_path: Path) -> None:
+    (tmp_path / "fcn.prototxt").write_text(
+        """
+        layer { name: "data" type: "Python" top: "data" top: "label" include { phase: TRAIN }
+                python_param { module: "voc_layers" layer: "SBDDSegDataLayer" } }
+        layer { name: "data" type: "Python" top: "data" top: "label" include { phase: TEST }
+                python_param { module: "voc_layers" layer: "VOCSegDataLayer" } }
+        layer { name: "upscore" type: "Deconvolution" bottom: "data" top: "upscore" param { lr_mult: 0 }
+                convolution_param { num_output: 3 bias_term: false kernel_size: 4 stride: 2 } }
+        """
+    )
+    r = _cli("convert", "fcn.prototxt", "-o", "x.onnx", cwd=tmp_path)
+    assert r.returncode == 2 and "--input-shape data=N,C,H,W" in r.stderr and "Traceback" not in r.stderr
+    r = _cli("convert", "fcn.prototxt", "--input-shape", "data=1,3,5,5", "-o", "x.json", cwd=tmp_path)
+    assert r.returncode == 0 and "all zeros" in r.stderr, r.stderr
+    r = _cli(
+        "convert",
+        "fcn.prototxt",
+        "--input-shape",
+        "data=1,3,5,5",
+        "--fill-missing",
+        "bilinear",
+        "--compact",
+        "-o",
+        "compact.prototxt",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    layer = parse_prototxt((tmp_path / "compact.prototxt").read_text()).layer[1]
+    assert layer.convolution_param.group == 3 and [p.lr_mult for p in layer.param] == [0]
+    r = _cli("check", "compact.prototxt", "--weights", "compact.caffemodel", cwd=tmp_path)
+    assert r.returncode == 0 and "PASS" in r.stdout, r.stdout + r.stderr
