@@ -781,3 +781,18 @@ def test_any_conv_transpose_imports_exactly_or_is_refused_with_onnxruntime(drawn
     assert model.types["y"].shape == original.shape, case
     np.testing.assert_allclose(run_model(model, feeds)["y"], original, rtol=1e-5, atol=1e-5)
     np.testing.assert_array_equal(run_onnx(ck.to_onnx(model), feeds)["y"], original)
+
+
+def test_declared_output_shapes_that_differ_are_reported():
+    # onnx shape inference says 2 * 4 + 1 = 9 for SAME with output_padding; onnxruntime (and convertkit) give 8.
+    case = Deconv(
+        "d", (1, 2, 4, 4), (2, 2, 3, 3), {"auto_pad": "SAME_UPPER", "strides": [2, 2], "output_padding": [1, 1]}
+    )
+    proto = onnx.shape_inference.infer_shapes(deconv_model(case))
+    declared = [d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim]
+    assert declared == [1, 2, 9, 9]
+    model, messages = import_with_warnings(proto)
+    assert model.types["y"].shape == (1, 2, 8, 8)
+    assert any("'y' is declared [1, 2, 9, 9] in the file, but computes to [1, 2, 8, 8]" in m for m in messages)
+    x = np.zeros((1, 2, 4, 4), np.float32)
+    assert run_onnx(deconv_model(case), {"x": x})["y"].shape == (1, 2, 8, 8)

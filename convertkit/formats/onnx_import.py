@@ -484,7 +484,33 @@ def from_onnx(
         if vi.name not in types:
             raise FormatError(f"{source}: graph output {vi.name!r} is produced by no node")
         outputs.append(vi.name)
+    _compare_declared_shapes(graph, types, source)
     return Model(layers, outputs, name=graph.name or "convertkit")
+
+
+def _compare_declared_shapes(graph: Any, types: Mapping[str, TensorType], source: str) -> None:
+    """Warn where the file declares a static shape that differs from the one convertkit computes.
+
+    Exporters write what onnx shape inference says; where it and onnxruntime disagree (auto_pad SAME with
+    output_padding, float32 Resize sizes) the declared shape is the wrong one, and the user should know.
+    """
+    for vi in list(graph.output) + list(graph.value_info):
+        t = types.get(vi.name)
+        if t is None or not vi.type.HasField("tensor_type") or not vi.type.tensor_type.HasField("shape"):
+            continue
+        dims = vi.type.tensor_type.shape.dim
+        if not dims or not all(d.HasField("dim_value") for d in dims):
+            continue
+        declared = tuple(int(d.dim_value) for d in dims)
+        if declared != t.shape:
+            warnings.warn(
+                OnnxImportWarning(
+                    f"{source}: value {vi.name!r} is declared {list(declared)} in the file, but computes to "
+                    f"{list(t.shape)} (as onnxruntime runs it); the declaration is stale or came from onnx shape "
+                    "inference where it disagrees with onnxruntime"
+                ),
+                stacklevel=3,
+            )
 
 
 def parse_input_shapes(pairs: list[str]) -> dict[str, tuple[int, ...]]:
