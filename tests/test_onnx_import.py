@@ -796,3 +796,15 @@ def test_declared_output_shapes_that_differ_are_reported():
     assert any("'y' is declared [1, 2, 9, 9] in the file, but computes to [1, 2, 8, 8]" in m for m in messages)
     x = np.zeros((1, 2, 4, 4), np.float32)
     assert run_onnx(deconv_model(case), {"x": x})["y"].shape == (1, 2, 8, 8)
+
+
+def test_missing_weight_input_and_bad_argument_are_clear_errors(tmp_path):
+    node = helper.make_node("ConvTranspose", ["x"], ["y"], name="deconv")
+    proto = make_model([node], {"x": (1, 1, 2, 2)}, ["y"], opset=13)
+    with pytest.raises(ck.FormatError, match=r"'deconv' .*the weight W \(input 1\) is missing"):
+        from_onnx(proto)
+    with pytest.raises(ck.FormatError, match="takes an onnx.ModelProto or a path"):
+        from_onnx(b"bytes")
+    path = tmp_path / "m.onnx"
+    onnx.save(deconv_model(DECONV_CASES[0]), str(path))
+    assert from_onnx(path).layer("deconv").kernel_shape == (3,)

@@ -126,9 +126,16 @@ class OnnxNode:
         """Whether optional input ``index`` is present (given and not the empty name)."""
         return index < len(self.input_names) and self.input_names[index] != ""
 
+    def _input_name(self, index: int, what: str) -> str:
+        if not self.has_input(index):
+            raise self.error(
+                f"{what} (input {index}) is missing; the node has inputs {list(self.input_names)}", FormatError
+            )
+        return self.input_names[index]
+
     def value(self, index: int) -> str:
         """Name of the run-time value read by input ``index`` (refused if it is a constant)."""
-        name = self.input_names[index]
+        name = self._input_name(index, "the data input")
         if name not in self._types:
             if name in self._constants:
                 raise self.error(
@@ -145,7 +152,7 @@ class OnnxNode:
 
     def constant(self, index: int, what: str) -> np.ndarray:
         """The constant value of input ``index`` (initializer, Constant node or bound graph input)."""
-        name = self.input_names[index]
+        name = self._input_name(index, what)
         if name in self._constants:
             return self._constants[name]
         if name in self._types:
@@ -389,6 +396,10 @@ def from_onnx(
 
     from ..layers.input import Input
 
+    if isinstance(proto, (str, os.PathLike)):
+        return load_onnx(os.fspath(proto), input_shapes=input_shapes, constants=constants)
+    if not isinstance(proto, onnx.ModelProto):
+        raise FormatError(f"from_onnx takes an onnx.ModelProto or a path, got {type(proto).__name__}")
     input_shapes = dict(input_shapes or {})
     bound = {k: np.asarray(v) for k, v in (constants or {}).items()}
     graph = proto.graph
