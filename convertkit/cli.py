@@ -104,7 +104,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     _add_input_shape(p)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy", help="feed an input")
-    p.add_argument("--backend", choices=("onnxruntime", "reference"), default="onnxruntime")
+    p.add_argument(
+        "--backend",
+        choices=("onnxruntime", "reference", "opencv"),
+        default="onnxruntime",
+        help="opencv: run a .prototxt (+ --weights) in OpenCV's Caffe reader",
+    )
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
@@ -173,7 +178,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import convertkit as ck
 
     feeds = _read_inputs(args.input)
-    if args.model.lower().endswith(".onnx"):
+    if args.backend == "opencv":
+        outputs = _run_opencv(args, feeds)
+    elif args.model.lower().endswith(".onnx"):
         outputs = _run_onnx_file(args, feeds)
     else:
         model = _load(args.model, args)
@@ -188,6 +195,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise _UserError(f"cannot write {args.output!r}: {exc.strerror or exc}") from exc
         print(f"saved {len(outputs)} output(s) to {args.output}")
     return EXIT_OK
+
+
+def _run_opencv(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, Any]:
+    from .check import random_inputs
+    from .formats.caffe.opencv import run_opencv
+    from .reference.interpreter import check_inputs
+
+    if not args.model.lower().endswith(".prototxt"):
+        raise _UserError("--backend opencv runs a .prototxt (with --weights NET.caffemodel)")
+    model = _load(args.model, args)
+    feeds = check_inputs(model, feeds or random_inputs(model, args.seed))
+    return run_opencv(args.model, args.weights, feeds, list(model.outputs))
 
 
 def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, Any]:

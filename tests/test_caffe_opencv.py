@@ -294,3 +294,55 @@ N_D = [
 )
 def test_n_d_deconvolution_in_opencv(cfg: dict, tmp_path: Path) -> None:
     _compare(_deconv_model(cfg), tmp_path)
+
+
+def test_cli_runs_a_prototxt_in_opencv_with_onnxruntimes_numbers(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    model = _deconv_model(
+        dict(
+            shape=(1, 2, 4, 4),
+            out_channels=3,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            pads=(0, 1, 1, 0),
+            output_padding=(1, 0),
+            bias_term=True,
+        )
+    )
+    save_caffe(model, str(tmp_path / "net.prototxt"))
+    x = np.random.default_rng(4).standard_normal((1, 2, 4, 4)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    outs = {}
+    for backend in ("opencv", "onnxruntime"):
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "convertkit",
+                "run",
+                "net.prototxt",
+                "--weights",
+                "net.caffemodel",
+                "--backend",
+                backend,
+                "--input",
+                "data=x.npy",
+                "-o",
+                f"{backend}.npz",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert r.returncode == 0, r.stderr
+        outs[backend] = np.load(tmp_path / f"{backend}.npz")["deconv"]
+    np.testing.assert_allclose(outs["opencv"], outs["onnxruntime"], atol=1e-5, rtol=1e-4)
+    r = subprocess.run(
+        [sys.executable, "-m", "convertkit", "run", "x.onnx", "--backend", "opencv"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 2 and "--backend opencv runs a .prototxt" in r.stderr
