@@ -197,8 +197,10 @@ def test_output_padding_rows_past_the_extent_hold_bias_only(tmp_path: Path) -> N
         (dict(mode="linear", sizes=(4, 8), coordinate_transformation_mode="pytorch_half_pixel"), (1, 2, 2, 1)),
         (dict(mode="nearest", scales=(3, 2)), (1, 2, 3, 3)),
         (dict(mode="linear", sizes=(13, 7), coordinate_transformation_mode="align_corners"), (1, 2, 5, 4)),
+        (dict(mode="linear", scales=(2, 1, 3)), (1, 1, 3, 2, 2)),
+        (dict(mode="linear", scales=(4,)), (1, 2, 5)),
     ],
-    ids=["half-pixel", "pytorch-half-pixel-edge-1", "nearest", "align-corners-zoom"],
+    ids=["half-pixel", "pytorch-half-pixel-edge-1", "nearest", "align-corners-zoom", "trilinear", "linear-1d"],
 )
 def test_upsample_constructions_are_exact(tmp_path: Path, kw: dict, shape: tuple) -> None:
     model = ck.Model([ck.Input(name="x", shape=shape), ck.Upsample(name="up", input="x", **kw)])
