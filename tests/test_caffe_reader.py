@@ -35,11 +35,15 @@ def _write(tmp_path: Path, text: str, name: str = "net.prototxt") -> str:
     return str(path)
 
 
-def _write_caffemodel(tmp_path: Path, layers: dict[str, list], legacy: bool = False, double: bool = False) -> str:
+def _write_caffemodel(
+    tmp_path: Path, layers: dict[str, list], legacy: bool = False, double: bool = False, v1: bool = False
+) -> str:
     net = pb.NetParameter()
     for name, arrays in layers.items():
-        layer = net.layer.add()
+        layer = net.layers.add() if v1 else net.layer.add()
         layer.name = name
+        if v1:
+            layer.type = pb.V1LayerParameter.DECONVOLUTION
         for a in arrays:
             a = np.asarray(a)
             if legacy:
@@ -214,7 +218,7 @@ def test_fill_missing_bilinear_is_fcns_diagonal_and_compact_is_exact(tmp_path: P
     np.testing.assert_array_equal(ck.run(full, x)["upscore"], ck.run(compact, x)["upscore"])
 
 
-@pytest.mark.parametrize("form", ["shape", "legacy", "double"])
+@pytest.mark.parametrize("form", ["shape", "legacy", "double", "v1"])
 def test_weights_from_caffemodel(tmp_path: Path, form: str) -> None:
     text = """
     layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 dim: 3 dim: 3 } } }
@@ -223,7 +227,9 @@ def test_weights_from_caffemodel(tmp_path: Path, form: str) -> None:
     """
     rng = np.random.default_rng(1)
     w, b = rng.standard_normal((2, 2, 3, 3)), rng.standard_normal(4)
-    weights = _write_caffemodel(tmp_path, {"up": [w, b]}, legacy=form == "legacy", double=form == "double")
+    weights = _write_caffemodel(
+        tmp_path, {"up": [w, b]}, legacy=form in ("legacy", "v1"), double=form == "double", v1=form == "v1"
+    )
     model = load_caffe(_write(tmp_path, text), weights=weights)
     layer = model.layer("up")
     np.testing.assert_array_equal(layer.weight_array(2), w.astype(np.float32))
