@@ -346,3 +346,16 @@ def test_cli_runs_a_prototxt_in_opencv_with_onnxruntimes_numbers(tmp_path: Path)
         cwd=tmp_path,
     )
     assert r.returncode == 2 and "--backend opencv runs a .prototxt" in r.stderr
+
+
+def test_pvanet_upsample_cut_out_runs_in_opencv(shared_caffe_dir: Path, tmp_path: Path) -> None:
+    from test_caffe_reader import _cut_out
+
+    from convertkit.formats.caffe import load_caffe
+
+    block = _cut_out((shared_caffe_dir / "pvanet_example_train_test.prototxt").read_text(), "upsample")
+    (tmp_path / "cut.prototxt").write_text(
+        'input: "conv5_4"\ninput_shape { dim: 1 dim: 384 dim: 20 dim: 33 }\n' + block
+    )
+    model = load_caffe(str(tmp_path / "cut.prototxt"))
+    _compare(model, tmp_path)
