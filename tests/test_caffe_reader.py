@@ -214,6 +214,7 @@ def test_fill_missing_bilinear_is_fcns_diagonal_and_compact_is_exact(tmp_path: P
         compact = load_caffe(path, fill_missing="bilinear", compact=True)
     layer = compact.layer("upscore")
     assert layer.group == 3 and layer.weight_array(3).shape == (3, 1, 4, 4)
+    assert layer.weight == ck.Filler(type="bilinear") and layer.is_bilinear_frozen  # FCN surgery -> the recipe
     x = {"x": np.random.default_rng(0).standard_normal((1, 3, 4, 4)).astype(np.float32)}
     np.testing.assert_array_equal(ck.run(full, x)["upscore"], ck.run(compact, x)["upscore"])
 
@@ -349,3 +350,26 @@ def test_random_fillers_differ_between_layers_and_follow_the_seed(tmp_path: Path
     bound = np.sqrt(3.0 / (2 * 2 * 2))  # xavier: U(-a, a), a = sqrt(3 / fan_in), fan_in = count / shape[0]
     assert np.abs(wa).max() <= bound and np.abs(wa).max() > bound / 4
     assert first.layer("a").bias_array().std() > 0
+
+
+def test_compact_keeps_diagonal_kernels_that_are_not_bilinear(tmp_path: Path) -> None:
+    text = """
+    layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 1 dim: 3 dim: 4 dim: 4 } } }
+    layer { name: "up" type: "Deconvolution" bottom: "x" top: "up"
+            convolution_param { num_output: 3 kernel_size: 3 stride: 2 bias_term: false } }
+    """
+    w = np.zeros((3, 3, 3, 3), np.float32)
+    kernels = np.random.default_rng(2).standard_normal((3, 3, 3)).astype(np.float32)
+    w[[0, 1, 2], [0, 1, 2]] = kernels
+    path = _write(tmp_path, text)
+    weights = _write_caffemodel(tmp_path, {"up": [w]})
+    with pytest.warns(CaffeWarning, match="FCN surgery"):
+        full = load_caffe(path, weights=weights)
+    with pytest.warns(CaffeWarning, match="group 3"):
+        compact = load_caffe(path, weights=weights, compact=True)
+    np.testing.assert_array_equal(compact.layer("up").weight_array(3)[:, 0], kernels)
+    x = {"x": np.random.default_rng(0).standard_normal((1, 3, 4, 4)).astype(np.float32)}
+    np.testing.assert_allclose(ck.run(compact, x)["up"], ck.run(full, x)["up"], atol=1e-6)
+    w[0, 1, 0, 0] = 1e-3  # one off-diagonal tap: not a per-channel layer any more
+    weights = _write_caffemodel(tmp_path, {"up": [w]})
+    assert load_caffe(path, weights=weights, compact=True).layer("up").group == 1

@@ -637,10 +637,20 @@ class Deconvolution(Layer):
         diagonal_kernel = layer.diagonal_kernel(c)
         if diagonal_kernel is not None:
             if ctx.compact:
-                layer = dataclasses.replace(
-                    layer, group=m, weight=Values(array=np.ascontiguousarray(diagonal_kernel[:, None]))
+                # FCN's surgery puts Caffe's bilinear kernel on the diagonal: then the grouped layer *is* the
+                # bilinear filler (exactly, in float32) and is written back as such.
+                bilinear = bilinear_kernel(tuple(kernel)).astype(np.float32)
+                is_bilinear = bool(np.all(diagonal_kernel == bilinear))
+                compact_weight: WeightSource = (
+                    Filler(type="bilinear")
+                    if is_bilinear
+                    else Values(array=np.ascontiguousarray(diagonal_kernel[:, None]))
                 )
-                ctx.note(f"{where}: diagonal weights of one kernel per channel emitted as group {m} (--compact)")
+                layer = dataclasses.replace(layer, group=m, weight=compact_weight)
+                ctx.note(
+                    f"{where}: diagonal weights of one kernel per channel emitted as group {m} (--compact)"
+                    + ("; they are Caffe's bilinear kernel, written as the bilinear filler" if is_bilinear else "")
+                )
             else:
                 ctx.note(
                     f"{where}: the weights are a diagonal of per-channel kernels (FCN surgery); --compact emits the "
