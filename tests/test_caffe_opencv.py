@@ -359,3 +359,17 @@ def test_pvanet_upsample_cut_out_runs_in_opencv(shared_caffe_dir: Path, tmp_path
     )
     model = load_caffe(str(tmp_path / "cut.prototxt"))
     _compare(model, tmp_path)
+
+
+def test_second_piece_of_a_slice_is_reachable_through_a_split_copy(tmp_path: Path) -> None:
+    from convertkit.layers import Concat, Slice
+
+    model = ck.Model(
+        [
+            ck.Input(name="data", shape=(1, 4, 3, 5)),
+            Slice(name="s", input="data", output_names=("a", "b", "c"), axis=3, slice_points=(1, 3)),
+            Concat(name="cat", input_names=("c", "a"), axis=3),
+        ]
+    )
+    assert model.outputs == ("b", "cat")
+    _compare(model, tmp_path)
