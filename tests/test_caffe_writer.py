@@ -328,7 +328,11 @@ def test_onnx_to_caffe_to_onnx_gives_identical_outputs(tmp_path: Path) -> None:
     got = run_onnx(ck.to_onnx(back), feeds)
     assert set(got) == set(expected)
     for name in expected:
-        np.testing.assert_allclose(got[name], expected[name], atol=1e-5, rtol=1e-5)
+        if name == "up":
+            # Resize and the edge-replicated recipe sum the same two products per axis in another order: a few ulp.
+            np.testing.assert_allclose(got[name], expected[name], rtol=1e-6, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(got[name], expected[name])
 
 
 def test_slice_output_that_is_not_the_first_top_is_reachable(tmp_path: Path) -> None:
