@@ -9,6 +9,7 @@
 Layer kinds carry their own Caffe hooks (``caffe_types``, ``from_caffe``, ``to_caffe``); this package is plumbing.
 """
 
+from .opencv import output_layer_names, run_opencv
 from .reader import FILL_MISSING, CaffeReader, caffe_layer_kinds, load_caffe, parse_input_shape, read_weights
 from .writer import DIALECTS, CaffeEmitter, CaffeNet, CaffeWarning, caffemodel_path, save_caffe, to_caffe
 
@@ -28,4 +29,7 @@ __all__ = [
     "CaffeNet",
     "DIALECTS",
     "CaffeWarning",
+    # running in a real Caffe runtime
+    "run_opencv",
+    "output_layer_names",
 ]
