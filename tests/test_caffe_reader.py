@@ -373,3 +373,20 @@ def test_compact_keeps_diagonal_kernels_that_are_not_bilinear(tmp_path: Path) ->
     w[0, 1, 0, 0] = 1e-3  # one off-diagonal tap: not a per-channel layer any more
     weights = _write_caffemodel(tmp_path, {"up": [w]})
     assert load_caffe(path, weights=weights, compact=True).layer("up").group == 1
+
+
+def test_input_shape_for_an_unknown_name_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, SEED_PROTOTXT)
+    with pytest.raises(FormatError, match=r"--input-shape names dat, which is not a net input"):
+        load_caffe(path, input_shapes={"dat": (1, 1, 2, 2)})
+    # A shape given for a net input overrides the file's.
+    assert load_caffe(path, input_shapes={"data": (2, 1, 3, 3)}).types["deconv"].shape == (2, 1, 7, 7)
+
+
+def test_the_test_phase_is_read_whatever_the_files_state_says(tmp_path: Path) -> None:
+    text = SEED_PROTOTXT + """
+    state { phase: TRAIN }
+    layer { name: "train_only" type: "Deconvolution" bottom: "data" top: "t" include { phase: TRAIN }
+            convolution_param { num_output: 1 kernel_size: 2 } }
+    """
+    assert [layer.name for layer in load_caffe(_write(tmp_path, text)).layers] == ["data", "deconv"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import LAYER_KINDS, Layer, Model, TensorType
-from .io import blob_to_array, read_caffemodel, read_prototxt
+from .io import blob_to_array, pb, read_caffemodel, read_prototxt
 from .writer import CaffeWarning
 
 __all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "parse_input_shape", "FILL_MISSING"]
@@ -180,10 +180,10 @@ def _legacy_inputs(net: Any, shapes: dict[str, tuple[int, ...]], source: str) ->
 
 
 def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]], source: str) -> Model:
-    """Build the IR from a parsed ``NetParameter`` (TEST phase, level 0, no stages)."""
+    """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``)."""
     from ...layers import Input
 
-    phase = net.state.phase if net.HasField("state") else 1
+    phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
     level = net.state.level if net.HasField("state") else 0
     stages = list(net.state.stage) if net.HasField("state") else []
     kinds = caffe_layer_kinds()
@@ -270,6 +270,12 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
                 raise type(exc)(f"{source}: {exc}") from exc
             types.update(zip(layer.outputs, out_types, strict=True))
             layers.append(layer)
+    unused = sorted(set(shapes) - {layer.name for layer in layers if isinstance(layer, Input)})
+    if unused:
+        raise FormatError(
+            f"{source}: --input-shape names {', '.join(unused)}, which is not a net input or a data layer's top "
+            f"(inputs here: {', '.join(v for v in value_of if v in used) or 'none'})"
+        )
     # Caffe's net outputs: blobs no layer reads (Silence counts as reading).
     outputs = [v for layer in layers for v in layer.outputs if v not in consumed]
     try:
