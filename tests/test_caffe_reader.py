@@ -384,9 +384,12 @@ def test_input_shape_for_an_unknown_name_is_an_error(tmp_path: Path) -> None:
 
 
 def test_the_test_phase_is_read_whatever_the_files_state_says(tmp_path: Path) -> None:
-    text = SEED_PROTOTXT + """
+    text = (
+        SEED_PROTOTXT
+        + """
     state { phase: TRAIN }
     layer { name: "train_only" type: "Deconvolution" bottom: "data" top: "t" include { phase: TRAIN }
             convolution_param { num_output: 1 kernel_size: 2 } }
     """
+    )
     assert [layer.name for layer in load_caffe(_write(tmp_path, text)).layers] == ["data", "deconv"]
