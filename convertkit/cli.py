@@ -125,6 +125,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--opset", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_caffe_options(p)
+    p.add_argument(
+        "--caffe", action="store_true", help="also export to Caffe and run it in OpenCV's Caffe reader (the peer)"
+    )
+    p.add_argument("--caffe-dialect", choices=("bvlc", "pspnet"), default="bvlc", help="Caffe dialect for --caffe")
 
     p = sub.add_parser("validate", help="check a spec against the schema and the layer rules")
     p.add_argument("spec", metavar="SPEC")
@@ -245,8 +249,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
         opset=args.opset,
         onnx_model=onnx_model,
     )
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
-    return EXIT_OK if report.passed else EXIT_CHECK_FAILED
+    if not args.caffe:
+        print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
+        return EXIT_OK if report.passed else EXIT_CHECK_FAILED
+    from .formats.caffe.opencv import check_caffe
+
+    if not args.json:
+        print(report.format(), flush=True)
+    caffe_report = check_caffe(
+        model,
+        _read_inputs(args.input) or None,
+        atol=args.atol,
+        rtol=args.rtol,
+        seed=args.seed,
+        dialect=args.caffe_dialect,
+    )
+    print(json.dumps([report.to_dict(), caffe_report.to_dict()], indent=2) if args.json else caffe_report.format())
+    return EXIT_OK if report.passed and caffe_report.passed else EXIT_CHECK_FAILED
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

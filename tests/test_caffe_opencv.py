@@ -373,3 +373,27 @@ def test_second_piece_of_a_slice_is_reachable_through_a_split_copy(tmp_path: Pat
     )
     assert model.outputs == ("b", "cat")
     _compare(model, tmp_path)
+
+
+def test_cli_check_caffe_runs_the_export_in_opencv(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    spec = tmp_path / "m.json"
+    ck.save(_upsample_model(dict(mode="linear", scales=(3, 2), shape=(1, 2, 4, 5))), str(spec))
+    r = subprocess.run(
+        [sys.executable, "-m", "convertkit", "check", str(spec), "--caffe"], capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "opencv (Caffe) vs reference" in r.stdout and r.stdout.count("PASS") == 4
+    ck.save(
+        _upsample_model(
+            dict(mode="linear", scales=(2, 2), coordinate_transformation_mode="asymmetric", shape=(1, 2, 4, 5))
+        ),
+        str(spec),
+    )
+    r = subprocess.run(
+        [sys.executable, "-m", "convertkit", "check", str(spec), "--caffe"], capture_output=True, text=True
+    )
+    assert r.returncode == 2 and "layer 'up' (Upsample)" in r.stderr and "Traceback" not in r.stderr
+    assert "onnxruntime vs reference" in r.stdout

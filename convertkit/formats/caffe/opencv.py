@@ -6,14 +6,18 @@ returns that layer's first top, so each requested blob must be the first top of 
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
 
 import numpy as np
 
+from ...check import CheckReport
 from ...errors import ConvertkitError, FormatError, UnsupportedError
+from ...ir import Model
 from .io import read_prototxt
 
-__all__ = ["run_opencv", "output_layer_names"]
+__all__ = ["run_opencv", "output_layer_names", "check_caffe"]
 
 
 def output_layer_names(prototxt: str, blobs: list[str]) -> dict[str, str]:
@@ -41,6 +45,14 @@ def run_opencv(
     prototxt: str, caffemodel: str | None, inputs: Mapping[str, np.ndarray], outputs: list[str]
 ) -> dict[str, np.ndarray]:
     """Run the net in OpenCV on ``inputs`` (by input blob name); returns ``outputs`` (blob names)."""
+    layers = output_layer_names(prototxt, outputs)
+    results = _forward(prototxt, caffemodel, inputs, [layers[o] for o in outputs])
+    return dict(zip(outputs, results, strict=True))
+
+
+def _forward(
+    prototxt: str, caffemodel: str | None, inputs: Mapping[str, np.ndarray], layers: list[str]
+) -> list[np.ndarray]:
     try:
         import cv2
     except ImportError as exc:
@@ -51,13 +63,37 @@ def run_opencv(
         raise UnsupportedError(
             f"OpenCV {cv2.__version__} has no Caffe reader (5.x removed it): pip install 'opencv-python-headless<5'"
         )
-    layers = output_layer_names(prototxt, outputs)
     try:
         net = cv2.dnn.readNetFromCaffe(prototxt, caffemodel) if caffemodel else cv2.dnn.readNetFromCaffe(prototxt)
         for name, value in inputs.items():
             net.setInput(np.ascontiguousarray(value, dtype=np.float32), name)
-        results = net.forward([layers[o] for o in outputs])
+        results = net.forward(layers)
     except cv2.error as exc:
         message = " ".join(str(exc).split())
         raise ConvertkitError(f"OpenCV cannot run {prototxt}: {message}") from exc
-    return {o: np.asarray(r) for o, r in zip(outputs, results, strict=True)}
+    return [np.asarray(r) for r in results]
+
+
+def check_caffe(
+    model: Model,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    *,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    seed: int = 0,
+    dialect: str = "bvlc",
+) -> CheckReport:
+    """Export ``model`` to Caffe, run it in OpenCV and compare every output with the NumPy reference."""
+    from ...check import compare, random_inputs
+    from ...reference.interpreter import check_inputs, run_model
+    from .writer import save_caffe
+
+    feeds = check_inputs(model, random_inputs(model, seed) if inputs is None else inputs)
+    with tempfile.TemporaryDirectory(prefix="convertkit-caffe-") as tmp:
+        prototxt = os.path.join(tmp, "net.prototxt")
+        exported = save_caffe(model, prototxt, dialect=dialect)  # type: ignore[arg-type]
+        layers = [exported.output_layers[o] for o in model.outputs]
+        got = _forward(prototxt, os.path.join(tmp, "net.caffemodel"), feeds, layers)
+    expected = run_model(model, feeds)
+    reports = tuple(compare(o, expected[o], got[i], atol, rtol) for i, o in enumerate(model.outputs))
+    return CheckReport(reports, atol, rtol, seed, backends=("reference", "opencv (Caffe)"))
