@@ -9,7 +9,7 @@
 Layer kinds carry their own Caffe hooks (``caffe_types``, ``from_caffe``, ``to_caffe``); this package is plumbing.
 """
 
-from .opencv import output_layer_names, run_opencv
+from .opencv import check_caffe, output_layer_names, run_opencv
 from .reader import FILL_MISSING, CaffeReader, caffe_layer_kinds, load_caffe, parse_input_shape, read_weights
 from .writer import DIALECTS, CaffeEmitter, CaffeNet, CaffeWarning, caffemodel_path, save_caffe, to_caffe
 
@@ -31,5 +31,6 @@ __all__ = [
     "CaffeWarning",
     # running in a real Caffe runtime
     "run_opencv",
+    "check_caffe",
     "output_layer_names",
 ]
