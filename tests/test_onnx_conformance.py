@@ -46,42 +46,16 @@ class Expect:
     xfail_reference: bool = False
 
 
-_CUBIC = Expect("cubic interpolation is not in convertkit's Upsample (nearest, linear)", refused="mode cubic")
-_CROP = Expect(
-    "tf_crop_and_resize needs roi and extrapolation_value, which convertkit's Upsample does not carry",
-    refused="tf_crop_and_resize",
+_ALIGN_CORNERS_DOWN = Expect(
+    "ONNX's expected output takes align_corners' resized length as input * scale (2.4, not the 2 output "
+    "columns); onnxruntime uses the integer output length, and so do the reference and the export",
+    xfail_ort=True,
+    xfail_reference=True,
 )
-_ANTIALIAS_LINEAR = Expect("antialiased linear downsampling has no convertkit form", refused="antialias")
 
 EXPECTATIONS: dict[str, Expect] = {
-    "test_resize_upsample_scales_cubic": _CUBIC,
-    "test_resize_upsample_scales_cubic_align_corners": _CUBIC,
-    "test_resize_downsample_scales_cubic": _CUBIC,
-    "test_resize_downsample_scales_cubic_align_corners": _CUBIC,
-    "test_resize_upsample_sizes_cubic": _CUBIC,
-    "test_resize_downsample_sizes_cubic": _CUBIC,
-    "test_resize_upsample_scales_cubic_A_n0p5_exclude_outside": _CUBIC,
-    "test_resize_downsample_scales_cubic_A_n0p5_exclude_outside": _CUBIC,
-    "test_resize_upsample_scales_cubic_asymmetric": _CUBIC,
-    "test_resize_downsample_scales_cubic_antialias": _CUBIC,
-    "test_resize_downsample_sizes_cubic_antialias": _CUBIC,
-    "test_resize_tf_crop_and_resize": _CROP,
-    "test_resize_tf_crop_and_resize_extrapolation_value": _CROP,
-    "test_resize_tf_crop_and_resize_axes_2_3": _CROP,
-    "test_resize_tf_crop_and_resize_axes_3_2": _CROP,
-    "test_resize_downsample_scales_linear_antialias": _ANTIALIAS_LINEAR,
-    "test_resize_downsample_sizes_linear_antialias": _ANTIALIAS_LINEAR,
-    "test_resize_downsample_sizes_nearest_not_smaller": Expect(
-        "keep_aspect_ratio_policy not_smaller rounds the 2x4 -> scale 0.75 output to 2x3 (round half up) but "
-        "samples with the scale; no single Upsample (scales give floor, sizes give their own scale) matches",
-        refused="keep_aspect_ratio_policy",
-    ),
-    "test_resize_downsample_scales_linear_align_corners": Expect(
-        "ONNX's expected output takes align_corners' resized length as input * scale (2.4, not the 2 output "
-        "columns); onnxruntime uses the integer output length, and so do the reference and the export",
-        xfail_ort=True,
-        xfail_reference=True,
-    ),
+    "test_resize_downsample_scales_linear_align_corners": _ALIGN_CORNERS_DOWN,
+    "test_resize_downsample_scales_cubic_align_corners": _ALIGN_CORNERS_DOWN,
 }
 
 

@@ -283,7 +283,7 @@ class Rs:
     attrs: dict[str, Any]
     scales: tuple[float, ...] | None = None
     sizes: tuple[int, ...] | None = None
-    roi: bool = False  # opset 11 form: an (empty) roi input
+    roi: bool | tuple[float, ...] = False  # True: the opset 11 form, an empty roi input; a tuple: roi values
     warn: tuple[str, ...] = ()
 
 
@@ -377,6 +377,73 @@ RESIZE_CASES = [
     ),
     Rs("resize19-5d-nearest", "Resize", 19, (1, 2, 2, 3, 2), {"mode": "nearest"}, scales=(1, 1, 2, 2, 3)),
     Rs("resize19-3d-linear", "Resize", 19, (1, 2, 5), {"mode": "linear"}, sizes=(1, 2, 12)),
+    Rs(
+        "resize11-cubic-exclude_outside",
+        "Resize",
+        11,
+        (1, 2, 4, 5),
+        {"mode": "cubic", "cubic_coeff_a": -0.5, "exclude_outside": 1},
+        scales=(1, 1, 2, 0.6),
+        roi=True,
+    ),
+    Rs(
+        "resize13-cubic-asymmetric-sizes",
+        "Resize",
+        13,
+        (1, 2, 4, 5),
+        {"mode": "cubic", "coordinate_transformation_mode": "asymmetric"},
+        sizes=(1, 2, 7, 3),
+    ),
+    Rs(
+        "resize13-cubic-align_corners-up",
+        "Resize",
+        13,
+        (1, 1, 3, 4),
+        {"mode": "cubic", "coordinate_transformation_mode": "align_corners"},
+        scales=(1, 1, 2, 3),
+    ),
+    Rs(
+        "resize18-linear-antialias-down",
+        "Resize",
+        18,
+        (1, 2, 8, 9),
+        {"mode": "linear", "antialias": 1},
+        scales=(1, 1, 0.5, 0.75),
+    ),
+    Rs(
+        "resize18-cubic-antialias-sizes",
+        "Resize",
+        18,
+        (1, 2, 8, 9),
+        {"mode": "cubic", "antialias": 1, "exclude_outside": 1},
+        sizes=(1, 2, 3, 5),
+    ),
+    Rs(
+        "resize11-tf_crop_and_resize",
+        "Resize",
+        11,
+        (1, 2, 4, 4),
+        {"mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize", "extrapolation_value": 10.0},
+        sizes=(1, 2, 3, 5),
+        roi=(0, 0, 0.4, 0.6, 1, 1, 0.6, 0.8),
+    ),
+    Rs(
+        "resize18-tf_crop_and_resize-axes",
+        "Resize",
+        18,
+        (1, 2, 4, 6),
+        {"mode": "nearest", "coordinate_transformation_mode": "tf_crop_and_resize", "axes": [3, 2]},
+        sizes=(4, 3),
+        roi=(0.2, 0.1, 0.9, 0.7),
+    ),
+    Rs(
+        "resize18-not_smaller-rounds",
+        "Resize",
+        18,
+        (1, 2, 2, 4),
+        {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_smaller"},
+        sizes=(1, 3),
+    ),
 ]
 
 
@@ -385,7 +452,7 @@ def resize_model(case: Rs) -> Any:
     inputs = ["x"]
     if case.op == "Resize" and case.opset >= 11:
         if case.roi:
-            inits["roi"] = np.zeros((0,), np.float32)
+            inits["roi"] = np.array(case.roi if isinstance(case.roi, tuple) else [], np.float32)
         inputs.append("roi" if case.roi else "")
         if case.scales is not None:
             inits["scales"] = np.array(case.scales, np.float32)
@@ -445,29 +512,18 @@ def test_legacy_forms_are_asymmetric_with_onnxruntime_rounding():
 
 BAD_RESIZE = [
     (
-        "cubic",
-        Rs("", "Resize", 13, (1, 1, 3, 3), {"mode": "cubic"}, scales=(1, 1, 2, 2)),
-        ck.UnsupportedError,
-        "mode cubic",
-    ),
-    (
-        "tf_crop_and_resize",
+        "tf_crop_and_resize-scales",
         Rs(
             "",
             "Resize",
             13,
             (1, 1, 3, 3),
             {"mode": "linear", "coordinate_transformation_mode": "tf_crop_and_resize"},
-            sizes=(1, 1, 4, 4),
+            scales=(1, 1, 2, 2),
+            roi=(0, 0, 0.2, 0.2, 1, 1, 0.8, 0.8),
         ),
         ck.UnsupportedError,
-        "tf_crop_and_resize",
-    ),
-    (
-        "antialias-linear",
-        Rs("", "Resize", 18, (1, 1, 6, 6), {"mode": "linear", "antialias": 1}, scales=(1, 1, 0.5, 0.5)),
-        ck.UnsupportedError,
-        "antialias",
+        "re-export with sizes",
     ),
     (
         "channel-scale",
@@ -512,17 +568,31 @@ BAD_RESIZE = [
         "keep_aspect_ratio_policy",
     ),
     (
-        "policy-rounding",
+        # Without axes the N and C ratios (1) take part: min(1, 1, 2.3, 1.8) = 1, nothing is resized.
+        "policy-batch-decides",
+        Rs(
+            "",
+            "Resize",
+            18,
+            (1, 2, 3, 5),
+            {"mode": "linear", "keep_aspect_ratio_policy": "not_larger"},
+            sizes=(1, 2, 7, 9),
+        ),
+        ck.UnsupportedError,
+        "over exactly the spatial axes",
+    ),
+    (
+        "policy-on-some-spatial-axes",
         Rs(
             "",
             "Resize",
             18,
             (1, 1, 2, 4),
-            {"mode": "nearest", "axes": [2, 3], "keep_aspect_ratio_policy": "not_smaller"},
-            sizes=(1, 3),
+            {"mode": "nearest", "axes": [3], "keep_aspect_ratio_policy": "not_smaller"},
+            sizes=(3,),
         ),
         ck.UnsupportedError,
-        "cannot carry both",
+        "that axis keeps its size",
     ),
     ("rank-2", Rs("", "Resize", 13, (4, 4), {"mode": "nearest"}, scales=(2, 2)), ck.UnsupportedError, "rank >= 3"),
 ]

@@ -22,6 +22,12 @@ resize              deconvolution nearest: ``ConvTranspose`` with a ones kernel 
                                   (the replicated edge turns the recipe's zero border into Resize's clamp).
 deconvolution       deconvolution the recipe ``ConvTranspose`` (group C, materialised bilinear / ones weights)
 ==================  ============  ==============================================================================
+
+Resize-only fields (semantics and lowering ``resize``; no deconvolution or Caffe form), with ONNX names and
+defaults: ``mode="cubic"`` with ``cubic_coeff_a`` and ``exclude_outside``; ``antialias`` (linear and cubic; ONNX
+opset >= 18); ``coordinate_transformation_mode="tf_crop_and_resize"`` with ``roi`` (normalised starts then ends
+of the spatial axes; sizes only) and ``extrapolation_value``; ``keep_aspect_ratio_policy`` (sizes only, over the
+spatial axes, opset >= 18: one float32 scale, the min or max of the size ratios, sizes ``round(scale * in)``).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from ..ir import Layer, TensorType, register_layer
 from ._fields import check_name, float_tuple, int_array_schema, int_tuple
 from .deconvolution import Deconvolution, Padding
 
-__all__ = ["Upsample", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES"]
+__all__ = ["Upsample", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES", "KEEP_ASPECT_RATIO_POLICIES"]
 
 COORDINATE_TRANSFORMATION_MODES: tuple[str, ...] = (
     "half_pixel",
@@ -48,9 +54,11 @@ COORDINATE_TRANSFORMATION_MODES: tuple[str, ...] = (
     "align_corners",
     "asymmetric",
     "tf_half_pixel_for_nn",
+    "tf_crop_and_resize",
 )
 NEAREST_MODES: tuple[str, ...] = ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil")
-MODES: tuple[str, ...] = ("nearest", "linear")
+MODES: tuple[str, ...] = ("nearest", "linear", "cubic")
+KEEP_ASPECT_RATIO_POLICIES: tuple[str, ...] = ("stretch", "not_larger", "not_smaller")
 SEMANTICS: tuple[str, ...] = ("resize", "deconvolution")
 _HALF_PIXEL_FAMILY = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel")
 
@@ -65,13 +73,20 @@ class Upsample(Layer):
     name: str
     input: str
     output: str = ""
-    mode: Literal["nearest", "linear"] = "nearest"
+    mode: Literal["nearest", "linear", "cubic"] = "nearest"
     scales: tuple[float, ...] | None = None
     sizes: tuple[int, ...] | None = None
     coordinate_transformation_mode: str = "half_pixel"
     nearest_mode: str = "round_prefer_floor"
     semantics: Literal["resize", "deconvolution"] = "resize"
     lowering: Literal["resize", "deconvolution"] | None = None
+    # Resize-only features (semantics and lowering "resize"), ONNX attribute names and defaults:
+    cubic_coeff_a: float = -0.75
+    exclude_outside: bool = False
+    antialias: bool = False
+    extrapolation_value: float = 0.0
+    roi: tuple[float, ...] | None = None
+    keep_aspect_ratio_policy: str = "stretch"
 
     def __post_init__(self) -> None:
         check_name(self.kind, self.name)
@@ -118,6 +133,68 @@ class Upsample(Layer):
                 self._integer_factors(self.scales)
         elif lowering == "deconvolution":
             self._check_deconvolution_lowering()
+        self._check_resize_features()
+
+    def _resize_features(self) -> list[str]:
+        """The Resize-only features this layer uses (they have no deconvolution or Caffe form)."""
+        used = []
+        if self.mode == "cubic":
+            used.append("mode cubic")
+        if self.antialias:
+            used.append("antialias")
+        if self.coordinate_transformation_mode == "tf_crop_and_resize":
+            used.append("tf_crop_and_resize")
+        if self.keep_aspect_ratio_policy != "stretch":
+            used.append(f"keep_aspect_ratio_policy {self.keep_aspect_ratio_policy}")
+        return used
+
+    def _check_resize_features(self) -> None:
+        set_ = object.__setattr__
+        for fname in ("cubic_coeff_a", "extrapolation_value"):
+            value = getattr(self, fname)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise self.error(f"{fname} must be a finite number, got {value!r}")
+            set_(self, fname, float(value))
+        for fname in ("exclude_outside", "antialias"):
+            if not isinstance(getattr(self, fname), bool):
+                raise self.error(f"{fname} must be true or false, got {getattr(self, fname)!r}")
+        if self.keep_aspect_ratio_policy not in KEEP_ASPECT_RATIO_POLICIES:
+            raise self.error(
+                f"keep_aspect_ratio_policy must be one of {', '.join(KEEP_ASPECT_RATIO_POLICIES)}, "
+                f"got {self.keep_aspect_ratio_policy!r}"
+            )
+        used = self._resize_features()
+        if used and (self.semantics != "resize" or self.lowering != "resize"):
+            raise self.error(f"{', '.join(used)} exist only in ONNX Resize; use semantics and lowering 'resize'")
+        if self.cubic_coeff_a != -0.75 and self.mode != "cubic":
+            raise self.error(f"cubic_coeff_a applies to mode cubic only (mode is {self.mode}); drop it")
+        if self.exclude_outside and self.mode != "cubic" and not self.antialias:
+            raise self.error("exclude_outside applies to mode cubic or antialias only; drop it")
+        if self.antialias and self.mode == "nearest":
+            raise self.error("antialias applies to modes linear and cubic (onnxruntime rejects it on nearest)")
+        tf_crop = self.coordinate_transformation_mode == "tf_crop_and_resize"
+        if self.extrapolation_value != 0.0 and not tf_crop:
+            raise self.error("extrapolation_value applies to coordinate_transformation_mode tf_crop_and_resize only")
+        if tf_crop != (self.roi is not None):
+            raise self.error(
+                "coordinate_transformation_mode tf_crop_and_resize needs roi (start..., end... per spatial axis, "
+                "normalised), and roi means nothing without it"
+            )
+        n = len(self.scales if self.scales is not None else self.sizes or ())
+        if self.roi is not None:
+            roi = float_tuple(self.name, self.kind, "roi", self.roi)
+            if len(roi) != 2 * n or not all(math.isfinite(v) for v in roi):
+                raise self.error(
+                    f"roi needs 2 x {n} finite values (starts then ends per spatial axis), got {list(roi)}"
+                )
+            if self.sizes is None:
+                raise self.error(
+                    "tf_crop_and_resize takes sizes here (the output size from scales would also depend on the "
+                    "roi); give sizes"
+                )
+            set_(self, "roi", roi)
+        if self.keep_aspect_ratio_policy != "stretch" and self.sizes is None:
+            raise self.error("keep_aspect_ratio_policy applies to sizes only (scales keep their own ratio)")
 
     # -- helpers --------------------------------------------------------------------------------------------------
     def _integer_factors(self, scales: tuple[float, ...]) -> tuple[int, ...]:
@@ -159,6 +236,11 @@ class Upsample(Layer):
         return (self.output,)
 
     def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
+        if self.sizes is not None and self.keep_aspect_ratio_policy != "stretch":
+            # onnxruntime: one float32 scale (min or max of the size ratios), sizes round(scale * in) half away.
+            ratios = [np.float32(o) / np.float32(i) for i, o in zip(in_spatial, self.sizes, strict=True)]
+            scale = min(ratios) if self.keep_aspect_ratio_policy == "not_larger" else max(ratios)
+            return tuple(int(math.floor(float(scale * np.float32(i)) + 0.5)) for i in in_spatial)
         if self.sizes is not None:
             return self.sizes
         assert self.scales is not None
@@ -231,8 +313,23 @@ class Upsample(Layer):
             "coordinate_transformation_mode": self.coordinate_transformation_mode,
             "nearest_mode": self.nearest_mode,
         }
+        if self.mode == "cubic":
+            kwargs["cubic_coeff_a"] = self.cubic_coeff_a
+        if self.exclude_outside:
+            kwargs["exclude_outside"] = 1
+        if self.antialias:
+            kwargs["antialias"] = 1
+        if self.roi is not None:
+            n = len(self.roi) // 2
+            kwargs["roi"] = [0.0, 0.0, *self.roi[:n], 1.0, 1.0, *self.roi[n:]]
+            kwargs["extrapolation_value"] = self.extrapolation_value
         if self.scales is not None:
             kwargs["scales"] = [1.0, 1.0, *self.scales]
+        elif self.keep_aspect_ratio_policy != "stretch":
+            # The policy takes the ratios of the resized axes only: N and C stay out of it.
+            kwargs["sizes"] = list(self.sizes or ())
+            kwargs["axes"] = list(range(2, len(shape)))
+            kwargs["keep_aspect_ratio_policy"] = self.keep_aspect_ratio_policy
         else:
             assert self.sizes is not None
             kwargs["sizes"] = [shape[0], shape[1], *self.sizes]
@@ -257,6 +354,17 @@ class Upsample(Layer):
             out["semantics"] = self.semantics
         if self.lowering != self.semantics:
             out["lowering"] = self.lowering
+        for fname, default in (
+            ("cubic_coeff_a", -0.75),
+            ("exclude_outside", False),
+            ("antialias", False),
+            ("extrapolation_value", 0.0),
+            ("keep_aspect_ratio_policy", "stretch"),
+        ):
+            if getattr(self, fname) != default:
+                out[fname] = getattr(self, fname)
+        if self.roi is not None:
+            out["roi"] = list(self.roi)
         return out
 
     @classmethod
@@ -272,6 +380,12 @@ class Upsample(Layer):
             nearest_mode=spec.get("nearest_mode", "round_prefer_floor"),
             semantics=spec.get("semantics", "resize"),
             lowering=spec.get("lowering"),
+            cubic_coeff_a=spec.get("cubic_coeff_a", -0.75),
+            exclude_outside=spec.get("exclude_outside", False),
+            antialias=spec.get("antialias", False),
+            extrapolation_value=spec.get("extrapolation_value", 0.0),
+            roi=tuple(spec["roi"]) if "roi" in spec else None,
+            keep_aspect_ratio_policy=spec.get("keep_aspect_ratio_policy", "stretch"),
         )
 
     @classmethod
@@ -290,6 +404,12 @@ class Upsample(Layer):
                 "nearest_mode": {"enum": list(NEAREST_MODES)},
                 "semantics": {"enum": list(SEMANTICS)},
                 "lowering": {"enum": list(SEMANTICS)},
+                "cubic_coeff_a": {"type": "number"},
+                "exclude_outside": {"type": "boolean"},
+                "antialias": {"type": "boolean"},
+                "extrapolation_value": {"type": "number"},
+                "roi": {"type": "array", "items": {"type": "number"}, "minItems": 2},
+                "keep_aspect_ratio_policy": {"enum": list(KEEP_ASPECT_RATIO_POLICIES)},
             },
             "required": ["type", "name", "input"],
             "oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}],
@@ -346,6 +466,12 @@ class Upsample(Layer):
 
         x = types[0]
         n, c, in_spatial = len(x.shape) - 2, x.shape[1], x.shape[2:]
+        if self._resize_features():
+            raise self.error(
+                f"{', '.join(self._resize_features())} has no Caffe form (Caffe upsamples by deconvolution or "
+                "the fork's bilinear Interp); export to ONNX instead",
+                UnsupportedError,
+            )
         if self.semantics == "deconvolution":
             self.as_deconvolution(c, in_spatial).to_caffe(ctx, types)
             return
@@ -527,12 +653,45 @@ class Upsample(Layer):
                 f"opset {ctx.opset}; raise --opset",
                 UnsupportedError,
             )
+        for feature, opset in (("antialias", 18), ("keep_aspect_ratio_policy", 18)):
+            if getattr(self, feature) not in (False, "stretch") and ctx.opset < opset:
+                raise self.error(
+                    f"{feature} needs ONNX opset >= {opset}, exporting at opset {ctx.opset}; raise --opset",
+                    UnsupportedError,
+                )
         attrs: dict[str, Any] = {
             "mode": self.mode,
             "coordinate_transformation_mode": self.coordinate_transformation_mode,
         }
         if self.mode == "nearest":
             attrs["nearest_mode"] = self.nearest_mode
+        if self.mode == "cubic":
+            attrs["cubic_coeff_a"] = self.cubic_coeff_a
+        if self.exclude_outside:
+            attrs["exclude_outside"] = 1
+        if self.antialias:
+            attrs["antialias"] = 1
+        roi = ""
+        if self.roi is not None:
+            n = len(self.roi) // 2
+            full_roi = [0.0, 0.0, *self.roi[:n], 1.0, 1.0, *self.roi[n:]]
+            roi_values = np.array(full_roi, dtype=np.float32)
+            if any(float(a) != b for a, b in zip(roi_values, full_roi, strict=True)):
+                raise self.error(
+                    f"roi {list(self.roi)} is not exactly representable in float32 (ONNX Resize roi is float32 "
+                    "here); round it to float32 values",
+                    UnsupportedError,
+                )
+            roi = ctx.add_initializer(f"{self.name}.roi", roi_values)
+            attrs["extrapolation_value"] = self.extrapolation_value
+        if self.keep_aspect_ratio_policy != "stretch":
+            assert self.sizes is not None
+            attrs["keep_aspect_ratio_policy"] = self.keep_aspect_ratio_policy
+            attrs["axes"] = list(range(2, len(x.shape)))
+            sizes = np.array(self.sizes, dtype=np.int64)
+            inputs = [self.input, roi, "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
+            ctx.add_node("Resize", inputs, [self.output], name=self.name, **attrs)
+            return
         if self.scales is not None:
             scales = np.array([1.0, 1.0, *self.scales], dtype=np.float32)
             if any(float(s) != v for s, v in zip(scales[2:], self.scales, strict=True)):
@@ -541,23 +700,25 @@ class Upsample(Layer):
                     "are float32), so the output size could differ; give sizes instead",
                     UnsupportedError,
                 )
-            inputs = [self.input, "", ctx.add_initializer(f"{self.name}.scales", scales)]
+            inputs = [self.input, roi, ctx.add_initializer(f"{self.name}.scales", scales)]
         else:
             assert self.sizes is not None
             sizes = np.array([x.shape[0], x.shape[1], *self.sizes], dtype=np.int64)
-            inputs = [self.input, "", "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
+            inputs = [self.input, roi, "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
         ctx.add_node("Resize", inputs, [self.output], name=self.name, **attrs)
 
     @classmethod
     def from_onnx(cls, node: Any) -> Upsample:
         """Build from an ONNX ``Resize`` (opset 10..19+) or ``Upsample`` (7, 9) node (``semantics="resize"``).
 
-        ``node`` is a :class:`convertkit.formats.onnx_import.OnnxNode`.  ``axes`` and ``keep_aspect_ratio_policy``
-        resolve to per-axis spatial scales or sizes (N and C must not be resized); float32 scales are kept exactly.
-        Upsample-7/9 and Resize-10 have asymmetric coordinates; their nearest rounding (unspecified by ONNX) is
-        onnxruntime's: floor on upscaled axes, ceil on downscaled ones.  Refused with the reason: cubic mode,
-        tf_crop_and_resize, antialias on linear/cubic, aspect-ratio policies whose rounded sizes no single scale
-        reproduces, and N or C resizing.
+        ``node`` is a :class:`convertkit.formats.onnx_import.OnnxNode`.  ``axes`` resolve to per-axis spatial
+        scales or sizes (N and C must not be resized); float32 scales, roi and cubic_coeff_a are kept exactly.
+        cubic, antialias, tf_crop_and_resize (roi, extrapolation_value) and keep_aspect_ratio_policy (over exactly
+        the spatial axes) become the layer's Resize-only fields; attributes without effect in the node's mode are
+        dropped (antialias on nearest with a warning).  Upsample-7/9 and Resize-10 have asymmetric coordinates;
+        their nearest rounding (unspecified by ONNX) is onnxruntime's: floor on upscaled axes, ceil on downscaled
+        ones.  Refused with the reason: N or C resizing or cropping, tf_crop_and_resize with scales, a policy over
+        other axes, and scales whose output size depends on float32 rounding.
         """
         x = node.input_type(0)
         if len(x.shape) < 3:
@@ -646,41 +807,29 @@ class Upsample(Layer):
     @classmethod
     def _from_onnx_resize(cls, node: Any, x: TensorType) -> Upsample:
         rank = len(x.shape)
+        f32 = np.float32
         mode = node.attr("mode", "nearest")
         ctm = node.attr("coordinate_transformation_mode", "half_pixel")
         nearest_mode = node.attr("nearest_mode", "round_prefer_floor")
-        if mode == "cubic":
-            raise node.error(
-                "mode cubic is not supported (convertkit's Upsample and its reference are nearest and linear); "
-                "re-export with mode linear or nearest"
-            )
         if mode not in MODES:
             raise node.error(f"mode must be nearest, linear or cubic, got {mode!r}", ValidationError)
-        if ctm == "tf_crop_and_resize":
-            raise node.error(
-                "coordinate_transformation_mode tf_crop_and_resize (roi crop + extrapolation_value) is not "
-                "supported; crop with Slice first and resize with half_pixel or align_corners"
-            )
         if ctm not in COORDINATE_TRANSFORMATION_MODES:
             raise node.error(
-                f"coordinate_transformation_mode must be one of {', '.join(COORDINATE_TRANSFORMATION_MODES)} "
-                f"or tf_crop_and_resize, got {ctm!r}",
+                f"coordinate_transformation_mode must be one of {', '.join(COORDINATE_TRANSFORMATION_MODES)}, "
+                f"got {ctm!r}",
                 ValidationError,
             )
         if mode == "nearest" and nearest_mode not in NEAREST_MODES:
             raise node.error(
                 f"nearest_mode must be one of {', '.join(NEAREST_MODES)}, got {nearest_mode!r}", ValidationError
             )
-        if node.attr("antialias", 0) and mode != "nearest":
-            raise node.error(
-                f"antialias with mode {mode} is not supported (convertkit's Upsample has no antialiasing filter); "
-                "drop antialias, or blur before a plain resize"
-            )
-        if node.attr("antialias", 0):
+        antialias = bool(node.attr("antialias", 0))
+        if antialias and mode == "nearest":
             node.warn(
                 "antialias is dropped: the ONNX text applies it to linear and cubic modes only, so nearest is "
                 "unchanged (onnxruntime rejects antialias on nearest)"
             )
+            antialias = False
         axes = node.attr("axes")
         if axes is None:
             axes = list(range(rank))
@@ -694,14 +843,31 @@ class Upsample(Layer):
         sizes = node.optional_constant(3, "sizes")
         if (scales is None) == (sizes is None):
             raise node.error("give exactly one of the scales (input 2) and sizes (input 3) inputs", ValidationError)
-        common = dict(
+        roi = None
+        extrapolation_value = 0.0
+        if ctm == "tf_crop_and_resize":
+            roi = cls._spatial_roi(node, x, axes)
+            extrapolation_value = float(f32(node.attr("extrapolation_value", 0.0)))
+            if scales is not None:
+                raise node.error(
+                    "tf_crop_and_resize with scales: convertkit takes this mode with sizes (the output size from "
+                    "scales also depends on the roi); re-export with sizes"
+                )
+        common: dict[str, Any] = dict(
             name=node.name,
             input=node.value(0),
             output=node.output_names[0],
             mode=mode,
             coordinate_transformation_mode=ctm,
             nearest_mode=nearest_mode if mode == "nearest" else "round_prefer_floor",
+            antialias=antialias,
+            roi=roi,
+            extrapolation_value=extrapolation_value,
         )
+        if mode == "cubic":
+            common["cubic_coeff_a"] = float(f32(node.attr("cubic_coeff_a", -0.75)))
+        if node.attr("exclude_outside", 0) and (mode == "cubic" or antialias):
+            common["exclude_outside"] = True
         if scales is not None:
             scales = np.asarray(scales, dtype=np.float32).ravel()
             if len(scales) != len(axes):
@@ -713,37 +879,53 @@ class Upsample(Layer):
         if len(sizes) != len(axes):
             raise node.error(f"sizes {sizes.tolist()} need one value per axis of {axes}", ValidationError)
         policy = node.attr("keep_aspect_ratio_policy", "stretch")
-        full_sizes = list(x.shape)
-        if policy == "stretch":
-            for a, s in zip(axes, sizes, strict=True):
-                full_sizes[a] = int(s)
-        elif policy in ("not_larger", "not_smaller"):
-            ratios = [np.float32(s) / np.float32(x.shape[a]) for a, s in zip(axes, sizes, strict=True)]
-            scale = np.float32(min(ratios) if policy == "not_larger" else max(ratios))
-            rounded = {a: int(math.floor(float(scale) * x.shape[a] + 0.5)) for a in axes}
-            floored = {a: shapes.resize_output_size(x.shape[a], float(scale)) for a in axes}
-            if any(a < 2 and rounded[a] != x.shape[a] for a in axes):
-                raise node.error(
-                    f"keep_aspect_ratio_policy {policy} with sizes {sizes.tolist()} on axes {axes} resizes the batch "
-                    "or channel axis; convertkit's Upsample resizes spatial axes only"
-                )
-            if rounded != floored:
-                raise node.error(
-                    f"keep_aspect_ratio_policy {policy} with sizes {sizes.tolist()} on axes {axes} gives sizes "
-                    f"{[rounded[a] for a in axes]} (round(scale * input)) sampled with one scale {float(scale)}, "
-                    f"while a scale reproduces floor(scale * input) = {[floored[a] for a in axes]}; convertkit's "
-                    "Upsample cannot carry both — give scales or explicit sizes with policy stretch"
-                )
-            full = np.ones(rank, dtype=np.float32)
-            full[axes] = scale
-            return cls(**common, scales=cls._spatial_scales(node, x, full))
-        else:
+        if policy not in KEEP_ASPECT_RATIO_POLICIES:
             raise node.error(
-                f"keep_aspect_ratio_policy must be stretch, not_larger or not_smaller, got {policy!r}", ValidationError
+                f"keep_aspect_ratio_policy must be one of {', '.join(KEEP_ASPECT_RATIO_POLICIES)}, got {policy!r}",
+                ValidationError,
             )
-        if full_sizes[0] != x.shape[0] or full_sizes[1] != x.shape[1]:
+        requested = dict(zip(axes, (int(s) for s in sizes), strict=True))
+        if policy != "stretch":
+            cls._check_policy_is_spatial(node, x, requested, policy)
+            common["keep_aspect_ratio_policy"] = policy
+        full_sizes = [requested.get(a, d) for a, d in enumerate(x.shape)]
+        if policy == "stretch" and (full_sizes[0] != x.shape[0] or full_sizes[1] != x.shape[1]):
             raise node.error(
                 f"sizes {full_sizes} resize the batch or channel axis of input {list(x.shape)}; convertkit's "
                 "Upsample resizes spatial axes only"
             )
         return cls(**common, sizes=tuple(full_sizes[2:]))
+
+    @classmethod
+    def _spatial_roi(cls, node: Any, x: TensorType, axes: list[int]) -> tuple[float, ...]:
+        """tf_crop_and_resize's roi as (starts..., ends...) of the spatial axes; N and C must not be cropped."""
+        rank = len(x.shape)
+        if not node.has_input(1):
+            raise node.error("tf_crop_and_resize needs the roi input (input 1)", ValidationError)
+        raw = np.asarray(node.constant(1, "roi"), dtype=np.float32).ravel()
+        if len(raw) != 2 * len(axes):
+            raise node.error(
+                f"roi {raw.tolist()} needs start and end for each of the {len(axes)} axes {axes}", ValidationError
+            )
+        starts = {a: 0.0 for a in range(rank)}
+        ends = {a: 1.0 for a in range(rank)}
+        for k, a in enumerate(axes):
+            starts[a], ends[a] = float(raw[k]), float(raw[len(axes) + k])
+        if any((starts[a], ends[a]) != (0.0, 1.0) for a in (0, 1)):
+            raise node.error(
+                f"roi {raw.tolist()} crops the batch or channel axis; convertkit's Upsample crops and resizes "
+                "spatial axes only"
+            )
+        return tuple(starts[a] for a in range(2, rank)) + tuple(ends[a] for a in range(2, rank))
+
+    @classmethod
+    def _check_policy_is_spatial(cls, node: Any, x: TensorType, requested: dict[int, int], policy: str) -> None:
+        """The IR applies the policy over exactly the spatial axes: the node's ``axes`` must be those."""
+        spatial = list(range(2, len(x.shape)))
+        if sorted(requested) != spatial:
+            raise node.error(
+                f"keep_aspect_ratio_policy {policy} over axes {sorted(requested)}: convertkit's Upsample applies "
+                f"the policy over exactly the spatial axes {spatial} (with N or C in it, onnxruntime scales them "
+                "too; with a spatial axis left out, that axis keeps its size) — give axes "
+                f"{spatial}"
+            )
