@@ -108,6 +108,12 @@ ROWS = [
         (1, 2, 3, 4),
     ),
     Row("interpolate-bilinear-x1.5", lambda: Interpolate(scale_factor=1.5, mode="bilinear"), (1, 2, 4, 6)),
+    Row("interpolate-bicubic-x2", lambda: Interpolate(scale_factor=2, mode="bicubic"), (1, 2, 4, 5), (11, 13, 18, 20)),
+    Row(
+        "interpolate-bicubic-size-align_corners",
+        lambda: Interpolate(size=(7, 9), mode="bicubic", align_corners=True),
+        (1, 2, 4, 5),
+    ),
     Row("interpolate-bilinear-down", lambda: Interpolate(scale_factor=0.5, mode="bilinear"), (1, 2, 8, 6)),
     Row("interpolate-linear-1d", lambda: Interpolate(scale_factor=3, mode="linear"), (1, 2, 5)),
     Row("interpolate-trilinear-3d", lambda: Interpolate(size=(4, 6, 5), mode="trilinear"), (1, 2, 2, 3, 5)),
@@ -115,6 +121,10 @@ ROWS = [
 ]
 
 CASES = [(row, opset) for row in ROWS for opset in row.opsets]
+
+
+def _row(row_id: str) -> Row:
+    return next(row for row in ROWS if row.id == row_id)
 
 
 def _export(row: Row, opset: int) -> tuple[Any, np.ndarray, np.ndarray]:
@@ -155,7 +165,7 @@ def test_pytorch_export_imports_exactly(row: Row, opset: int):
 
 def test_pytorch_sizes_from_shape_arithmetic_fold_to_constants():
     # At opset >= 11 the exporter computes Resize's sizes as Concat(Slice(Shape(x)), [7, 9]).
-    proto, _, _ = _export(ROWS[12], 13)
+    proto, _, _ = _export(_row("interpolate-nearest-size"), 13)
     assert {"Shape", "Slice", "Concat"} <= {n.op_type for n in proto.graph.node}
     model = _import(proto)
     assert [layer.kind for layer in model.layers] == ["Input", "Upsample"]
@@ -166,7 +176,7 @@ def test_pytorch_sizes_from_shape_arithmetic_fold_to_constants():
 def test_pytorch_opset9_10_size_export_is_refused_as_ambiguous(opset: int):
     # Upsample-9 / Resize-10 take scales only: PyTorch writes size 7 from 3 rows as the float32 scale 7/3.
     # onnxruntime multiplies in float32 (3 * 2.3333333 = 7 rows), onnx shape inference exactly (6 rows).
-    proto, x, expected = _export(ROWS[12], opset)
+    proto, x, expected = _export(_row("interpolate-nearest-size"), opset)
     assert expected.shape == (1, 2, 7, 9) and run_onnx(proto, {"x": x})["y"].shape == (1, 2, 7, 9)
     with pytest.raises(
         ck.UnsupportedError, match=r"ambiguous output size: onnxruntime .* = 7, onnx shape inference .* = 6"
