@@ -213,7 +213,11 @@ def test_upsample_constructions_are_exact(tmp_path: Path, kw: dict, shape: tuple
 @pytest.mark.parametrize(
     "kw, match",
     [
-        (dict(mode="nearest", scales=(1.5, 2.0)), r"nearest Resize .* not copy each input row"),
+        (dict(mode="nearest", scales=(1.5, 2.0)), r"nearest Resize .*: the factors are not integers"),
+        (
+            dict(mode="nearest", scales=(2, 2), coordinate_transformation_mode="asymmetric"),
+            r"nearest Resize \(asymmetric, round_prefer_floor\) .*output row i does not read input row i // f",
+        ),
         (
             dict(mode="linear", scales=(2, 2), coordinate_transformation_mode="asymmetric"),
             r"bilinear Resize with coordinate_transformation_mode asymmetric .*no exact Caffe form.*half-pixel",
@@ -223,7 +227,7 @@ def test_upsample_constructions_are_exact(tmp_path: Path, kw: dict, shape: tuple
             r"bilinear align_corners from \[5, 4\] to \[8, 8\] has no exact stock Caffe form.*--caffe-dialect pspnet",
         ),
     ],
-    ids=["nearest-fractional", "linear-asymmetric", "align-corners-other-size"],
+    ids=["nearest-fractional", "nearest-asymmetric-round", "linear-asymmetric", "align-corners-other-size"],
 )
 def test_inexpressible_upsamples_are_refused(kw: dict, match: str) -> None:
     model = ck.Model([ck.Input(name="x", shape=(1, 2, 5, 4)), ck.Upsample(name="up", input="x", **kw)])

@@ -484,10 +484,16 @@ class Upsample(Layer):
             if integer and self._nearest_reads_floor(in_spatial):
                 self.as_deconvolution(c, in_spatial).to_caffe(ctx, types)
                 return
+            why = (
+                "the factors are not integers"
+                if not integer
+                else f"with {ctm} and nearest_mode {self.nearest_mode} output row i does not read input row i // f"
+            )
             raise self.error(
-                f"nearest Resize ({ctm}, {self.nearest_mode}) from {list(in_spatial)} to {list(out_spatial)} does "
-                "not copy each input row to f consecutive output rows, which is all a stock Caffe layer "
-                "(ones-kernel Deconvolution) can do; use integer factors with half_pixel (or asymmetric + floor)",
+                f"nearest Resize ({ctm}, {self.nearest_mode}) from {list(in_spatial)} to {list(out_spatial)}: {why}, "
+                "and copying each input row to f consecutive output rows is all a stock Caffe layer (ones-kernel "
+                "Deconvolution) can do; use integer factors with half_pixel (or asymmetric / tf_half_pixel_for_nn + "
+                "floor)",
                 UnsupportedError,
             )
         if ctm in _HALF_PIXEL_FAMILY and integer:
