@@ -193,3 +193,68 @@ def test_conformance_summary(capsys):
                 print(f"    {name}: reference {ref}, onnxruntime {ort} — {why}")
     failed = [name for name, r in rows.items() if "FAIL" in r]
     assert not failed, f"cases neither passing nor documented: {failed}"
+
+
+# -- the same Resize cases in their older opset forms --------------------------------------------------------------
+
+_NEEDS_OPSET = {"antialias": 18, "axes": 18, "keep_aspect_ratio_policy": 18}
+
+
+def _older_form(case: NodeCase, opset: int) -> tuple[object, dict[str, np.ndarray]] | None:
+    """The case's Resize-19 node rewritten for ``opset`` (11: roi and scales inputs required), or None if the
+    node uses something that opset lacks."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = case.model.graph
+    node = graph.node[0]
+    if node.op_type != "Resize":
+        return None
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if any(opset < _NEEDS_OPSET.get(name, 0) for name in attrs):
+        return None
+    if attrs.get("coordinate_transformation_mode") == b"half_pixel_symmetric" and opset < 19:
+        return None
+    constants = dict(case.constants)
+    inputs = list(node.input) + [""] * (4 - len(node.input))
+    initializers = []
+    if opset < 13:
+        for index, name in ((1, "roi_empty"), (2, "scales_empty")):
+            if inputs[index] == "":
+                initializers.append(numpy_helper.from_array(np.zeros((0,), np.float32), name))
+                inputs[index] = name
+    while inputs and inputs[-1] == "":
+        inputs.pop()
+    new_node = helper.make_node("Resize", inputs, list(node.output), name=node.name, **attrs)
+    new_graph = helper.make_graph(
+        [new_node], graph.name, list(graph.input), list(graph.output), initializer=initializers
+    )
+    model = helper.make_model(new_graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    return model, constants
+
+
+OLDER = [
+    (case, opset)
+    for case in CASES
+    for opset in (11, 13, 18)
+    if case.name not in EXPECTATIONS and _older_form(case, opset) is not None
+]
+
+
+@pytest.mark.parametrize("case,opset", OLDER, ids=[f"{c.name}-opset{o}" for c, o in OLDER])
+def test_resize_cases_in_older_opset_forms(case: NodeCase, opset: int):
+    model_proto, constants = _older_form(case, opset)
+    model = from_onnx(model_proto, constants=constants)
+    ((name, expected),) = case.expected.items()
+    np.testing.assert_allclose(run_model(model, case.inputs)[name], expected, rtol=case.rtol, atol=case.atol)
+    original = run_onnx(model_proto, {**case.inputs, **constants})[name]
+    exported = run_onnx(ck.to_onnx(model), case.inputs)[name]
+    np.testing.assert_array_equal(exported, original)
+    np.testing.assert_allclose(exported, expected, rtol=case.rtol, atol=case.atol)
+
+
+def test_older_opset_forms_cover_every_opset():
+    assert {opset for _, opset in OLDER} == {11, 13, 18}
+    assert len(OLDER) >= 60
