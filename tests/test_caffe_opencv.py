@@ -127,6 +127,11 @@ UPSAMPLE = [
         ),
         None,
     ),
+    (
+        "nearest-asymmetric-round-x2",  # x = i / 2 rounds half down: row i // 2, a ones kernel is exact
+        dict(mode="nearest", coordinate_transformation_mode="asymmetric", scales=(2, 2), shape=(1, 2, 3, 4)),
+        None,
+    ),
     ("recipe-linear-x2", dict(mode="linear", scales=(2, 2), semantics="deconvolution", shape=(1, 3, 5, 4)), None),
     ("recipe-linear-x3", dict(mode="linear", scales=(3, 3), semantics="deconvolution", shape=(1, 2, 4, 4)), None),
     ("recipe-linear-x4x2", dict(mode="linear", scales=(4, 2), semantics="deconvolution", shape=(1, 2, 3, 4)), None),
