@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 import convertkit as ck
@@ -784,9 +786,6 @@ def test_concat_with_a_constant_is_refused():
 
 
 # -- any ConvTranspose node -----------------------------------------------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @st.composite
