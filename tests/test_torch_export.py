@@ -182,3 +182,35 @@ def test_pytorch_opset9_10_size_export_is_refused_as_ambiguous(opset: int):
         ck.UnsupportedError, match=r"ambiguous output size: onnxruntime .* = 7, onnx shape inference .* = 6"
     ):
         _import(proto)
+
+
+def test_initializers_listed_as_inputs_and_unfolded_constants_import():
+    # Older exporters list weights among the graph inputs; without constant folding the exporter may route them
+    # through Identity/Constant nodes.  Both stay constants.
+    torch.manual_seed(0)
+    module = nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1).eval()
+    x = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 3, 4, 5)).astype(np.float32))
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (x,),
+            buffer,
+            dynamo=False,
+            opset_version=11,
+            input_names=["x"],
+            output_names=["y"],
+            keep_initializers_as_inputs=True,
+            do_constant_folding=False,
+        )
+    proto = onnx.load_from_string(buffer.getvalue())
+    assert len(proto.graph.input) > 1
+    model = _import(proto)
+    assert model.inputs == ("x",)
+    with torch.no_grad():
+        expected = module(x).numpy()
+    np.testing.assert_allclose(run_model(model, {"x": x.numpy()})["y"], expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(
+        run_onnx(ck.to_onnx(model), {"x": x.numpy()})["y"], run_onnx(proto, {"x": x.numpy()})["y"]
+    )
