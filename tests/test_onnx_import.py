@@ -728,11 +728,37 @@ def test_load_reads_onnx_files(tmp_path):
         ck.load(str(tmp_path / "junk.onnx"))
 
 
-@pytest.mark.parametrize("size,scale", [(10, 0.7), (5, 1.4), (9, 13 / 9)])
-def test_scales_whose_output_size_depends_on_float32_rounding_are_refused(size, scale):
-    # floor(10 * float32(0.7)) is 6 exactly, 7 in float32 (onnxruntime); onnx shape inference says 6.
-    case = Rs("amb", "Resize", 13, (1, 1, size, 4), {"mode": "nearest"}, scales=(1, 1, scale, 1))
-    with pytest.raises(ck.UnsupportedError, match="ambiguous output size.*give sizes instead"):
+@pytest.mark.parametrize(
+    "op,opset,mode,size,scale",
+    [
+        ("Resize", 13, "nearest", 10, 0.7),
+        ("Resize", 13, "linear", 5, 1.4),
+        ("Resize", 19, "cubic", 9, 13 / 9),
+        ("Upsample", 9, "nearest", 3, 7 / 3),
+        ("Resize", 10, "linear", 10, 0.7),
+    ],
+)
+def test_float32_sized_scales_import_as_sizes_with_the_same_sampling(op, opset, mode, size, scale):
+    # floor(10 * 0.7f) is 7 in float32 (onnxruntime), 6 exactly (onnx shape inference, the IR's rule).  7 / 10 in
+    # float32 is 0.7f again, so sizes 7 sample exactly like the file's scale.
+    case = Rs("amb", op, opset, (1, 2, size, 4), {"mode": mode}, scales=(1, 1, scale, 1))
+    proto = resize_model(case)
+    model, messages = import_with_warnings(proto)
+    layer = model.layer("resize")
+    assert layer.scales is None and layer.sizes[1] == 4
+    assert any("imported as sizes" in m for m in messages), messages
+    feeds = feeds_for(model)
+    original = run_onnx(proto, feeds)["y"]
+    assert layer.sizes[0] == original.shape[2] == int(np.floor(np.float32(size) * np.float32(scale)))
+    np.testing.assert_array_equal(run_onnx(ck.to_onnx(model), feeds)["y"], original)
+    np.testing.assert_allclose(run_model(model, feeds)["y"], original, rtol=1e-5, atol=1e-5)
+
+
+def test_float32_sized_scales_that_sizes_cannot_reproduce_are_refused():
+    # 3 * 3.6666665f is 11 in float32 and 10.99999... exactly, but 11 / 3 in float32 is 3.6666667, not the scale.
+    scale = float(np.nextafter(np.float32(11 / 3), np.float32(0)))
+    case = Rs("amb", "Resize", 13, (1, 1, 3, 4), {"mode": "nearest"}, scales=(1, 1, scale, 1))
+    with pytest.raises(ck.UnsupportedError, match=r"ambiguous output size: .* = 11, .* = 10; and sizes"):
         import_quietly(resize_model(case))
 
 

@@ -101,7 +101,9 @@ ROWS = [
         lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=True),
         (1, 3, 4, 5),
     ),
-    Row("interpolate-nearest-size", lambda: Interpolate(size=(7, 9), mode="nearest"), (1, 2, 3, 4)),
+    Row(
+        "interpolate-nearest-size", lambda: Interpolate(size=(7, 9), mode="nearest"), (1, 2, 3, 4), (9, 10, 11, 13, 17)
+    ),
     Row(
         "interpolate-bilinear-size-align_corners",
         lambda: Interpolate(size=(7, 9), mode="bilinear", align_corners=True),
@@ -173,15 +175,16 @@ def test_pytorch_sizes_from_shape_arithmetic_fold_to_constants():
 
 
 @pytest.mark.parametrize("opset", [9, 10])
-def test_pytorch_opset9_10_size_export_is_refused_as_ambiguous(opset: int):
+def test_pytorch_opset9_10_size_export_becomes_sizes(opset: int):
     # Upsample-9 / Resize-10 take scales only: PyTorch writes size 7 from 3 rows as the float32 scale 7/3.
-    # onnxruntime multiplies in float32 (3 * 2.3333333 = 7 rows), onnx shape inference exactly (6 rows).
+    # onnxruntime multiplies in float32 (3 * 2.3333333 = 7 rows), onnx shape inference exactly (6 rows); the
+    # import keeps onnxruntime's 7 as sizes (7 / 3 in float32 is the same scale) and says so.
     proto, x, expected = _export(_row("interpolate-nearest-size"), opset)
-    assert expected.shape == (1, 2, 7, 9) and run_onnx(proto, {"x": x})["y"].shape == (1, 2, 7, 9)
-    with pytest.raises(
-        ck.UnsupportedError, match=r"ambiguous output size: onnxruntime .* = 7, onnx shape inference .* = 6"
-    ):
-        _import(proto)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OnnxImportWarning)
+        model = from_onnx(proto)
+    assert any("imported as sizes [7, 9]" in str(w.message) for w in caught)
+    assert model.layers[1].sizes == (7, 9) and model.types["y"].shape == expected.shape
 
 
 def test_initializers_listed_as_inputs_and_unfolded_constants_import():

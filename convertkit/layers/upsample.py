@@ -749,17 +749,43 @@ class Upsample(Layer):
                 f"scales {scales.tolist()} resize the batch or channel axis; convertkit's Upsample resizes spatial "
                 "axes only — resize N and C in a separate model or set their scales to 1"
             )
-        for a, (i, s) in enumerate(zip(x.shape[2:], scales[2:], strict=True)):
-            exact = shapes.resize_output_size(i, float(s))
-            runtime = int(math.floor(np.float32(i) * s))
-            if exact != runtime:
-                raise node.error(
-                    f"scale {float(s)!r} on spatial axis {a} (input size {i}) gives an ambiguous output size: "
-                    f"onnxruntime multiplies in float32, floor({i} * {float(s)!r}) = {runtime}, onnx shape "
-                    f"inference and convertkit in exact arithmetic = {exact}; give sizes instead of scales (or a "
-                    "scale whose product with the input size is not this close to an integer)"
-                )
         return tuple(float(s) for s in scales[2:])
+
+    @classmethod
+    def _scales_or_sizes(cls, node: Any, x: TensorType, scales: np.ndarray) -> dict[str, tuple[Any, ...]]:
+        """``{"scales": ...}``, or ``{"sizes": ...}`` where the output size depends on float32 rounding.
+
+        onnxruntime sizes a Resize as ``floor(float32(in) * scale)`` in float32; onnx shape inference (and the
+        IR's shape rule) multiply exactly, so ``floor(10 * 0.7f)`` is 7 rows in onnxruntime and 6 in the others.
+        Such a node is imported as ``sizes`` when onnxruntime's sizes reproduce the float32 scales exactly
+        (``float32(out) / float32(in) == scale``, true for scales written as ``out / in``, e.g. by PyTorch), so it
+        samples the same way; otherwise it is refused.
+        """
+        spatial = cls._spatial_scales(node, x, scales)
+        f32 = np.float32
+        runtime = [int(math.floor(f32(i) * f32(s))) for i, s in zip(x.shape[2:], spatial, strict=True)]
+        exact = [shapes.resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
+        if runtime == exact:
+            return {"scales": spatial}
+        same_sampling = all(
+            o >= 1 and f32(o) / f32(i) == f32(s) for i, o, s in zip(x.shape[2:], runtime, spatial, strict=True)
+        )
+        a = next(k for k, (r, e) in enumerate(zip(runtime, exact, strict=True)) if r != e)
+        i, s = x.shape[2 + a], spatial[a]
+        if not same_sampling:
+            raise node.error(
+                f"scale {s!r} on spatial axis {a} (input size {i}) gives an ambiguous output size: onnxruntime "
+                f"multiplies in float32, floor({i} * {s!r}) = {runtime[a]}, onnx shape inference and convertkit "
+                f"in exact arithmetic = {exact[a]}; and sizes {runtime} would sample with other scales — give "
+                "sizes instead of scales (or a scale whose product with the input size is not this close to an "
+                "integer)"
+            )
+        node.warn(
+            f"scale {s!r} on spatial axis {a} (input size {i}) gives {runtime[a]} rows in onnxruntime (float32 "
+            f"product) but {exact[a]} in onnx shape inference; imported as sizes {runtime}, which onnxruntime "
+            "samples with the same float32 scales (exact; the file's declared shapes may say otherwise)"
+        )
+        return {"sizes": tuple(runtime)}
 
     @classmethod
     def _from_onnx_asymmetric(cls, node: Any, x: TensorType) -> Upsample:
@@ -776,6 +802,7 @@ class Upsample(Layer):
             raw = np.asarray(node.attr("scales"), dtype=np.float32)
         else:
             raw = node.constant(1, "scales")
+        spatial = cls._scales_or_sizes(node, x, raw)
         scales = cls._spatial_scales(node, x, raw)
         if node.op_type == "Upsample" and any(s < 1 for s in scales):
             raise node.error(
@@ -805,9 +832,9 @@ class Upsample(Layer):
             input=node.value(0),
             output=node.output_names[0],
             mode=mode,
-            scales=scales,
             coordinate_transformation_mode="asymmetric",
             nearest_mode=nearest_mode,
+            **spatial,
         )
 
     @classmethod
@@ -880,7 +907,7 @@ class Upsample(Layer):
                 raise node.error(f"scales {scales.tolist()} need one value per axis of {axes}", ValidationError)
             full = np.ones(rank, dtype=np.float32)
             full[axes] = scales
-            return cls(**common, scales=cls._spatial_scales(node, x, full))
+            return cls(**common, **cls._scales_or_sizes(node, x, full))
         sizes = np.asarray(sizes).ravel().astype(np.int64)
         if len(sizes) != len(axes):
             raise node.error(f"sizes {sizes.tolist()} need one value per axis of {axes}", ValidationError)
