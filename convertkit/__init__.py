@@ -22,6 +22,7 @@ import numpy as np
 from .check import CheckReport, OutputReport
 from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, UnsupportedError, ValidationError
 from .fillers import Filler, Values, bilinear_kernel
+from .formats.onnx_import import OnnxImportWarning
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import Deconvolution, Geometry, Input, Padding, Upsample
 
@@ -57,6 +58,8 @@ __all__ = [
     "UnsupportedError",
     "FormatError",
     "CheckFailed",
+    # warnings
+    "OnnxImportWarning",
 ]
 
 
@@ -66,7 +69,7 @@ def load(path: str, **options: Any) -> Model:
     ONNX (``.onnx``) options: ``input_shapes={name: (N, C, H, W)}`` for graph inputs with symbolic dimensions, and
     ``constants={name: array}`` for graph inputs that nodes read as constants (weights, Resize scales or sizes).
     Conversions that are exact but follow onnxruntime where ONNX readers disagree emit
-    ``convertkit.formats.onnx_import.OnnxImportWarning``; unsupported ops raise one :class:`UnsupportedError`
+    :class:`OnnxImportWarning`; unsupported ops raise one :class:`UnsupportedError`
     listing every op type with its nodes.
     """
     from .formats import load_model
