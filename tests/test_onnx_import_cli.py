@@ -59,11 +59,17 @@ def test_convert_to_spec_keeps_the_model(deconv_onnx: Path, tmp_path: Path, suff
     np.testing.assert_array_equal(ck.run(reloaded, feeds)["y"], ck.run(original, feeds)["y"])
 
 
-def test_convert_to_prototxt(deconv_onnx: Path, tmp_path: Path):
+def test_convert_to_prototxt_and_back_computes_the_same(deconv_onnx: Path, tmp_path: Path):
     out = tmp_path / "out.prototxt"
     assert main(["convert", str(deconv_onnx), "-o", str(out)]) == 0
     text = out.read_text()
     assert "Deconvolution" in text and "deconv" in text
+    caffe = ck.load(str(out), weights=str(tmp_path / "out.caffemodel"))
+    x = np.random.default_rng(2).standard_normal((1, 3, 5, 5)).astype(np.float32)
+    (name,) = caffe.outputs
+    np.testing.assert_allclose(
+        ck.run(caffe, {"x": x})[name], run_onnx(onnx.load(str(deconv_onnx)), {"x": x})["y"], rtol=1e-5, atol=1e-5
+    )
 
 
 def test_check_onnx_compares_the_import_with_onnxruntime_on_the_file(deconv_onnx: Path, capsys):
