@@ -719,20 +719,47 @@ class Deconvolution(Layer):
                 inputs.append(ctx.add_initializer(f"{self.name}.bias", bias))
             ctx.add_node("ConvTranspose", inputs, [self.output], name=self.name, **attrs)
             return
-        raw = ctx.fresh(f"{self.name}.unpadded")
-        ctx.add_node("ConvTranspose", [self.input, weight], [raw], name=self.name, **attrs)
-        pad_amounts = np.array([0, 0] + [0] * n + [0, 0] + appended, dtype=np.int64)
-        padded = ctx.fresh(f"{self.name}.padded") if bias is not None else self.output
-        ctx.add_node(
-            "Pad",
-            [raw, ctx.add_initializer(f"{self.name}.output_padding", pad_amounts)],
-            [padded],
-            name=f"{self.name}.output_padding",
-            mode="constant",
-        )
+        # On an appended axis the ConvTranspose keeps full - pb rows; when pb crops the whole scatter away
+        # (only bias rows remain), keep one row and drop the surplus with a Slice after the Pad, because
+        # onnxruntime refuses an empty ConvTranspose output.
+        lead = [0] * n
+        for a in range(n):
+            if appended[a]:
+                full = shapes.conv_transpose_full_size(x.shape[2 + a], geo.kernel_shape[a], geo.strides[a],
+                                                       geo.dilations[a])
+                lead[a] = max(0, begin[a] - (full - 1))
+                begin[a] -= lead[a]
+        attrs["pads"] = begin + end
+        value = ctx.fresh(f"{self.name}.unpadded")
+        ctx.add_node("ConvTranspose", [self.input, weight], [value], name=self.name, **attrs)
+        steps: list[tuple[str, Any]] = [("pad", appended)]
+        if any(lead):
+            steps.append(("slice", lead))
         if bias is not None:
-            b = ctx.add_initializer(f"{self.name}.bias", bias.reshape((1, self.out_channels) + (1,) * n))
-            ctx.add_node("Add", [padded, b], [self.output], name=f"{self.name}.bias")
+            steps.append(("bias", bias))
+        for k, (step, arg) in enumerate(steps):
+            out = self.output if k == len(steps) - 1 else ctx.fresh(f"{self.name}.{step}")
+            if step == "pad":
+                amounts = np.array([0, 0] + [0] * n + [0, 0] + arg, dtype=np.int64)
+                pad_init = ctx.add_initializer(f"{self.name}.output_padding", amounts)
+                ctx.add_node("Pad", [value, pad_init], [out], name=f"{self.name}.output_padding", mode="constant")
+            elif step == "slice":
+                axes = [a for a in range(n) if arg[a]]
+                ctx.add_node(
+                    "Slice",
+                    [
+                        value,
+                        ctx.add_initializer(f"{self.name}.crop_starts", np.array([arg[a] for a in axes], np.int64)),
+                        ctx.add_initializer(f"{self.name}.crop_ends", np.full(len(axes), 2**62, np.int64)),
+                        ctx.add_initializer(f"{self.name}.crop_axes", np.array([2 + a for a in axes], np.int64)),
+                    ],
+                    [out],
+                    name=f"{self.name}.crop",
+                )
+            else:
+                b = ctx.add_initializer(f"{self.name}.bias", arg.reshape((1, self.out_channels) + (1,) * n))
+                ctx.add_node("Add", [value, b], [out], name=f"{self.name}.bias")
+            value = out
 
     @classmethod
     def from_onnx(cls, node: Any) -> Deconvolution:
