@@ -22,6 +22,7 @@ __all__ = [
     "tf_conv_transpose_pads",
     "pytorch_conv_transpose_pads",
     "resize_output_size",
+    "exact_resize_output_size",
     "bilinear_upsample_recipe",
 ]
 
@@ -136,8 +137,25 @@ def pytorch_conv_transpose_pads(padding: int, output_padding: int = 0) -> tuple[
 
 
 def resize_output_size(i: int, scale: float) -> int:
-    """ONNX Resize with ``scales``: ``o = floor(i * scale)``."""
-    return int(math.floor(i * scale))
+    """ONNX Resize with ``scales``: ``o = floor(i * scale)``, multiplied in float32 as onnxruntime does.
+
+    onnxruntime computes ``static_cast<int64_t>(scale_f32 * i)`` in float32, which can round up to the next
+    integer where exact arithmetic would not (``floor(10 * 0.7f)`` is 7 there); the reference and the shape rule
+    follow it so that every backend agrees on the size.
+    """
+    import numpy as np
+
+    return int(np.floor(np.float32(scale) * np.float32(i)))
+
+
+def exact_resize_output_size(i: int, scale: float) -> int:
+    """``floor(i * scale)`` in exact arithmetic, as onnx shape inference computes it.
+
+    Where this differs from :func:`resize_output_size`, ONNX readers disagree on the output size.
+    """
+    from fractions import Fraction
+
+    return math.floor(Fraction(i) * Fraction(scale))
 
 
 def bilinear_upsample_recipe(f: int) -> tuple[int, int, int]:

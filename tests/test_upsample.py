@@ -107,9 +107,11 @@ def test_resize_sizes_matches_onnxruntime(sizes):
 
 DECONV_LOWERING_CASES = [
     ("nearest", "half_pixel", "round_prefer_floor", (2, 3)),
-    ("nearest", "half_pixel", "ceil", (4, 1)),
+    ("nearest", "half_pixel", "round_prefer_ceil", (4, 1)),
     ("nearest", "pytorch_half_pixel", "round_prefer_ceil", (3, 2)),
     ("nearest", "asymmetric", "floor", (2, 2)),
+    ("nearest", "asymmetric", "round_prefer_floor", (2, 2)),  # x = i/2 ties round down: still floor(i/2)
+    ("nearest", "align_corners", "round_prefer_floor", (2, 2)),  # 5 -> 10 and 4 -> 8 happen to read floor(i/2)
     ("nearest", "tf_half_pixel_for_nn", "floor", (3, 3)),
     ("linear", "half_pixel", "round_prefer_floor", (2, 2)),
     ("linear", "half_pixel", "round_prefer_floor", (3, 4)),
@@ -137,10 +139,6 @@ def test_resize_semantics_through_deconvolution_is_exact(case):
     "kwargs, message",
     [
         (
-            dict(mode="nearest", scales=(2, 2), coordinate_transformation_mode="asymmetric", lowering="deconvolution"),
-            "does not read source row floor",
-        ),
-        (
             dict(
                 mode="linear", scales=(2, 2), coordinate_transformation_mode="align_corners", lowering="deconvolution"
             ),
@@ -149,7 +147,7 @@ def test_resize_semantics_through_deconvolution_is_exact(case):
         (dict(mode="linear", scales=(1.5, 2), semantics="deconvolution"), "integer factors"),
         (dict(mode="linear", scales=(2, 2), semantics="deconvolution", lowering="resize"), "clamps at the border"),
         (dict(mode="linear", scales=(2, 2), sizes=(4, 4)), "exactly one of scales"),
-        (dict(mode="cubic", scales=(2, 2)), "mode must be one of"),
+        (dict(mode="area", scales=(2, 2)), "mode must be one of"),
         (dict(mode="linear", scales=(0, 2)), "positive"),
         (
             dict(
@@ -163,6 +161,18 @@ def test_upsample_refusals(kwargs, message):
     with pytest.raises(ck.ValidationError, match=message) as info:
         ck.Upsample(name="up", input="x", **kwargs)
     assert "layer 'up' (Upsample)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "ctm, nearest_mode",
+    [("asymmetric", "round_prefer_floor"), ("half_pixel", "ceil"), ("half_pixel", "floor"),
+     ("tf_half_pixel_for_nn", "round_prefer_ceil"), ("align_corners", "round_prefer_floor")],
+)
+def test_nearest_deconvolution_lowering_refused_when_rows_differ(ctm, nearest_mode):
+    # Factor 3: e.g. asymmetric + round_prefer_floor reads row round(2/3) = 1 for output row 2, not 2 // 3 = 0.
+    with pytest.raises(ck.ValidationError, match="does not read source row floor"):
+        _model((1, 1, 5, 4), mode="nearest", scales=(3, 3), coordinate_transformation_mode=ctm,
+               nearest_mode=nearest_mode, lowering="deconvolution")
 
 
 def test_sizes_not_multiple_refused_for_deconvolution():
@@ -180,3 +190,19 @@ def test_x8_bilinear_21_channels_matches_onnxruntime():
     m = _model((1, 21, 16, 16), mode="linear", scales=(8, 8), semantics="deconvolution")
     report = ck.check(m)
     assert report.passed, report.format()
+
+
+def test_scale_whose_output_size_readers_disagree_on_is_refused():
+    # 3 * 3.6666665f is 11 in float32 (onnxruntime) and 10.99999... exactly (onnx shape inference).
+    scale = float(np.nextafter(np.float32(11 / 3), np.float32(0)))
+    with pytest.raises(ck.ValidationError, match=r"ambiguous output size: .* = 11; .* = 10; give sizes"):
+        _model((1, 1, 3, 4), mode="nearest", scales=(scale, 1.0))
+
+
+def test_output_size_follows_onnxruntime_float32_product():
+    from convertkit import shapes
+
+    assert shapes.resize_output_size(10, 0.7) == 7  # float32 product 7.0000000x
+    assert shapes.exact_resize_output_size(10, 0.7) == 6
+    m = _model((1, 1, 5, 4), mode="linear", scales=(1.5, 0.75))
+    assert m.types["up"].shape == (1, 1, 7, 3)

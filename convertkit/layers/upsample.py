@@ -207,25 +207,46 @@ class Upsample(Layer):
         return factors
 
     def _check_deconvolution_lowering(self) -> None:
+        # Nearest depends on the input size (see _nearest_reads_floor), checked in infer().
         ctm = self.coordinate_transformation_mode
         if self.scales is not None:
             self._integer_factors(self.scales)
-        if self.mode == "nearest":
-            exact = ctm in _HALF_PIXEL_FAMILY or (
-                ctm in ("asymmetric", "tf_half_pixel_for_nn") and self.nearest_mode == "floor"
-            )
-            if not exact:
-                raise self.error(
-                    f"nearest Resize with coordinate_transformation_mode {ctm!r} and nearest_mode "
-                    f"{self.nearest_mode!r} does not read source row floor(i / f), so a ones-kernel "
-                    "ConvTranspose would differ; use lowering 'resize'"
-                )
-        elif ctm not in _HALF_PIXEL_FAMILY:
+        if self.mode == "linear" and ctm not in _HALF_PIXEL_FAMILY:
             raise self.error(
                 f"linear Resize with coordinate_transformation_mode {ctm!r} has no exact deconvolution form "
                 f"(only {', '.join(_HALF_PIXEL_FAMILY)} do, via edge padding + the bilinear recipe); "
                 "use lowering 'resize'"
             )
+
+    def _nearest_reads_floor(self, in_spatial: tuple[int, ...]) -> bool:
+        """Whether nearest Resize reads source row ``floor(i / f)`` for every output row (exact rationals)."""
+        from fractions import Fraction
+
+        out_spatial = self.output_spatial(in_spatial)
+        for a, (i_n, o_n) in enumerate(zip(in_spatial, out_spatial, strict=True)):
+            scale = Fraction(self.scales[a]) if self.scales is not None else Fraction(o_n, i_n)
+            f = o_n // i_n
+            for i in range(o_n):
+                ctm = self.coordinate_transformation_mode
+                if ctm in ("half_pixel", "half_pixel_symmetric") or (ctm == "pytorch_half_pixel" and o_n > 1):
+                    x = (i + Fraction(1, 2)) / scale - Fraction(1, 2)
+                elif ctm == "align_corners":
+                    x = Fraction(i * (i_n - 1), o_n - 1) if o_n > 1 else Fraction(0)
+                elif ctm == "asymmetric":
+                    x = i / scale
+                elif ctm == "tf_half_pixel_for_nn":
+                    x = (i + Fraction(1, 2)) / scale
+                else:
+                    x = Fraction(0)
+                r = {
+                    "round_prefer_floor": math.ceil(x - Fraction(1, 2)),
+                    "round_prefer_ceil": math.floor(x + Fraction(1, 2)),
+                    "floor": math.floor(x),
+                    "ceil": math.ceil(x),
+                }[self.nearest_mode]
+                if min(max(r, 0), i_n - 1) != i // f:
+                    return False
+        return True
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -296,7 +317,23 @@ class Upsample(Layer):
         in_spatial = x.shape[2:]
         if self.semantics == "deconvolution" or self.lowering == "deconvolution":
             self.factors(in_spatial)
+        if self.semantics == "resize" and self.lowering == "deconvolution" and self.mode == "nearest":
+            if not self._nearest_reads_floor(in_spatial):
+                raise self.error(
+                    f"nearest Resize with coordinate_transformation_mode {self.coordinate_transformation_mode!r} "
+                    f"and nearest_mode {self.nearest_mode!r} does not read source row floor(i / f) for input "
+                    f"{list(in_spatial)}, so a ones-kernel ConvTranspose would differ; use lowering 'resize'"
+                )
         out = self.output_spatial(in_spatial)
+        if self.scales is not None:
+            for a, (i, sc, o) in enumerate(zip(in_spatial, self.scales, out, strict=True)):
+                exact = shapes.exact_resize_output_size(i, sc)
+                if exact != o:
+                    raise self.error(
+                        f"scale {sc!r} on spatial axis {a} (input size {i}) gives an ambiguous output size: "
+                        f"onnxruntime multiplies in float32, floor({i} * {sc!r}) = {o}; onnx shape inference in "
+                        f"exact arithmetic = {exact}; give sizes instead of scales"
+                    )
         if any(o < 1 for o in out):
             raise self.error(f"output size {list(out)} is not positive for input {list(in_spatial)}")
         return [TensorType((x.shape[0], x.shape[1], *out), x.dtype)]
@@ -418,36 +455,6 @@ class Upsample(Layer):
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
     caffe_types: ClassVar[tuple[str, ...]] = ("Interp",)
-
-    def _nearest_reads_floor(self, in_spatial: tuple[int, ...]) -> bool:
-        """Whether nearest Resize reads source row ``floor(i / f)`` for every output row (exact rationals)."""
-        from fractions import Fraction
-
-        out_spatial = self.output_spatial(in_spatial)
-        for a, (i_n, o_n) in enumerate(zip(in_spatial, out_spatial, strict=True)):
-            scale = Fraction(self.scales[a]) if self.scales is not None else Fraction(o_n, i_n)
-            f = o_n // i_n
-            for i in range(o_n):
-                ctm = self.coordinate_transformation_mode
-                if ctm in ("half_pixel", "half_pixel_symmetric") or (ctm == "pytorch_half_pixel" and o_n > 1):
-                    x = (i + Fraction(1, 2)) / scale - Fraction(1, 2)
-                elif ctm == "align_corners":
-                    x = Fraction(i * (i_n - 1), o_n - 1) if o_n > 1 else Fraction(0)
-                elif ctm == "asymmetric":
-                    x = i / scale
-                elif ctm == "tf_half_pixel_for_nn":
-                    x = (i + Fraction(1, 2)) / scale
-                else:
-                    x = Fraction(0)
-                r = {
-                    "round_prefer_floor": math.ceil(x - Fraction(1, 2)),
-                    "round_prefer_ceil": math.floor(x + Fraction(1, 2)),
-                    "floor": math.floor(x),
-                    "ceil": math.ceil(x),
-                }[self.nearest_mode]
-                if min(max(r, 0), i_n - 1) != i // f:
-                    return False
-        return True
 
     def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
         """The exact Caffe form, or an error that says why there is none.
@@ -756,15 +763,15 @@ class Upsample(Layer):
         """``{"scales": ...}``, or ``{"sizes": ...}`` where the output size depends on float32 rounding.
 
         onnxruntime sizes a Resize as ``floor(float32(in) * scale)`` in float32; onnx shape inference (and the
-        IR's shape rule) multiply exactly, so ``floor(10 * 0.7f)`` is 7 rows in onnxruntime and 6 in the others.
+        the spec writer) multiply exactly, so ``floor(10 * 0.7f)`` is 7 rows in onnxruntime and 6 in the others.
         Such a node is imported as ``sizes`` when onnxruntime's sizes reproduce the float32 scales exactly
         (``float32(out) / float32(in) == scale``, true for scales written as ``out / in``, e.g. by PyTorch), so it
         samples the same way; otherwise it is refused.
         """
         spatial = cls._spatial_scales(node, x, scales)
         f32 = np.float32
-        runtime = [int(math.floor(f32(i) * f32(s))) for i, s in zip(x.shape[2:], spatial, strict=True)]
-        exact = [shapes.resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
+        runtime = [shapes.resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
+        exact = [shapes.exact_resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
         if runtime == exact:
             return {"scales": spatial}
         same_sampling = all(
