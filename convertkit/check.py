@@ -70,15 +70,25 @@ def random_inputs(model: Model, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def compare(name: str, ref: np.ndarray, other: np.ndarray, atol: float, rtol: float) -> OutputReport:
-    """Compare ``other`` against ``ref`` (the oracle)."""
+    """Compare ``other`` against ``ref`` (the oracle).
+
+    Passes when shapes agree and ``|other - ref| <= atol + rtol * |ref|`` everywhere; a NaN or infinity passes
+    only where both hold the same one.  ``max_rel`` is ``|other - ref| / max(|ref|, atol)``, so values that are
+    zero up to ``atol`` do not blow it up.
+    """
     if ref.shape != other.shape:
         return OutputReport(name, tuple(ref.shape), tuple(other.shape), float("inf"), float("inf"), False)
     r = ref.astype(np.float64)
-    diff = np.abs(other.astype(np.float64) - r)
+    o = other.astype(np.float64)
+    same_special = (np.isnan(r) & np.isnan(o)) | (np.isinf(r) & (r == o))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same_special, 0.0, np.abs(o - r))
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    magnitude = np.where(np.isfinite(r), np.abs(r), 0.0)
     max_abs = float(diff.max(initial=0.0))
-    max_rel = float((diff / np.maximum(np.abs(r), np.finfo(np.float64).tiny)).max(initial=0.0))
-    finite = bool(np.isfinite(other).all() == np.isfinite(ref).all())
-    passed = finite and bool((diff <= atol + rtol * np.abs(r)).all())
+    floor = atol if atol > 0 else np.finfo(np.float64).tiny
+    max_rel = float((diff / np.maximum(magnitude, floor)).max(initial=0.0))
+    passed = bool((diff <= atol + rtol * magnitude).all())
     return OutputReport(name, tuple(ref.shape), tuple(other.shape), max_abs, max_rel, passed)
 
 
