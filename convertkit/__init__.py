@@ -71,6 +71,11 @@ def load(path: str, **options: Any) -> Model:
     Conversions that are exact but follow onnxruntime where ONNX readers disagree emit
     :class:`OnnxImportWarning`; unsupported ops raise one :class:`UnsupportedError`
     listing every op type with its nodes.
+
+    Caffe (``.prototxt``) options: ``weights="net.caffemodel"``, ``input_shapes``, ``fill_missing="zeros"`` or
+    ``"bilinear"`` (a Deconvolution with neither weights nor filler), ``seed`` (random fillers), ``compact=True``
+    (diagonal full deconvolutions become grouped ones).  Options that do not apply to the suffix raise
+    :class:`FormatError`.
     """
     from .formats import load_model
 
@@ -78,7 +83,12 @@ def load(path: str, **options: Any) -> Model:
 
 
 def save(model: Model, path: str, *, opset: int | None = None, **options: Any) -> None:
-    """Save ``model`` by suffix: ``.json``/``.yaml``/``.yml`` spec or ``.onnx``."""
+    """Save ``model`` by suffix: ``.json``/``.yaml``/``.yml`` spec, ``.onnx`` (at ``opset``) or ``.prototxt``.
+
+    Caffe (``.prototxt``) options: ``with_weights=True`` writes the ``.caffemodel`` beside it, ``dialect="bvlc"``
+    (stock layers) or ``"pspnet"`` (also the fork's ``Interp``).  Options that do not apply to the suffix raise
+    :class:`FormatError`.
+    """
     from .formats import save_model
 
     save_model(model, path, opset=opset, **options)

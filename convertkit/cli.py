@@ -64,12 +64,10 @@ def _load(path: str, args: argparse.Namespace) -> Any:
 
     pairs = getattr(args, "input_shape", [])
     if path.lower().endswith(".prototxt"):
-        from .formats.caffe import parse_input_shape
-
         return ck.load(
             path,
             weights=getattr(args, "weights", None),
-            input_shapes=dict(parse_input_shape(p) for p in pairs),
+            input_shapes=_parse_input_shapes(pairs),
             fill_missing=getattr(args, "fill_missing", "zeros"),
             seed=getattr(args, "seed", 0),
             compact=getattr(args, "compact", False),
@@ -80,9 +78,22 @@ def _load(path: str, args: argparse.Namespace) -> Any:
         raise _UserError("--input-shape applies to .onnx models only; a spec declares its input shapes")
     if not pairs:
         return ck.load(path)
-    from .formats.onnx_import import parse_input_shapes
+    return ck.load(path, input_shapes=_parse_input_shapes(pairs))
 
-    return ck.load(path, input_shapes=parse_input_shapes(pairs))
+
+def _parse_input_shapes(pairs: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    """``--input-shape`` values ``NAME=N,C,H,W`` -> ``{NAME: (N, C, H, W)}``."""
+    out: dict[str, tuple[int, ...]] = {}
+    for pair in pairs:
+        name, sep, dims = pair.partition("=")
+        try:
+            shape = tuple(int(d) for d in dims.replace("x", ",").split(",") if d.strip())
+        except ValueError:
+            shape = ()
+        if not sep or not name or not shape or any(d < 1 for d in shape):
+            raise _UserError(f"--input-shape takes NAME=N,C,H,W with positive integers, got {pair!r}")
+        out[name] = shape
+    return out
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -93,14 +104,14 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("convert", help="convert SRC (spec or .onnx) to DST (.onnx, .json, .yaml)")
+    p = sub.add_parser("convert", help="convert SRC (spec, .onnx or .prototxt) to DST (.onnx, .json, .yaml, .prototxt)")
     p.add_argument("src", metavar="SRC")
     _add_input_shape(p)
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
     _add_caffe_options(p, writer=True)
 
-    p = sub.add_parser("run", help="run MODEL (spec or .onnx) and summarise its outputs")
+    p = sub.add_parser("run", help="run MODEL (spec, .onnx or .prototxt) and summarise its outputs")
     p.add_argument("model", metavar="MODEL")
     _add_input_shape(p)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy", help="feed an input")
@@ -166,9 +177,15 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     import convertkit as ck
 
     model = _load(args.src, args)
-    ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
+    to_caffe = args.output.lower().endswith(".prototxt")
+    if not to_caffe and (args.no_weights or args.caffe_dialect != "bvlc"):
+        raise _UserError("--no-weights and --caffe-dialect apply to a .prototxt output only")
+    if to_caffe:
+        ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
+    else:
+        ck.save(model, args.output, opset=args.opset)
     written = args.output
-    if args.output.lower().endswith(".prototxt") and not args.no_weights:
+    if to_caffe and not args.no_weights:
         from .formats.caffe import caffemodel_path
 
         written += f" and {caffemodel_path(args.output)}"

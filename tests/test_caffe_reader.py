@@ -178,7 +178,7 @@ def test_data_layer_needs_input_shape(tmp_path: Path) -> None:
     path = _write(tmp_path, text)
     with pytest.raises(FormatError, match=r"layer 'data' \(Python\).*--input-shape data=N,C,H,W"):
         load_caffe(path)
-    model = load_caffe(path, input_shapes=["data=1,3,4,4"], seed=3)
+    model = load_caffe(path, input_shapes={"data": [1, 3, 4, 4]}, seed=3)
     assert model.types["up"].shape == (1, 3, 8, 8)
     again = load_caffe(path, input_shapes={"data": (1, 3, 4, 4)}, seed=3)
     np.testing.assert_array_equal(model.layer("up").weight_array(3), again.layer("up").weight_array(3))

@@ -136,3 +136,14 @@ def test_opset_range_ends(opset, tmp_path):
         proto = onnx.load(str(out))
         assert proto.opset_import[0].version == opset
         assert main(["check", str(EX / example), "--opset", str(opset)]) == 0
+
+
+def test_options_that_do_not_apply_are_refused(tmp_path):
+    import convertkit as ck
+
+    with pytest.raises(ck.FormatError, match="do not apply to reading .onnx"):
+        ck.load(str(EX / "same_upper_head.onnx"), weights="x.caffemodel")
+    with pytest.raises(ck.FormatError, match="do not apply to writing .onnx"):
+        ck.save(ck.load(str(EX / "seed_5x5.json")), str(tmp_path / "m.onnx"), dialect="pspnet")
+    r = _cli("convert", str(EX / "seed_5x5.json"), "-o", str(tmp_path / "m.onnx"), "--no-weights")
+    assert r.returncode == 2 and "apply to a .prototxt output only" in r.stderr

@@ -18,9 +18,30 @@ def suffix_of(path: str) -> str:
     return os.path.splitext(path)[1].lower()
 
 
+_LOAD_OPTIONS = {
+    ".json": (),
+    ".yaml": (),
+    ".yml": (),
+    ".onnx": ("input_shapes", "constants"),
+    ".prototxt": ("weights", "input_shapes", "fill_missing", "seed", "compact", "warn"),
+}
+_SAVE_OPTIONS = {".json": (), ".yaml": (), ".yml": (), ".onnx": (), ".prototxt": ("with_weights", "dialect", "warn")}
+
+
+def _options_for(path: str, suffix: str, options: dict[str, Any], allowed: dict[str, tuple[str, ...]], verb: str):
+    """Options that apply to ``suffix``; ``None`` means "not given"; anything else that does not apply is an error."""
+    given = {k: v for k, v in options.items() if v is not None}
+    wrong = sorted(set(given) - set(allowed.get(suffix, ())))
+    if wrong:
+        takes = ", ".join(allowed.get(suffix, ())) or "no options"
+        raise FormatError(f"{path!r}: option(s) {', '.join(wrong)} do not apply to {verb} {suffix} files ({takes})")
+    return given
+
+
 def load_model(path: str, **options: Any) -> Model:
     """Read ``path`` into a checked :class:`Model`, by suffix."""
     suffix = suffix_of(path)
+    given = _options_for(path, suffix, options, _LOAD_OPTIONS, "reading")
     if suffix in (".json", ".yaml", ".yml"):
         from .spec import load_spec
 
@@ -28,12 +49,11 @@ def load_model(path: str, **options: Any) -> Model:
     if suffix == ".onnx":
         from .onnx_import import load_onnx
 
-        return load_onnx(path, input_shapes=options.get("input_shapes"), constants=options.get("constants"))
+        return load_onnx(path, **given)
     if suffix == ".prototxt":
         from .caffe import load_caffe
 
-        caffe_options = ("weights", "input_shapes", "fill_missing", "seed", "compact", "warn")
-        return load_caffe(path, **{k: v for k, v in options.items() if k in caffe_options and v is not None})
+        return load_caffe(path, **given)
     raise FormatError(
         f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}"
     )
@@ -42,6 +62,7 @@ def load_model(path: str, **options: Any) -> Model:
 def save_model(model: Model, path: str, *, opset: int | None = None, **options: Any) -> None:
     """Write ``model`` to ``path``, by suffix."""
     suffix = suffix_of(path)
+    given = _options_for(path, suffix, options, _SAVE_OPTIONS, "writing")
     if suffix in (".json", ".yaml", ".yml"):
         from .spec import save_spec
 
@@ -53,8 +74,7 @@ def save_model(model: Model, path: str, *, opset: int | None = None, **options: 
     elif suffix == ".prototxt":
         from .caffe import save_caffe
 
-        caffe_options = ("with_weights", "dialect", "warn")
-        save_caffe(model, path, **{k: v for k, v in options.items() if k in caffe_options and v is not None})
+        save_caffe(model, path, **given)
     else:
         raise FormatError(
             f"{path!r}: cannot write {suffix or 'suffix-less'} files; convertkit writes {', '.join(OUTPUT_SUFFIXES)}"

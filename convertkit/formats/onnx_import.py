@@ -36,7 +36,6 @@ __all__ = [
     "onnx_op_table",
     "from_onnx",
     "load_onnx",
-    "parse_input_shapes",
     "GLUE_OPS",
     "SHAPE_OPS",
 ]
@@ -522,21 +521,6 @@ def _compare_declared_shapes(graph: Any, types: Mapping[str, TensorType], source
                 ),
                 stacklevel=3,
             )
-
-
-def parse_input_shapes(pairs: list[str]) -> dict[str, tuple[int, ...]]:
-    """``["x=1,3,32,32", ...]`` -> ``{"x": (1, 3, 32, 32)}`` (the CLI's ``--input-shape``)."""
-    out: dict[str, tuple[int, ...]] = {}
-    for pair in pairs:
-        name, sep, dims = pair.partition("=")
-        try:
-            shape = tuple(int(d) for d in dims.replace("x", ",").split(",") if d.strip())
-        except ValueError:
-            shape = ()
-        if not sep or not name or not shape or any(d < 1 for d in shape):
-            raise FormatError(f"--input-shape takes NAME=N,C,H,W with positive integers, got {pair!r}")
-        out[name] = shape
-    return out
 
 
 def load_onnx(

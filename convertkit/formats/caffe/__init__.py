@@ -10,14 +10,13 @@ Layer kinds carry their own Caffe hooks (``caffe_types``, ``from_caffe``, ``to_c
 """
 
 from .opencv import check_caffe, output_layer_names, run_opencv
-from .reader import FILL_MISSING, CaffeReader, caffe_layer_kinds, load_caffe, parse_input_shape, read_weights
+from .reader import FILL_MISSING, CaffeReader, caffe_layer_kinds, load_caffe, read_weights
 from .writer import DIALECTS, CaffeEmitter, CaffeNet, CaffeWarning, caffemodel_path, save_caffe, to_caffe
 
 __all__ = [
     # reading
     "load_caffe",
     "read_weights",
-    "parse_input_shape",
     "caffe_layer_kinds",
     "CaffeReader",
     "FILL_MISSING",

@@ -18,7 +18,7 @@ from ...ir import LAYER_KINDS, Layer, Model, TensorType
 from .io import blob_to_array, pb, read_caffemodel, read_prototxt
 from .writer import CaffeWarning
 
-__all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "parse_input_shape", "FILL_MISSING"]
+__all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "FILL_MISSING"]
 
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 #: Layer types that only feed data (no computation in a deployed net); ``--input-shape`` turns their tops into
@@ -37,18 +37,6 @@ def caffe_layer_kinds() -> dict[str, type[Layer]]:
         for caffe_type in getattr(cls, "caffe_types", ()):
             table[caffe_type] = cls
     return table
-
-
-def parse_input_shape(text: str) -> tuple[str, tuple[int, ...]]:
-    """``NAME=N,C,H,W`` -> ``(NAME, (N, C, H, W))``."""
-    name, sep, dims = text.partition("=")
-    try:
-        shape = tuple(int(d) for d in dims.replace("x", ",").split(","))
-    except ValueError:
-        shape = ()
-    if not sep or not name or not shape or any(d < 1 for d in shape):
-        raise FormatError(f"--input-shape takes NAME=N,C,H,W with positive integers, got {text!r}")
-    return name, shape
 
 
 class CaffeReader:
@@ -127,7 +115,7 @@ def load_caffe(
     path: str,
     *,
     weights: str | None = None,
-    input_shapes: Mapping[str, Sequence[int]] | Sequence[str] | None = None,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
     fill_missing: str = "zeros",
     seed: int = 0,
     compact: bool = False,
@@ -143,8 +131,7 @@ def load_caffe(
     net = read_prototxt(path)
     shapes: dict[str, tuple[int, ...]] = {}
     if input_shapes is not None:
-        items = input_shapes.items() if isinstance(input_shapes, Mapping) else map(parse_input_shape, input_shapes)
-        for name, shape in items:
+        for name, shape in input_shapes.items():
             shapes[name] = tuple(int(d) for d in shape)
     ctx = CaffeReader(
         weights=read_weights(weights) if weights else None,
