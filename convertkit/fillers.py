@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Union
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 from .errors import ValidationError
 
@@ -62,7 +63,7 @@ class Filler:
         if self.type == "gaussian" and self.std < 0:
             raise ValidationError(f"gaussian filler needs std >= 0, got {self.std}")
 
-    def materialize(self, shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+    def materialize(self, shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
         """Return the filled blob of ``shape``."""
         return materialize(self, shape, dtype)
 
@@ -88,7 +89,7 @@ class Values:
     def __hash__(self) -> int:
         return hash((self.array.shape, self.array.tobytes()))
 
-    def materialize(self, shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+    def materialize(self, shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
         """Return the values as ``dtype``; the shape must already match."""
         if tuple(self.array.shape) != tuple(shape):
             raise ValidationError(f"values have shape {tuple(self.array.shape)}, expected {tuple(shape)}")
@@ -141,7 +142,7 @@ def _variance_n(filler: Filler, shape: tuple[int, ...]) -> float:
     return fan_in
 
 
-def materialize(filler: Filler, shape: tuple[int, ...], dtype: np.dtype | type = np.float32) -> np.ndarray:
+def materialize(filler: Filler, shape: tuple[int, ...], dtype: DTypeLike = np.float32) -> np.ndarray:
     """Fill a blob of ``shape`` following Caffe's filler definitions.
 
     - constant: ``value`` everywhere.

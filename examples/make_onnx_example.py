@@ -16,11 +16,20 @@ b = np.linspace(-0.5, 0.5, 4).astype(np.float32)
 nodes = [
     helper.make_node("Constant", [], ["w"], name="w", value=numpy_helper.from_array(w)),
     helper.make_node(
-        "ConvTranspose", ["x", "w", "b"], ["up1"], name="up1", strides=[2, 2], auto_pad="SAME_UPPER",
+        "ConvTranspose",
+        ["x", "w", "b"],
+        ["up1"],
+        name="up1",
+        strides=[2, 2],
+        auto_pad="SAME_UPPER",
         output_padding=[1, 1],
     ),
     helper.make_node(
-        "Resize", ["up1", "", "scales"], ["y"], name="up2", mode="linear",
+        "Resize",
+        ["up1", "", "scales"],
+        ["y"],
+        name="up2",
+        mode="linear",
         coordinate_transformation_mode="half_pixel",
     ),
 ]

@@ -377,8 +377,15 @@ def test_output_padding_rows_only_when_pads_crop_the_whole_scatter():
     # 1 input row, k1: the scatter is one row; pads (1, 0) crop it, output_padding 2 (< dilation 3) appends two
     # rows that hold the bias only. onnxruntime refuses an empty ConvTranspose, so the export keeps a row and slices.
     layer = ck.Deconvolution(
-        name="d", input="x", out_channels=2, kernel_shape=(1, 3), strides=(1, 1), dilations=(3, 1),
-        output_padding=(2, 0), padding=ck.Padding(pads=(1, 0, 0, 0)), weight=ck.Filler(type="gaussian", seed=1),
+        name="d",
+        input="x",
+        out_channels=2,
+        kernel_shape=(1, 3),
+        strides=(1, 1),
+        dilations=(3, 1),
+        output_padding=(2, 0),
+        padding=ck.Padding(pads=(1, 0, 0, 0)),
+        weight=ck.Filler(type="gaussian", seed=1),
         bias=ck.Values(array=np.array([0.5, -2.0], np.float32)),
     )
     model = ck.Model([ck.Input(name="x", shape=(1, 2, 1, 4)), layer])

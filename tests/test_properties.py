@@ -37,13 +37,24 @@ def deconvolutions(draw):
         padding = ck.Padding(convention="onnx_auto_pad", auto_pad=draw(st.sampled_from(["SAME_UPPER", "SAME_LOWER"])))
     else:
         out = tuple(max(1, f + draw(st.integers(-2, 1))) for f in full)
-        padding = ck.Padding(convention="onnx_output_shape", output_shape=out,
-                             auto_pad=draw(st.sampled_from(["NOTSET", "SAME_UPPER"])))
+        padding = ck.Padding(
+            convention="onnx_output_shape", output_shape=out, auto_pad=draw(st.sampled_from(["NOTSET", "SAME_UPPER"]))
+        )
     bias = draw(st.booleans())
-    layer = dict(name="d", input="x", out_channels=m, group=group, kernel_shape=k, strides=s, dilations=d,
-                 output_padding=op, padding=padding, bias_term=bias,
-                 weight=ck.Filler(type="gaussian", seed=draw(st.integers(0, 99))),
-                 bias=ck.Filler(type="uniform", min=-1, max=1, seed=1) if bias else None)
+    layer = dict(
+        name="d",
+        input="x",
+        out_channels=m,
+        group=group,
+        kernel_shape=k,
+        strides=s,
+        dilations=d,
+        output_padding=op,
+        padding=padding,
+        bias_term=bias,
+        weight=ck.Filler(type="gaussian", seed=draw(st.integers(0, 99))),
+        bias=ck.Filler(type="uniform", min=-1, max=1, seed=1) if bias else None,
+    )
     return (draw(st.integers(1, 2)), c_in, *spatial), layer
 
 
@@ -72,8 +83,9 @@ def test_integer_upsample_both_lowerings(mode, factors, semantics, data):
     n = len(factors)
     shape = (1, 2, *(data.draw(st.integers(1, 5)) for _ in range(n)))
     lowering = semantics if semantics == "deconvolution" else data.draw(st.sampled_from(["resize", "deconvolution"]))
-    up = ck.Upsample(name="up", input="x", mode=mode, scales=tuple(float(f) for f in factors),
-                     semantics=semantics, lowering=lowering)
+    up = ck.Upsample(
+        name="up", input="x", mode=mode, scales=tuple(float(f) for f in factors), semantics=semantics, lowering=lowering
+    )
     model = ck.Model([ck.Input(name="x", shape=shape), up])
     assert model.types["up"].shape == (1, 2, *(s * f for s, f in zip(shape[2:], factors, strict=True)))
     report = ck.check(model, seed=1)

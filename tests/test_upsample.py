@@ -165,14 +165,25 @@ def test_upsample_refusals(kwargs, message):
 
 @pytest.mark.parametrize(
     "ctm, nearest_mode",
-    [("asymmetric", "round_prefer_floor"), ("half_pixel", "ceil"), ("half_pixel", "floor"),
-     ("tf_half_pixel_for_nn", "round_prefer_ceil"), ("align_corners", "round_prefer_floor")],
+    [
+        ("asymmetric", "round_prefer_floor"),
+        ("half_pixel", "ceil"),
+        ("half_pixel", "floor"),
+        ("tf_half_pixel_for_nn", "round_prefer_ceil"),
+        ("align_corners", "round_prefer_floor"),
+    ],
 )
 def test_nearest_deconvolution_lowering_refused_when_rows_differ(ctm, nearest_mode):
     # Factor 3: e.g. asymmetric + round_prefer_floor reads row round(2/3) = 1 for output row 2, not 2 // 3 = 0.
     with pytest.raises(ck.ValidationError, match="does not read source row floor"):
-        _model((1, 1, 5, 4), mode="nearest", scales=(3, 3), coordinate_transformation_mode=ctm,
-               nearest_mode=nearest_mode, lowering="deconvolution")
+        _model(
+            (1, 1, 5, 4),
+            mode="nearest",
+            scales=(3, 3),
+            coordinate_transformation_mode=ctm,
+            nearest_mode=nearest_mode,
+            lowering="deconvolution",
+        )
 
 
 def test_sizes_not_multiple_refused_for_deconvolution():

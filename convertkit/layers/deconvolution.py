@@ -80,8 +80,7 @@ class Padding:
         where = f"layer {layer!r} (Deconvolution)"
         if self.convention not in PADDING_CONVENTIONS:
             raise ValidationError(
-                f"{where}: padding convention must be one of {', '.join(PADDING_CONVENTIONS)}, "
-                f"got {self.convention!r}"
+                f"{where}: padding convention must be one of {', '.join(PADDING_CONVENTIONS)}, got {self.convention!r}"
             )
         needs = self._NEEDS[self.convention]
         allowed = set(needs) | ({"auto_pad"} if self.convention == "onnx_output_shape" else set())
@@ -124,7 +123,16 @@ class Padding:
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> Padding:
-        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in spec.items()})
+        def ints(key: str) -> tuple[int, ...] | None:
+            return tuple(spec[key]) if key in spec else None
+
+        return cls(
+            convention=spec["convention"],
+            pads=ints("pads"),
+            pad=ints("pad"),
+            auto_pad=spec.get("auto_pad"),
+            output_shape=ints("output_shape"),
+        )
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
@@ -229,12 +237,14 @@ class Deconvolution(Layer):
         if not isinstance(self.group, int) or isinstance(self.group, bool) or self.group < 1:
             raise self.error(f"group must be a positive integer, got {self.group!r}")
         if self.out_channels % self.group:
-            raise self.error(
-                f"group must divide out_channels, but {self.group} does not divide {self.out_channels}"
-            )
-        for a, (op, s, d) in enumerate(zip(self.output_padding, self.strides, self.dilations, strict=True)):
+            raise self.error(f"group must divide out_channels, but {self.group} does not divide {self.out_channels}")
+        # normalised to tuples above
+        output_padding: tuple[int, ...] = self.output_padding  # type: ignore[assignment]
+        strides: tuple[int, ...] = self.strides  # type: ignore[assignment]
+        dilations: tuple[int, ...] = self.dilations  # type: ignore[assignment]
+        for a, (op, s, d) in enumerate(zip(output_padding, strides, dilations, strict=True)):
             if op < 0:
-                raise self.error(f"output_padding must be >= 0, got {list(self.output_padding)}")
+                raise self.error(f"output_padding must be >= 0, got {list(output_padding)}")
             if op >= s and op >= d:
                 raise self.error(
                     f"output_padding must be smaller than stride or dilation (PyTorch's rule), but on axis {a} "
@@ -516,7 +526,8 @@ class Deconvolution(Layer):
         # Caffe's BilinearFiller accepts only 4-D square blobs (it CHECK-fails otherwise, even when a caffemodel
         # then overwrites the blob); any other bilinear kernel lives in the caffemodel only.
         caffe_fills = not (
-            isinstance(self.weight, Filler) and self.weight.type == "bilinear"
+            isinstance(self.weight, Filler)
+            and self.weight.type == "bilinear"
             and (len(kernel) != 2 or kernel[0] != kernel[1])
         )
         if isinstance(self.weight, Filler) and not reshaped and caffe_fills:
@@ -584,9 +595,7 @@ class Deconvolution(Layer):
             arrays = []
             for i, (blob, shape) in enumerate(zip(blobs, expected, strict=True)):
                 what = "weights" if i == 0 else "bias"
-                if blob.shape != shape and blob.size == int(np.prod(shape)) and (
-                    i == 1 or blob.ndim == len(shape)
-                ):
+                if blob.shape != shape and blob.size == int(np.prod(shape)) and (i == 1 or blob.ndim == len(shape)):
                     blob = blob.reshape(shape)  # legacy 4-D bias (1, 1, 1, M)
                 if blob.shape != shape:
                     raise FormatError(
@@ -725,8 +734,9 @@ class Deconvolution(Layer):
         lead = [0] * n
         for a in range(n):
             if appended[a]:
-                full = shapes.conv_transpose_full_size(x.shape[2 + a], geo.kernel_shape[a], geo.strides[a],
-                                                       geo.dilations[a])
+                full = shapes.conv_transpose_full_size(
+                    x.shape[2 + a], geo.kernel_shape[a], geo.strides[a], geo.dilations[a]
+                )
                 lead[a] = max(0, begin[a] - (full - 1))
                 begin[a] -= lead[a]
         attrs["pads"] = begin + end
@@ -807,9 +817,7 @@ class Deconvolution(Layer):
             )
         for fname, value in (("strides", strides), ("dilations", dilations), ("output_padding", output_padding)):
             if len(value) != n:
-                raise node.error(
-                    f"{fname} needs {n} values (one per spatial axis), got {list(value)}", ValidationError
-                )
+                raise node.error(f"{fname} needs {n} values (one per spatial axis), got {list(value)}", ValidationError)
         k_eff = [shapes.effective_kernel(k, d) for k, d in zip(kernel, dilations, strict=True)]
         spatial = x.shape[2:]
         if output_shape is not None:

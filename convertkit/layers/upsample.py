@@ -556,18 +556,32 @@ class Upsample(Layer):
             cur, shape[axis] = padded, length + 2
         recipe = [shapes.bilinear_upsample_recipe(f) for f in factors]
         Deconvolution(
-            name=self.name, input=cur, output=self.output, out_channels=x.shape[1], group=x.shape[1],
-            kernel_shape=tuple(r[0] for r in recipe), strides=factors,
+            name=self.name,
+            input=cur,
+            output=self.output,
+            out_channels=x.shape[1],
+            group=x.shape[1],
+            kernel_shape=tuple(r[0] for r in recipe),
+            strides=factors,
             padding=Padding(convention="caffe", pad=tuple(r[2] + f for r, f in zip(recipe, factors, strict=True))),
-            bias_term=False, weight=Filler(type="bilinear"), frozen=True,
+            bias_term=False,
+            weight=Filler(type="bilinear"),
+            frozen=True,
         ).to_caffe(ctx, [TensorType(tuple(shape), x.dtype)])
 
     def _caffe_align_corners_recipe(self, ctx: Any, x: TensorType, zooms: tuple[int, ...]) -> None:
         Deconvolution(
-            name=self.name, input=self.input, output=self.output, out_channels=x.shape[1], group=x.shape[1],
-            kernel_shape=tuple(2 * z - 1 for z in zooms), strides=zooms,
+            name=self.name,
+            input=self.input,
+            output=self.output,
+            out_channels=x.shape[1],
+            group=x.shape[1],
+            kernel_shape=tuple(2 * z - 1 for z in zooms),
+            strides=zooms,
             padding=Padding(convention="caffe", pad=tuple(z - 1 for z in zooms)),
-            bias_term=False, weight=Filler(type="bilinear"), frozen=True,
+            bias_term=False,
+            weight=Filler(type="bilinear"),
+            frozen=True,
         ).to_caffe(ctx, [x])
 
     def _caffe_interp(self, ctx: Any, in_spatial: tuple[int, ...], out_spatial: tuple[int, ...]) -> None:
@@ -595,9 +609,7 @@ class Upsample(Layer):
             )
         p = lp.interp_param
         if p.pad_beg or p.pad_end:
-            raise UnsupportedError(
-                f"{where}: pad_beg {p.pad_beg} / pad_end {p.pad_end} are not supported (only 0)"
-            )
+            raise UnsupportedError(f"{where}: pad_beg {p.pad_beg} / pad_end {p.pad_end} are not supported (only 0)")
         in_spatial = in_types[0].shape[2:]
         if len(in_spatial) != 2:
             raise FormatError(f"{where}: Interp takes a 4-D blob, got {list(in_types[0].shape)}")
@@ -612,7 +624,11 @@ class Upsample(Layer):
             raise FormatError(f"{where}: interp_param needs zoom_factor, shrink_factor, or height and width")
         return [
             cls(
-                name=lp.name, input=inputs[0], output=outputs[0], mode="linear", sizes=sizes,
+                name=lp.name,
+                input=inputs[0],
+                output=outputs[0],
+                mode="linear",
+                sizes=sizes,
                 coordinate_transformation_mode="align_corners",
             )
         ]
@@ -633,15 +649,26 @@ class Upsample(Layer):
         padded = ctx.fresh(f"{self.name}.edge")
         pads = np.array([0, 0] + [1] * n + [0, 0] + [1] * n, dtype=np.int64)
         ctx.add_node(
-            "Pad", [self.input, ctx.add_initializer(f"{self.name}.edge_pads", pads)], [padded],
-            name=f"{self.name}.edge", mode="edge",
+            "Pad",
+            [self.input, ctx.add_initializer(f"{self.name}.edge_pads", pads)],
+            [padded],
+            name=f"{self.name}.edge",
+            mode="edge",
         )
         padded_type = TensorType((*x.shape[:2], *(d + 2 for d in x.shape[2:])), x.dtype)
         raw = ctx.fresh(f"{self.name}.recipe")
         recipe = Deconvolution(
-            name=f"{self.name}.recipe", input=padded, output=raw, out_channels=deconv.out_channels,
-            group=deconv.group, kernel_shape=deconv.kernel_shape, strides=deconv.strides,
-            padding=deconv.padding, bias_term=False, weight=deconv.weight, frozen=True,
+            name=f"{self.name}.recipe",
+            input=padded,
+            output=raw,
+            out_channels=deconv.out_channels,
+            group=deconv.group,
+            kernel_shape=deconv.kernel_shape,
+            strides=deconv.strides,
+            padding=deconv.padding,
+            bias_term=False,
+            weight=deconv.weight,
+            frozen=True,
         )
         recipe.to_onnx(ctx, [padded_type])
         starts = np.array(factors, dtype=np.int64)
@@ -759,7 +786,7 @@ class Upsample(Layer):
         return tuple(float(s) for s in scales[2:])
 
     @classmethod
-    def _scales_or_sizes(cls, node: Any, x: TensorType, scales: np.ndarray) -> dict[str, tuple[Any, ...]]:
+    def _scales_or_sizes(cls, node: Any, x: TensorType, scales: np.ndarray) -> dict[str, Any]:
         """``{"scales": ...}``, or ``{"sizes": ...}`` where the output size depends on float32 rounding.
 
         onnxruntime sizes a Resize as ``floor(float32(in) * scale)`` in float32; onnx shape inference (and the
