@@ -42,3 +42,23 @@ def float_tuple(layer: str, kind: str, field: str, value: Any) -> tuple[float, .
 
 def int_array_schema(minimum: int, min_items: int = 1) -> dict:
     return {"type": "array", "items": {"type": "integer", "minimum": minimum}, "minItems": min_items}
+
+
+NAME_SCHEMA: dict = {"type": "string", "minLength": 1}
+
+
+def layer_schema(kind: str, properties: dict, required: list[str], **extra: Any) -> dict:
+    """JSON Schema of one layer kind's spec dict: ``type`` and ``name`` plus the kind's own ``properties``.
+
+    ``input``/``output`` properties given as ``True`` mean a value name (a non-empty string).
+    """
+    props: dict[str, Any] = {"type": {"const": kind}, "name": NAME_SCHEMA}
+    for key, schema in properties.items():
+        props[key] = NAME_SCHEMA if schema is True else schema
+    return {
+        "type": "object",
+        "properties": props,
+        "required": ["type", "name", *required],
+        **extra,
+        "additionalProperties": False,
+    }

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name
+from ._fields import check_name, layer_schema
 
 __all__ = ["Concat"]
 
@@ -90,18 +90,15 @@ class Concat(Layer):
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "type": {"const": cls.kind},
-                "name": {"type": "string", "minLength": 1},
+        return layer_schema(
+            cls.kind,
+            {
                 "input_names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-                "output": {"type": "string", "minLength": 1},
+                "output": True,
                 "axis": {"type": "integer"},
             },
-            "required": ["type", "name", "input_names"],
-            "additionalProperties": False,
-        }
+            required=["input_names"],
+        )
 
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
         ctx.add_node(

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name, int_array_schema, int_tuple
+from ._fields import check_name, int_array_schema, int_tuple, layer_schema
 
 __all__ = ["Crop"]
 
@@ -107,20 +107,17 @@ class Crop(Layer):
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "type": {"const": cls.kind},
-                "name": {"type": "string", "minLength": 1},
-                "input": {"type": "string", "minLength": 1},
-                "shape_like": {"type": "string", "minLength": 1},
-                "output": {"type": "string", "minLength": 1},
+        return layer_schema(
+            cls.kind,
+            {
+                "input": True,
+                "shape_like": True,
+                "output": True,
                 "axis": {"type": "integer"},
                 "offset": int_array_schema(0),
             },
-            "required": ["type", "name", "input", "shape_like"],
-            "additionalProperties": False,
-        }
+            required=["input", "shape_like"],
+        )
 
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
         """``Slice`` with constant starts/ends (``shape_like`` only gives the shape)."""

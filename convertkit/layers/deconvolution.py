@@ -27,7 +27,7 @@ from ..fillers import (
     weight_source_to_spec,
 )
 from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name, int_array_schema, int_tuple
+from ._fields import check_name, int_array_schema, int_tuple, layer_schema
 
 __all__ = ["Deconvolution", "Padding", "Geometry", "PADDING_CONVENTIONS"]
 
@@ -446,13 +446,11 @@ class Deconvolution(Layer):
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "type": {"const": cls.kind},
-                "name": {"type": "string", "minLength": 1},
-                "input": {"type": "string", "minLength": 1},
-                "output": {"type": "string", "minLength": 1},
+        return layer_schema(
+            cls.kind,
+            {
+                "input": True,
+                "output": True,
                 "out_channels": {"type": "integer", "minimum": 1},
                 "kernel_shape": int_array_schema(1),
                 "strides": int_array_schema(1),
@@ -466,9 +464,8 @@ class Deconvolution(Layer):
                 "bias": weight_source_schema(),
                 "frozen": {"type": "boolean"},
             },
-            "required": ["type", "name", "input", "out_channels", "kernel_shape", "weight"],
-            "additionalProperties": False,
-        }
+            required=["input", "out_channels", "kernel_shape", "weight"],
+        )
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
     caffe_types: ClassVar[tuple[str, ...]] = ("Deconvolution",)

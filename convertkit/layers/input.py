@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import ValidationError
 from ..ir import DTYPES, Layer, TensorType, register_layer
-from ._fields import check_name, int_array_schema, int_tuple
+from ._fields import check_name, int_array_schema, int_tuple, layer_schema
 
 __all__ = ["Input"]
 
@@ -59,17 +59,14 @@ class Input(Layer):
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "type": {"const": cls.kind},
-                "name": {"type": "string", "minLength": 1},
+        return layer_schema(
+            cls.kind,
+            {
                 "shape": int_array_schema(1, min_items=1),
                 "dtype": {"enum": list(DTYPES)},
             },
-            "required": ["type", "name", "shape"],
-            "additionalProperties": False,
-        }
+            required=["shape"],
+        )
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
     caffe_types: ClassVar[tuple[str, ...]] = ("Input",)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name, int_array_schema, int_tuple
+from ._fields import check_name, int_array_schema, int_tuple, layer_schema
 
 __all__ = ["Slice"]
 
@@ -108,19 +108,16 @@ class Slice(Layer):
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "type": {"const": cls.kind},
-                "name": {"type": "string", "minLength": 1},
-                "input": {"type": "string", "minLength": 1},
+        return layer_schema(
+            cls.kind,
+            {
+                "input": True,
                 "output_names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
                 "axis": {"type": "integer"},
                 "slice_points": int_array_schema(1),
             },
-            "required": ["type", "name", "input", "output_names"],
-            "additionalProperties": False,
-        }
+            required=["input", "output_names"],
+        )
 
     def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
         axis, sizes = self.pieces(types[0].shape)

@@ -42,7 +42,7 @@ from .. import shapes
 from ..errors import UnsupportedError, ValidationError
 from ..fillers import Filler
 from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name, float_tuple, int_array_schema, int_tuple
+from ._fields import check_name, float_tuple, int_array_schema, int_tuple, layer_schema
 from .deconvolution import Deconvolution, Padding
 
 __all__ = ["Upsample", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES", "KEEP_ASPECT_RATIO_POLICIES"]
@@ -427,13 +427,11 @@ class Upsample(Layer):
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {
-                "type": {"const": cls.kind},
-                "name": {"type": "string", "minLength": 1},
-                "input": {"type": "string", "minLength": 1},
-                "output": {"type": "string", "minLength": 1},
+        return layer_schema(
+            cls.kind,
+            {
+                "input": True,
+                "output": True,
                 "mode": {"enum": list(MODES)},
                 "scales": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1},
                 "sizes": int_array_schema(1),
@@ -448,10 +446,9 @@ class Upsample(Layer):
                 "roi": {"type": "array", "items": {"type": "number"}, "minItems": 2},
                 "keep_aspect_ratio_policy": {"enum": list(KEEP_ASPECT_RATIO_POLICIES)},
             },
-            "required": ["type", "name", "input"],
-            "oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}],
-            "additionalProperties": False,
-        }
+            required=["input"],
+            oneOf=[{"required": ["scales"]}, {"required": ["sizes"]}],
+        )
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
     caffe_types: ClassVar[tuple[str, ...]] = ("Interp",)
