@@ -135,6 +135,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--opset", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--repro-dir",
+        default="convertkit-check-failure",
+        metavar="DIR",
+        help="where a failed check leaves its reproduction (default ./convertkit-check-failure)",
+    )
     _add_caffe_options(p)
     p.add_argument(
         "--caffe", action="store_true", help="also export to Caffe and run it in OpenCV's Caffe reader (the peer)"
@@ -249,40 +255,74 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from convertkit.check import check_model
+    from convertkit.check import check_model, random_inputs
+    from convertkit.formats.onnx import to_onnx
+    from convertkit.reference.interpreter import check_inputs
 
     model = _load(args.src, args)
-    onnx_model = None
     if args.src.lower().endswith(".onnx"):
         from .formats.onnx import load_onnx_model
 
         onnx_model = load_onnx_model(args.src)
+    else:
+        onnx_model = to_onnx(model, args.opset)
+    given = _read_inputs(args.input)
+    feeds = check_inputs(model, given or random_inputs(model, args.seed))
     report = check_model(
-        model,
-        _read_inputs(args.input) or None,
-        atol=args.atol,
-        rtol=args.rtol,
-        seed=args.seed,
-        opset=args.opset,
-        onnx_model=onnx_model,
+        model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, opset=args.opset, onnx_model=onnx_model
     )
-    if not args.caffe:
-        print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
-        return EXIT_OK if report.passed else EXIT_CHECK_FAILED
-    from .formats.caffe.opencv import check_caffe
+    reports = [report]
+    if args.caffe:
+        from .formats.caffe.opencv import check_caffe
 
-    if not args.json:
-        print(report.format(), flush=True)
-    caffe_report = check_caffe(
-        model,
-        _read_inputs(args.input) or None,
-        atol=args.atol,
-        rtol=args.rtol,
-        seed=args.seed,
-        dialect=args.caffe_dialect,
-    )
-    print(json.dumps([report.to_dict(), caffe_report.to_dict()], indent=2) if args.json else caffe_report.format())
-    return EXIT_OK if report.passed and caffe_report.passed else EXIT_CHECK_FAILED
+        if not args.json:
+            print(report.format(), flush=True)
+        reports.append(
+            check_caffe(model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, dialect=args.caffe_dialect)
+        )
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports] if args.caffe else report.to_dict(), indent=2))
+    else:
+        print(reports[-1].format())
+    if all(r.passed for r in reports):
+        return EXIT_OK
+    _save_reproduction(args, model, onnx_model, feeds, caffe_failed=not reports[-1].passed and args.caffe)
+    return EXIT_CHECK_FAILED
+
+
+def _save_reproduction(
+    args: argparse.Namespace, model: Any, onnx_model: Any, feeds: dict[str, Any], caffe_failed: bool
+) -> None:
+    """Leave what reproduces a failed check: the exported model(s), the inputs, the reference outputs."""
+    import numpy as np
+
+    from convertkit.reference.interpreter import run_model
+
+    folder = args.repro_dir
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "model.onnx"), "wb") as f:
+        f.write(onnx_model.SerializeToString())
+    flags = []
+    for name, arr in feeds.items():
+        path = os.path.join(folder, f"input_{name}.npy")
+        np.save(path, arr)
+        flags.append(f"--input {name}={path}")
+    np.savez(os.path.join(folder, "reference.npz"), **run_model(model, feeds))
+    lines = [
+        f"convertkit check: reproduction saved in {folder}/ (model.onnx, inputs, reference.npz):",
+        f"  convertkit run {folder}/model.onnx {' '.join(flags)} -o {folder}/onnxruntime.npz",
+    ]
+    if caffe_failed:
+        from .formats.caffe import save_caffe
+
+        prototxt = os.path.join(folder, "model.prototxt")
+        save_caffe(model, prototxt, dialect=args.caffe_dialect)
+        lines.append(
+            f"  convertkit run {prototxt} --weights {folder}/model.caffemodel --backend opencv "
+            f"{' '.join(flags)} -o {folder}/opencv.npz"
+        )
+    lines.append(f"  and compare with {folder}/reference.npz")
+    print("\n".join(lines), file=sys.stderr)
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:

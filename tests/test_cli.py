@@ -114,7 +114,7 @@ def test_bad_spec_exit_2_with_json_path(tmp_path):
     assert r.returncode == 2 and "$.layers[0].shape[1]" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_check_failure_exits_1(monkeypatch, capsys):
+def test_check_failure_exits_1_and_leaves_a_reproduction(monkeypatch, capsys, tmp_path):
     import convertkit.runtime as runtime
 
     real = runtime.run_onnx
@@ -123,9 +123,19 @@ def test_check_failure_exits_1(monkeypatch, capsys):
         return {k: v + 1e-2 for k, v in real(proto, inputs).items()}
 
     monkeypatch.setattr(runtime, "run_onnx", perturbed)
-    assert main(["check", str(EX / "seed_5x5.json")]) == 1
-    out = capsys.readouterr().out
-    assert "FAIL" in out and "max abs 0.01" in out
+    repro = tmp_path / "repro"
+    src = str(EX / "seed_5x5.json")
+    assert main(["check", src, "--input", f"data={EX / 'seed_input.npy'}", "--repro-dir", str(repro)]) == 1
+    captured = capsys.readouterr()
+    assert "FAIL" in captured.out and "max abs 0.01" in captured.out
+    assert f"reproduction saved in {repro}/" in captured.err
+    # The saved files reproduce the run: the unperturbed runtime on them gives the reference.
+    monkeypatch.setattr(runtime, "run_onnx", real)
+    feeds = {"data": np.load(repro / "input_data.npy")}
+    np.testing.assert_array_equal(feeds["data"], np.load(EX / "seed_input.npy"))
+    got = real(onnx.load(str(repro / "model.onnx")), feeds)["deconv"]
+    np.testing.assert_array_equal(got, np.load(repro / "reference.npz")["deconv"])
+    assert np.load(repro / "reference.npz")["deconv"][0, 0, 2, 2] == 10
 
 
 @pytest.mark.parametrize("opset", [13, 22])
