@@ -307,7 +307,8 @@ def _save_reproduction(
         path = os.path.join(folder, f"input_{name}.npy")
         np.save(path, arr)
         flags.append(f"--input {name}={path}")
-    np.savez(os.path.join(folder, "reference.npz"), **run_model(model, feeds))
+    reference: dict[str, Any] = run_model(model, feeds)
+    np.savez(os.path.join(folder, "reference.npz"), **reference)
     lines = [
         f"convertkit check: reproduction saved in {folder}/ (model.onnx, inputs, reference.npz):",
         f"  convertkit run {folder}/model.onnx {' '.join(flags)} -o {folder}/onnxruntime.npz",
