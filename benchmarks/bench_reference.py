@@ -11,7 +11,9 @@ call (OpenBLAS, behind numpy's matmul, for about 0.2 s), and on a small machine 
 the cores the other runtime is about to use: without it ORT measured up to 3x slower right after a numpy
 GEMM on a 2-core VM.  The untimed call warms the runtime's own caches and threads after the sleep, so both
 are timed in steady state.
-``conv_transpose_scatter`` (the per-pixel oracle) runs once per case, for scale only.
+``conv_transpose_scatter`` (the per-pixel oracle) runs once per case, for scale only.  When PyTorch is
+installed, its CPU ``conv_transpose{1,2,3}d`` is timed too (same gap-and-warm-up protocol, after the interleaved
+pairs) as another peer.
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ def bench_case(case: Case, repeats: int, gap: float, run_scatter: bool) -> dict:
     ort_times, our_times = interleaved_times(run_ort, run_ours, repeats, gap)
     scatter_s = timed(lambda: conv_transpose_scatter(x, w, **case.attributes)) if run_scatter else float("nan")
     ort_median = statistics.median(ort_times)
+    torch_ratio = torch_median(case, x, w, expected, repeats, gap) / ort_median
     return {
         "case": case.name,
         "ort_ms": 1e3 * ort_median,
@@ -130,8 +133,49 @@ def bench_case(case: Case, repeats: int, gap: float, run_scatter: bool) -> dict:
         "ratio": statistics.median(our_times) / ort_median,
         "best_ratio": min(our_times) / min(ort_times),
         "scatter_ratio": scatter_s / ort_median,
+        "torch_ratio": torch_ratio,
         "rel_err": error,
     }
+
+
+def torch_median(case: Case, x: np.ndarray, w: np.ndarray, expected: np.ndarray, repeats: int, gap: float) -> float:
+    """Median seconds of PyTorch's conv_transpose on the same layer, or NaN without torch."""
+    try:
+        import torch
+    except ImportError:
+        return float("nan")
+    n = x.ndim - 2
+    attrs = case.attributes
+    pads = attrs.get("pads", [0] * 2 * n)
+    if pads[:n] != pads[n:]:
+        return float("nan")  # PyTorch pads symmetrically
+    fn = {
+        1: torch.nn.functional.conv_transpose1d,
+        2: torch.nn.functional.conv_transpose2d,
+        3: torch.nn.functional.conv_transpose3d,
+    }[n]
+    tx, tw = torch.from_numpy(x), torch.from_numpy(w)
+
+    def run_torch():
+        with torch.no_grad():
+            return fn(
+                tx,
+                tw,
+                stride=attrs.get("strides", 1),
+                padding=pads[:n],
+                output_padding=attrs.get("output_padding", 0),
+                groups=attrs.get("group", 1),
+            )
+
+    got = run_torch().numpy()
+    if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-3):
+        raise SystemExit(f"{case.name}: PyTorch disagrees with onnxruntime; not a valid peer")
+    times = []
+    for _ in range(repeats):
+        time.sleep(gap)
+        run_torch()
+        times.append(timed(run_torch))
+    return statistics.median(times)
 
 
 def report_blas_environment() -> None:
@@ -156,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"numpy {np.__version__}, onnxruntime {ort.__version__}, cpus {os.cpu_count()}")
     report_blas_environment()
     header = (
-        f"{'case':<32} {'ORT ms':>8} {'ours ms':>8} {'ours/ORT':>9} {'best-of':>8} {'scatter/ORT':>12} {'rel err':>8}"
+        f"{'case':<32} {'ORT ms':>8} {'ours ms':>8} {'ours/ORT':>9} {'best-of':>8} {'torch/ORT':>10} "
+        f"{'scatter/ORT':>12} {'rel err':>8}"
     )
     print(header)
     print("-" * len(header))
@@ -164,11 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         row = bench_case(case, args.repeats, args.gap_ms / 1e3, not args.skip_scatter)
         print(
             f"{row['case']:<32} {row['ort_ms']:>8.2f} {row['ours_ms']:>8.2f} {row['ratio']:>9.2f} "
-            f"{row['best_ratio']:>8.2f} {row['scatter_ratio']:>12.1f} {row['rel_err']:>8.1e}"
+            f"{row['best_ratio']:>8.2f} {row['torch_ratio']:>10.2f} {row['scatter_ratio']:>12.1f} "
+            f"{row['rel_err']:>8.1e}"
         )
     print(
         f"medians of {args.repeats} interleaved calls; best-of = fastest ours / fastest ORT; "
-        "scatter timed once; target ours/ORT <= 2"
+        "torch = PyTorch CPU (nan: not installed); scatter timed once; target ours/ORT <= 2"
     )
     return 0
 
