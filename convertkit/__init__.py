@@ -24,7 +24,7 @@ from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, Unsupp
 from .fillers import Filler, Values, bilinear_kernel
 from .formats.onnx_import import OnnxImportWarning
 from .ir import LAYER_KINDS, Layer, Model, TensorType
-from .layers import Deconvolution, Geometry, Input, Padding, Upsample
+from .layers import BlobTraining, Deconvolution, Geometry, Input, InterpForm, Padding, Upsample
 
 __version__ = "0.1.0"
 
@@ -38,7 +38,9 @@ __all__ = [
     "Deconvolution",
     "Padding",
     "Geometry",
+    "BlobTraining",
     "Upsample",
+    "InterpForm",
     "Filler",
     "Values",
     "bilinear_kernel",

@@ -7,6 +7,7 @@ files in a real Caffe runtime.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -259,6 +260,10 @@ def test_interp_dialect_round_trip(tmp_path: Path) -> None:
     model = load_caffe(str(src))
     zoom = model.layer("zoom")
     assert (zoom.mode, zoom.coordinate_transformation_mode, zoom.sizes) == ("linear", "align_corners", (33, 25))
+    assert zoom.caffe_interp == ck.InterpForm(zoom_factor=8)
+    # Read from Interp, a layer is written back as Interp in every dialect (tests/test_caffe_roundtrip.py); the
+    # dialect decides for upsamples built elsewhere, which these are without caffe_interp.
+    model = ck.Model([model.layers[0], *(dataclasses.replace(layer, caffe_interp=None) for layer in model.layers[1:])])
     with pytest.raises(UnsupportedError, match=r"layer 'fixed' \(Upsample\)"):
         to_caffe(model)
     exported = to_caffe(model, dialect="pspnet")

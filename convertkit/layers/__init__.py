@@ -2,9 +2,20 @@
 
 from .concat import Concat
 from .crop import Crop
-from .deconvolution import Deconvolution, Geometry, Padding
+from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .input import Input
 from .slice import Slice
-from .upsample import Upsample
+from .upsample import InterpForm, Upsample
 
-__all__ = ["Input", "Deconvolution", "Padding", "Geometry", "Upsample", "Crop", "Slice", "Concat"]
+__all__ = [
+    "Input",
+    "Deconvolution",
+    "Padding",
+    "Geometry",
+    "BlobTraining",
+    "Upsample",
+    "InterpForm",
+    "Crop",
+    "Slice",
+    "Concat",
+]

@@ -11,6 +11,7 @@ Fields use ONNX names: ``kernel_shape``, ``strides``, ``dilations``, ``group``, 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -27,9 +28,9 @@ from ..fillers import (
     weight_source_to_spec,
 )
 from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name, int_array_schema, int_tuple, layer_schema
+from ._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, layer_schema
 
-__all__ = ["Deconvolution", "Padding", "Geometry", "PADDING_CONVENTIONS"]
+__all__ = ["Deconvolution", "Padding", "Geometry", "BlobTraining", "PADDING_CONVENTIONS"]
 
 PaddingConvention = Literal["explicit", "caffe", "pytorch", "onnx_auto_pad", "onnx_output_shape", "tensorflow"]
 PADDING_CONVENTIONS: tuple[str, ...] = (
@@ -184,13 +185,77 @@ class Geometry:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BlobTraining:
+    """How a trainer treats one parameter blob, as the user wrote it; it does not change inference.
+
+    ``lr_mult`` and ``decay_mult`` scale the learning rate and the weight decay of the blob; None means not given,
+    which trainers read as 1.  ``name`` shares the blob with every other blob of that name (weight sharing).
+    Caffe writes this as ``param { lr_mult: 2 decay_mult: 0 }``, one per blob (weights, then bias).
+    """
+
+    lr_mult: float | None = None
+    decay_mult: float | None = None
+    name: str | None = None
+
+    @property
+    def trains(self) -> bool:
+        """Whether the blob is updated in training (its learning rate multiplier is not 0)."""
+        return self.lr_mult is None or self.lr_mult != 0
+
+    def check(self, where: str, blob: str) -> BlobTraining:
+        """Validate; return a copy with float multipliers."""
+        values: dict[str, Any] = {}
+        for fname in ("lr_mult", "decay_mult"):
+            value = getattr(self, fname)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
+                raise ValidationError(
+                    f"{where}: training of the {blob} blob: {fname} must be a finite number, got {value!r}"
+                )
+            values[fname] = None if value is None else float(value)
+        if self.name is not None and (not isinstance(self.name, str) or not self.name):
+            raise ValidationError(
+                f"{where}: training of the {blob} blob: name (for weight sharing) must be a non-empty string, "
+                f"got {self.name!r}"
+            )
+        return BlobTraining(name=self.name, **values)
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for fname in ("lr_mult", "decay_mult"):
+            value = getattr(self, fname)
+            if value is not None:
+                out[fname] = int(value) if float(value).is_integer() else value
+        if self.name is not None:
+            out["name"] = self.name
+        return out
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> BlobTraining:
+        return cls(lr_mult=spec.get("lr_mult"), decay_mult=spec.get("decay_mult"), name=spec.get("name"))
+
+    @classmethod
+    def spec_schema(cls) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {"lr_mult": {"type": "number"}, "decay_mult": {"type": "number"}, "name": NAME_SCHEMA},
+            "additionalProperties": False,
+        }
+
+
 @register_layer
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deconvolution(Layer):
     """Transposed convolution of ``input`` (N, C, spatial...) into ``output`` (N, out_channels, spatial'...).
 
-    ``frozen`` marks the weights as not trained (Caffe ``param { lr_mult: 0 decay_mult: 0 }``); it does not change
-    inference.  ``bias`` defaults to zeros when ``bias_term`` is true.
+    ``training`` keeps how a trainer treats each parameter blob (weights, then bias; fewer entries than blobs leave
+    the rest at the trainer's defaults), as the user wrote it.  ``frozen`` says that no blob is trained: with
+    ``training`` given it follows from it (every blob listed with ``lr_mult`` 0) and an explicit ``frozen=True``
+    that contradicts it is refused; without ``training`` it is written to Caffe as ``param { lr_mult: 0
+    decay_mult: 0 }`` per blob, so ``training`` that says exactly that is stored as ``()`` with ``frozen`` true
+    (one form per meaning).  Neither changes inference.  ``bias`` defaults to zeros when ``bias_term`` is true.
     """
 
     kind: ClassVar[str] = "Deconvolution"
@@ -209,6 +274,7 @@ class Deconvolution(Layer):
     weight: WeightSource
     bias: WeightSource | None = None
     frozen: bool = False
+    training: tuple[BlobTraining, ...] = ()
 
     def __post_init__(self) -> None:
         check_name(self.kind, self.name)
@@ -260,6 +326,7 @@ class Deconvolution(Layer):
             raise self.error(
                 f"bias shape must be (out_channels,) = ({self.out_channels},), got {tuple(self.bias.array.shape)}"
             )
+        self._check_training()
         if isinstance(self.weight, Values):
             w = self.weight.array.shape
             if len(w) != n + 2 or tuple(w[1:]) != (self.out_channels // self.group, *kernel):
@@ -267,6 +334,45 @@ class Deconvolution(Layer):
                     f"weight shape must be (C, out_channels / group, *kernel_shape) = "
                     f"(C, {self.out_channels // self.group}, {', '.join(map(str, kernel))}), got {tuple(w)}"
                 )
+
+    @property
+    def blob_names(self) -> tuple[str, ...]:
+        """The parameter blobs in Caffe's order: ``("weights",)`` or ``("weights", "bias")``."""
+        return ("weights", "bias") if self.bias_term else ("weights",)
+
+    def _check_training(self) -> None:
+        # frozen means "no blob trains": one truth.  With training given, frozen is derived from it (a blob
+        # without an entry trains with lr_mult 1) and an explicit frozen=True that training contradicts is refused.
+        where = f"layer {self.name!r} (Deconvolution)"
+        if not isinstance(self.frozen, bool):
+            raise self.error(f"frozen must be true or false, got {self.frozen!r}")
+        if not isinstance(self.training, (tuple, list)):
+            raise self.error(f"training must be a sequence of BlobTraining (weights, then bias), got {self.training!r}")
+        blobs = self.blob_names
+        if len(self.training) > len(blobs):
+            raise self.error(
+                f"training lists {len(self.training)} blobs, the layer has {len(blobs)} ({', '.join(blobs)}); "
+                "drop the extra entries"
+            )
+        training = []
+        for blob, t in zip(blobs, self.training, strict=False):
+            if not isinstance(t, BlobTraining):
+                raise self.error(f"training of the {blob} blob must be a BlobTraining, got {type(t).__name__}")
+            training.append(t.check(where, blob))
+        object.__setattr__(self, "training", tuple(training))
+        if not training:
+            return
+        listed = training + [BlobTraining()] * (len(blobs) - len(training))
+        trained = [blob for blob, t in zip(blobs, listed, strict=True) if t.trains]
+        if self.frozen and trained:
+            raise self.error(
+                f"frozen means no blob is trained, but training leaves the {' and '.join(trained)} blob trained "
+                "(lr_mult not 0, or no entry, which means lr_mult 1); give lr_mult 0 for every blob or drop frozen"
+            )
+        object.__setattr__(self, "frozen", not trained)
+        if training == [BlobTraining(lr_mult=0.0, decay_mult=0.0)] * len(blobs):
+            # Exactly what frozen alone is written as: one canonical form, so equal layers compare equal.
+            object.__setattr__(self, "training", ())
 
     # -- graph facets -------------------------------------------------------------------------------------------
     @property
@@ -414,6 +520,8 @@ class Deconvolution(Layer):
             out["bias"] = weight_source_to_spec(self.bias)
         if self.frozen:
             out["frozen"] = True
+        if self.training:
+            out["training"] = [t.to_spec() for t in self.training]
         return out
 
     @classmethod
@@ -442,6 +550,7 @@ class Deconvolution(Layer):
             weight=weight_source_from_spec(spec["weight"], base_dir),
             bias=weight_source_from_spec(spec["bias"], base_dir) if "bias" in spec else None,
             frozen=spec.get("frozen", False),
+            training=tuple(BlobTraining.from_spec(t) for t in spec.get("training", ())),
         )
 
     @classmethod
@@ -463,6 +572,7 @@ class Deconvolution(Layer):
                 "weight": weight_source_schema(),
                 "bias": weight_source_schema(),
                 "frozen": {"type": "boolean"},
+                "training": {"type": "array", "items": BlobTraining.spec_schema(), "maxItems": 2},
             },
             required=["input", "out_channels", "kernel_shape", "weight"],
         )
@@ -531,8 +641,17 @@ class Deconvolution(Layer):
             filler_to_proto(self.weight, cp.weight_filler)
         if isinstance(self.bias, Filler):
             filler_to_proto(self.bias, cp.bias_filler)
-        if self.frozen:
-            ctx.freeze(layer, 2 if self.bias_term else 1)
+        if self.training:
+            for t in self.training:
+                spec = layer.param.add()
+                if t.name is not None:
+                    spec.name = t.name
+                if t.lr_mult is not None:
+                    spec.lr_mult = t.lr_mult
+                if t.decay_mult is not None:
+                    spec.decay_mult = t.decay_mult
+        elif self.frozen:
+            ctx.freeze(layer, len(self.blob_names))
         blobs = [weight]
         bias = self.bias_array()
         if bias is not None:
@@ -624,7 +743,7 @@ class Deconvolution(Layer):
                 )
             if cp.bias_term and cp.HasField("bias_filler"):
                 bias = filler_from_proto(cp.bias_filler, where, ctx.filler_seed(lp.name, 1))
-        frozen = len(lp.param) > 0 and all(p.lr_mult == 0 for p in lp.param)
+        training = cls._training_from_caffe(lp, where, 2 if cp.bias_term else 1, ctx)
         layer = cls(
             name=lp.name,
             input=inputs[0],
@@ -638,7 +757,7 @@ class Deconvolution(Layer):
             bias_term=bool(cp.bias_term),
             weight=weight,
             bias=bias,
-            frozen=frozen,
+            training=training,
         )
         diagonal_kernel = layer.diagonal_kernel(c)
         if diagonal_kernel is not None:
@@ -663,6 +782,35 @@ class Deconvolution(Layer):
                     f"equivalent group {m} layer with {m}x fewer weights"
                 )
         return [layer]
+
+    @staticmethod
+    def _training_from_caffe(lp: Any, where: str, n_blobs: int, ctx: Any) -> tuple[BlobTraining, ...]:
+        """The layer's ``param { }`` entries as written (absent fields stay None, floats as the float32 read)."""
+        params = list(lp.param)
+        if len(params) > n_blobs:
+            # Caffe's Net::Init refuses this ("Too many params specified"); old V1 nets wrote blobs_lr per blob
+            # whatever bias_term said, so read the net and write a valid one.
+            ctx.warn(
+                f"{where}: {len(params)} param {{ }} entries for {n_blobs} blob(s) "
+                f"(weights{' and bias' if n_blobs == 2 else ''}); the extra ones are dropped (Caffe refuses them)"
+            )
+            params = params[:n_blobs]
+
+        def number(p: Any, fname: str) -> float | None:
+            # proto floats are float32: keep the shortest decimal that reads back as the same float32 (0.1, not
+            # 0.10000000149011612), so specs show what the user wrote.
+            return float(str(np.float32(getattr(p, fname)))) if p.HasField(fname) else None
+
+        if any(p.HasField("share_mode") for p in params):
+            ctx.warn(f"{where}: param share_mode is not kept (convertkit keeps lr_mult, decay_mult and name)")
+        return tuple(
+            BlobTraining(
+                lr_mult=number(p, "lr_mult"),
+                decay_mult=number(p, "decay_mult"),
+                name=p.name if p.HasField("name") else None,
+            )
+            for p in params
+        )
 
     def diagonal_kernel(self, in_channels: int) -> np.ndarray | None:
         """For a full (group 1, C == out) layer whose weights are zero off the channel diagonal, the diagonal.

@@ -45,7 +45,7 @@ from ..ir import Layer, TensorType, register_layer
 from ._fields import check_name, float_tuple, int_array_schema, int_tuple, layer_schema
 from .deconvolution import Deconvolution, Padding
 
-__all__ = ["Upsample", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES", "KEEP_ASPECT_RATIO_POLICIES"]
+__all__ = ["Upsample", "InterpForm", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES", "KEEP_ASPECT_RATIO_POLICIES"]
 
 COORDINATE_TRANSFORMATION_MODES: tuple[str, ...] = (
     "half_pixel",
@@ -63,10 +63,60 @@ SEMANTICS: tuple[str, ...] = ("resize", "deconvolution")
 _HALF_PIXEL_FAMILY = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InterpForm:
+    """How a Caffe ``Interp`` layer (the PSPNet/DeepLab fork) gave its output size, kept to write it back so.
+
+    With ``zoom_factor`` and/or ``shrink_factor`` the size follows from the input as the fork computes it
+    (:meth:`output_spatial`); with neither, the layer wrote ``height`` and ``width`` (the Upsample's ``sizes``).
+    """
+
+    zoom_factor: int | None = None
+    shrink_factor: int | None = None
+
+    def check(self, where: str) -> None:
+        for fname in ("zoom_factor", "shrink_factor"):
+            value = getattr(self, fname)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValidationError(f"{where}: caffe_interp {fname} must be an integer >= 1, got {value!r}")
+
+    @property
+    def by_factors(self) -> bool:
+        """Whether the size follows from the input (zoom/shrink factors) rather than height/width."""
+        return self.zoom_factor is not None or self.shrink_factor is not None
+
+    def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
+        """The fork's sizes: shrink ``(i - 1) // s + 1``, then zoom ``n + (n - 1) * (z - 1)`` (aligned corners)."""
+        s, z = self.shrink_factor or 1, self.zoom_factor or 1
+        shrunk = [(i - 1) // s + 1 for i in in_spatial]
+        return tuple(n + (n - 1) * (z - 1) for n in shrunk)
+
+    def to_spec(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in ("zoom_factor", "shrink_factor") if getattr(self, f) is not None}
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> InterpForm:
+        return cls(zoom_factor=spec.get("zoom_factor"), shrink_factor=spec.get("shrink_factor"))
+
+    @classmethod
+    def spec_schema(cls) -> dict[str, Any]:
+        factor = {"type": "integer", "minimum": 1}
+        return {
+            "type": "object",
+            "properties": {"zoom_factor": factor, "shrink_factor": factor},
+            "additionalProperties": False,
+        }
+
+
 @register_layer
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Upsample(Layer):
-    """Upsample ``input`` (N, C, spatial...) by per-axis ``scales`` or to spatial ``sizes``."""
+    """Upsample ``input`` (N, C, spatial...) by per-axis ``scales`` or to spatial ``sizes``.
+
+    ``caffe_interp`` records that the layer was read from the fork's Caffe ``Interp`` (and how it gave its size):
+    the Caffe writer then writes it back as ``Interp`` in every dialect.  It needs what Interp computes (linear,
+    align_corners, 2-D sizes) and does not change the ONNX export.
+    """
 
     kind: ClassVar[str] = "Upsample"
     onnx_op_types: ClassVar[tuple[str, ...]] = ("Resize", "Upsample")
@@ -87,6 +137,7 @@ class Upsample(Layer):
     extrapolation_value: float = 0.0
     roi: tuple[float, ...] | None = None
     keep_aspect_ratio_policy: str = "stretch"
+    caffe_interp: InterpForm | None = None
 
     def __post_init__(self) -> None:
         check_name(self.kind, self.name)
@@ -134,6 +185,35 @@ class Upsample(Layer):
         elif lowering == "deconvolution":
             self._check_deconvolution_lowering()
         self._check_resize_features()
+        self._check_caffe_interp()
+
+    def _check_caffe_interp(self) -> None:
+        form = self.caffe_interp
+        if form is None:
+            return
+        if not isinstance(form, InterpForm):
+            raise self.error(f"caffe_interp must be an InterpForm or None, got {type(form).__name__}")
+        form.check(f"layer {self.name!r} ({self.kind})")
+        differs = [
+            what
+            for what, bad in (
+                (f"mode {self.mode}", self.mode != "linear"),
+                (
+                    f"coordinate_transformation_mode {self.coordinate_transformation_mode}",
+                    self.coordinate_transformation_mode != "align_corners",
+                ),
+                ("scales", self.sizes is None),
+                (f"{len(self.sizes or ())} spatial axes", self.sizes is not None and len(self.sizes) != 2),
+                (f"semantics {self.semantics}", self.semantics != "resize"),
+                ("antialias", self.antialias),
+            )
+            if bad
+        ]
+        if differs:
+            raise self.error(
+                f"caffe_interp records a Caffe Interp layer (bilinear, align_corners, 2-D sizes), but this layer has "
+                f"{', '.join(differs)}; drop caffe_interp"
+            )
 
     def _resize_features(self) -> list[str]:
         """The Resize-only features this layer uses (they have no deconvolution or Caffe form)."""
@@ -402,6 +482,8 @@ class Upsample(Layer):
                 out[fname] = getattr(self, fname)
         if self.roi is not None:
             out["roi"] = list(self.roi)
+        if self.caffe_interp is not None:
+            out["caffe_interp"] = self.caffe_interp.to_spec()
         return out
 
     @classmethod
@@ -423,6 +505,7 @@ class Upsample(Layer):
             extrapolation_value=spec.get("extrapolation_value", 0.0),
             roi=tuple(spec["roi"]) if "roi" in spec else None,
             keep_aspect_ratio_policy=spec.get("keep_aspect_ratio_policy", "stretch"),
+            caffe_interp=InterpForm.from_spec(spec["caffe_interp"]) if "caffe_interp" in spec else None,
         )
 
     @classmethod
@@ -445,6 +528,7 @@ class Upsample(Layer):
                 "extrapolation_value": {"type": "number"},
                 "roi": {"type": "array", "items": {"type": "number"}, "minItems": 2},
                 "keep_aspect_ratio_policy": {"enum": list(KEEP_ASPECT_RATIO_POLICIES)},
+                "caffe_interp": InterpForm.spec_schema(),
             },
             required=["input"],
             oneOf=[{"required": ["scales"]}, {"required": ["sizes"]}],
@@ -456,6 +540,8 @@ class Upsample(Layer):
     def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
         """The exact Caffe form, or an error that says why there is none.
 
+        - Read from the fork's ``Interp`` (``caffe_interp``): ``Interp`` again, in the size form it was written
+          with (zoom/shrink factors while they give this layer's sizes, else height/width), in every dialect.
         - Caffe's recipe (``semantics: deconvolution``): the frozen grouped bilinear (or ones) Deconvolution.
         - nearest, integer factors, reading source row ``floor(i / f)``: Deconvolution with a ones kernel.
         - linear, half-pixel family, integer factors: the recipe differs from Resize only at the borders (zero
@@ -476,6 +562,9 @@ class Upsample(Layer):
                 "the fork's bilinear Interp); export to ONNX instead",
                 UnsupportedError,
             )
+        if self.caffe_interp is not None:
+            self._caffe_interp(ctx, in_spatial, self.output_spatial(in_spatial))
+            return
         if self.semantics == "deconvolution":
             self.as_deconvolution(c, in_spatial).to_caffe(ctx, types)
             return
@@ -583,19 +672,41 @@ class Upsample(Layer):
 
     def _caffe_interp(self, ctx: Any, in_spatial: tuple[int, ...], out_spatial: tuple[int, ...]) -> None:
         layer = ctx.add_layer(self.name, "Interp", [self.input], [self.output])
+        p = layer.interp_param
+        form = self.caffe_interp
+        if form is not None:
+            if not form.by_factors:
+                p.height, p.width = out_spatial
+            elif form.output_spatial(in_spatial) == out_spatial:
+                if form.shrink_factor is not None:
+                    p.shrink_factor = form.shrink_factor
+                if form.zoom_factor is not None:
+                    p.zoom_factor = form.zoom_factor
+            else:
+                p.height, p.width = out_spatial
+                ctx.warn(
+                    f"layer {self.name!r} ({self.kind}): written as Interp with height/width {list(out_spatial)}: "
+                    f"its factors {form.to_spec()} give {list(form.output_spatial(in_spatial))} for input "
+                    f"{list(in_spatial)}"
+                )
+            return
         zooms = {(o - 1) // (i - 1) for i, o in zip(in_spatial, out_spatial, strict=True) if i > 1}
         if len(zooms) == 1 and all(
             i > 1 and o == i + (i - 1) * (next(iter(zooms)) - 1) for i, o in zip(in_spatial, out_spatial, strict=True)
         ):
-            layer.interp_param.zoom_factor = next(iter(zooms))
+            p.zoom_factor = next(iter(zooms))
         else:
-            layer.interp_param.height, layer.interp_param.width = out_spatial
+            p.height, p.width = out_spatial
 
     @classmethod
     def from_caffe(
         cls, lp: Any, ctx: Any, inputs: list[str], outputs: list[str], in_types: list[TensorType]
     ) -> list[Layer]:
-        """The PSPNet/DeepLab fork's ``Interp``: bilinear with aligned corners, sizes from its parameters."""
+        """The PSPNet/DeepLab fork's ``Interp``: bilinear with aligned corners, sizes from its parameters.
+
+        The size form (zoom/shrink factors, or height/width) is kept in ``caffe_interp`` so the layer is written back
+        as the same ``Interp``.
+        """
         from ..errors import FormatError, UnsupportedError
 
         where = f"layer {lp.name!r} (Interp)"
@@ -610,13 +721,23 @@ class Upsample(Layer):
         in_spatial = in_types[0].shape[2:]
         if len(in_spatial) != 2:
             raise FormatError(f"{where}: Interp takes a 4-D blob, got {list(in_types[0].shape)}")
-        if p.height > 0 and p.width > 0:
-            sizes: tuple[int, ...] = (p.height, p.width)
-        elif p.HasField("zoom_factor") or p.HasField("shrink_factor"):
+        # The fork's order: a zoom or shrink factor wins over height/width.
+        if p.HasField("zoom_factor") or p.HasField("shrink_factor"):
             if p.zoom_factor < 1 or p.shrink_factor < 1:
                 raise FormatError(f"{where}: zoom_factor and shrink_factor must be >= 1")
-            sizes = tuple(((i - 1) // p.shrink_factor + 1) for i in in_spatial)
-            sizes = tuple(s + (s - 1) * (p.zoom_factor - 1) for s in sizes)
+            form = InterpForm(
+                zoom_factor=p.zoom_factor if p.HasField("zoom_factor") else None,
+                shrink_factor=p.shrink_factor if p.HasField("shrink_factor") else None,
+            )
+            if p.HasField("height") or p.HasField("width"):
+                ctx.warn(
+                    f"{where}: height/width are ignored (and not kept) because a zoom or shrink factor is given, "
+                    "as in the fork's Interp"
+                )
+            sizes = form.output_spatial(in_spatial)
+        elif p.HasField("height") and p.HasField("width"):
+            form = InterpForm()
+            sizes = (p.height, p.width)
         else:
             raise FormatError(f"{where}: interp_param needs zoom_factor, shrink_factor, or height and width")
         return [
@@ -627,6 +748,7 @@ class Upsample(Layer):
                 mode="linear",
                 sizes=sizes,
                 coordinate_transformation_mode="align_corners",
+                caffe_interp=form,
             )
         ]
 

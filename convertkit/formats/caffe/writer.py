@@ -24,7 +24,9 @@ __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe",
 
 Dialect = Literal["bvlc", "pspnet"]
 #: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
-#: aligned corners) for align-corners upsampling that stock layers cannot express.
+#: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
+#: upsamples built elsewhere; one read from an ``Interp`` (``Upsample.caffe_interp``) is written back as that
+#: ``Interp`` in every dialect, as the user wrote it.
 DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
 
 
@@ -105,7 +107,10 @@ class CaffeEmitter:
 
     @staticmethod
     def freeze(layer: Any, n_blobs: int) -> None:
-        """``param { lr_mult: 0 decay_mult: 0 }`` per blob: Caffe training leaves the blobs as they are."""
+        """``param { lr_mult: 0 decay_mult: 0 }`` per blob: Caffe training leaves the blobs as they are.
+
+        For frozen layers that say nothing more; a layer with its own per-blob training writes that instead.
+        """
         for _ in range(n_blobs):
             p = layer.param.add()
             p.lr_mult = 0
