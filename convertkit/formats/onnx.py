@@ -88,7 +88,6 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
-    ctx.reserve([f"node:{layer.name}" for layer in model.layers])
     for layer in model.layers:
         try:
             layer.to_onnx(ctx, model.input_types(layer))
