@@ -21,6 +21,26 @@ class _UserError(Exception):
     pass
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, got {text!r}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"a tolerance is a finite number >= 0, got {text!r}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # argparse's own usage errors exit 2, as ours do
         self.print_usage(sys.stderr)
@@ -48,7 +68,7 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
     )
     g.add_argument("--compact", action="store_true", help="emit diagonal full deconvolutions as grouped ones")
     if writer:
-        g.add_argument("--seed", type=int, default=0, help="seed of random fillers (default 0)")
+        g.add_argument("--seed", type=_seed, default=None, help="seed of random fillers (default 0)")
         g.add_argument("--no-weights", action="store_true", help="write the .prototxt without its .caffemodel")
         g.add_argument(
             "--caffe-dialect",
@@ -72,8 +92,18 @@ def _load(path: str, args: argparse.Namespace) -> Any:
             seed=getattr(args, "seed", 0),
             compact=getattr(args, "compact", False),
         )
-    if getattr(args, "weights", None):
-        raise _UserError("--weights applies to a .prototxt source only")
+    caffe_only = [
+        flag
+        for flag, given in (
+            ("--weights", getattr(args, "weights", None)),
+            ("--fill-missing", getattr(args, "fill_missing", "zeros") != "zeros"),
+            ("--compact", getattr(args, "compact", False)),
+            ("--seed", args.command == "convert" and getattr(args, "seed", None) is not None),
+        )
+        if given
+    ]
+    if caffe_only:
+        raise _UserError(f"{', '.join(caffe_only)} apply to a .prototxt source only")
     if pairs and not path.lower().endswith(".onnx"):
         raise _UserError("--input-shape applies to .onnx models only; a spec declares its input shapes")
     if not pairs:
@@ -122,16 +152,16 @@ def _build_parser() -> argparse.ArgumentParser:
         help="opencv: run a .prototxt (+ --weights) in OpenCV's Caffe reader",
     )
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
     _add_caffe_options(p)
 
     p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
     p.add_argument("src", metavar="SRC")
     _add_input_shape(p)
-    p.add_argument("--atol", type=float, default=1e-5)
-    p.add_argument("--rtol", type=float, default=1e-4)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--atol", type=_tolerance, default=1e-5)
+    p.add_argument("--rtol", type=_tolerance, default=1e-4)
+    p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--opset", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -163,10 +193,29 @@ def _read_inputs(pairs: Sequence[str]) -> dict[str, Any]:
         if not sep or not name or not path:
             raise _UserError(f"--input takes NAME=FILE.npy, got {pair!r}")
         try:
-            feeds[name] = np.load(path, allow_pickle=False)
+            loaded = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise _UserError(f"cannot read input {name!r} from {path!r}: {exc}") from exc
+        if not isinstance(loaded, np.ndarray):
+            loaded.close()
+            raise _UserError(f"input {name!r}: {path!r} is an .npz archive; --input takes one .npy file per input")
+        feeds[name] = loaded
     return feeds
+
+
+def _write_npz(path: str, arrays: dict[str, Any]) -> None:
+    """Save ``arrays`` by name to exactly ``path`` (np.savez appends .npz and reserves the names file/allow_pickle)."""
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for name, arr in arrays.items():
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
+    except OSError as exc:
+        raise _UserError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
 
 
 def _summary(name: str, arr: Any) -> str:
@@ -200,7 +249,6 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    import numpy as np
 
     import convertkit as ck
 
@@ -216,10 +264,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name, arr in outputs.items():
         print(_summary(name, arr))
     if args.output:
-        try:
-            np.savez(args.output, **outputs)
-        except OSError as exc:
-            raise _UserError(f"cannot write {args.output!r}: {exc.strerror or exc}") from exc
+        _write_npz(args.output, outputs)
         print(f"saved {len(outputs)} output(s) to {args.output}")
     return EXIT_OK
 
@@ -242,6 +287,8 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
     from .formats.onnx import load_onnx_model
     from .runtime import onnx_input_types, run_onnx
 
+    if args.opset is not None:
+        raise _UserError("--opset applies when convertkit exports a model; an .onnx model runs as it is")
     proto = load_onnx_model(args.model)
     if args.backend == "reference":
         import convertkit as ck
@@ -250,7 +297,8 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
         return ck.run(model, feeds or None, backend="reference", seed=args.seed)
     if not feeds:
         rng = np.random.default_rng(args.seed)
-        feeds = {n: rng.standard_normal(s).astype(dt) for n, (s, dt) in onnx_input_types(proto).items()}
+        declared = onnx_input_types(proto, _parse_input_shapes(args.input_shape))
+        feeds = {n: rng.standard_normal(s).astype(dt) for n, (s, dt) in declared.items()}
     return run_onnx(proto, feeds)
 
 
@@ -259,10 +307,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from convertkit.formats.onnx import to_onnx
     from convertkit.reference.interpreter import check_inputs
 
+    if args.caffe_dialect != "bvlc" and not args.caffe:
+        raise _UserError("--caffe-dialect applies with --caffe only")
     model = _load(args.src, args)
     if args.src.lower().endswith(".onnx"):
         from .formats.onnx import load_onnx_model
 
+        if args.opset is not None:
+            raise _UserError("--opset applies when convertkit exports a model; an .onnx source is checked as it is")
         onnx_model = load_onnx_model(args.src)
     else:
         onnx_model = to_onnx(model, args.opset)
@@ -294,21 +346,25 @@ def _save_reproduction(
     args: argparse.Namespace, model: Any, onnx_model: Any, feeds: dict[str, Any], caffe_failed: bool
 ) -> None:
     """Leave what reproduces a failed check: the exported model(s), the inputs, the reference outputs."""
+    import re
+
     import numpy as np
 
     from convertkit.reference.interpreter import run_model
 
     folder = args.repro_dir
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "model.onnx"), "wb") as f:
-        f.write(onnx_model.SerializeToString())
     flags = []
-    for name, arr in feeds.items():
-        path = os.path.join(folder, f"input_{name}.npy")
-        np.save(path, arr)
-        flags.append(f"--input {name}={path}")
-    reference: dict[str, Any] = run_model(model, feeds)
-    np.savez(os.path.join(folder, "reference.npz"), **reference)
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, "model.onnx"), "wb") as f:
+            f.write(onnx_model.SerializeToString())
+        for k, (name, arr) in enumerate(feeds.items()):
+            path = os.path.join(folder, f"input{k}_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npy")
+            np.save(path, arr)
+            flags.append(f"--input '{name}={path}'")
+    except OSError as exc:
+        raise _UserError(f"the check failed, and its reproduction cannot be saved in {folder!r}: {exc}") from exc
+    _write_npz(os.path.join(folder, "reference.npz"), run_model(model, feeds))
     lines = [
         f"convertkit check: reproduction saved in {folder}/ (model.onnx, inputs, reference.npz):",
         f"  convertkit run {folder}/model.onnx {' '.join(flags)} -o {folder}/onnxruntime.npz",
@@ -367,24 +423,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .formats.caffe import CaffeWarning
     from .formats.onnx_import import OnnxImportWarning
 
+    caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", OnnxImportWarning)
-            warnings.simplefilter("always", CaffeWarning)
-            try:
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", OnnxImportWarning)
+                warnings.simplefilter("always", CaffeWarning)
                 return _COMMANDS[args.command](args)
-            finally:
-                for w in caught:
-                    if issubclass(w.category, (OnnxImportWarning, CaffeWarning)):
-                        print(f"convertkit {args.command}: warning: {w.message}", file=sys.stderr)
-                    else:
-                        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        finally:
+            # Printed after the recording context is gone, each once, as one line.
+            seen: set[str] = set()
+            for w in caught:
+                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning))
+                line = f"convertkit {args.command}: warning: {'' if own else w.category.__name__ + ': '}{w.message}"
+                if line not in seen:
+                    seen.add(line)
+                    print(line, file=sys.stderr)
     except CheckFailed as exc:
         print(f"convertkit {args.command}: {exc}", file=sys.stderr)
         return EXIT_CHECK_FAILED
     except (ConvertkitError, _UserError) as exc:
         message = str(exc)
         print(f"convertkit {args.command}: error: {message}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except MemoryError:
+        print(
+            f"convertkit {args.command}: error: not enough memory for this model's tensors (check the declared "
+            "input shapes)",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130

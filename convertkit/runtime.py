@@ -12,24 +12,40 @@ from .errors import ConvertkitError, FormatError, UnsupportedError
 __all__ = ["run_onnx", "onnx_input_types"]
 
 
-def onnx_input_types(proto: Any) -> dict[str, tuple[tuple[int, ...], str]]:
-    """Graph inputs (not initializers) of an ONNX model: name -> (static shape, numpy dtype name)."""
+def onnx_input_types(
+    proto: Any, shapes: Mapping[str, tuple[int, ...]] | None = None
+) -> dict[str, tuple[tuple[int, ...], str]]:
+    """Graph inputs (not initializers) of an ONNX model: name -> (static shape, numpy dtype name).
+
+    ``shapes`` gives the shape of inputs whose declared shape has symbolic or unknown dimensions.
+    """
     import onnx
 
+    shapes = dict(shapes or {})
     inits = {i.name for i in proto.graph.initializer}
     out = {}
     for vi in proto.graph.input:
         if vi.name in inits:
             continue
         tt = vi.type.tensor_type
+        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name
+        if vi.name in shapes:
+            out[vi.name] = (tuple(shapes.pop(vi.name)), dtype)
+            continue
         dims = []
         for d in tt.shape.dim:
-            if not d.HasField("dim_value"):
+            if not d.HasField("dim_value") or d.dim_value < 1:
+                what = f"symbolic dimension {d.dim_param!r}" if d.dim_param else "dimension of unknown size"
                 raise UnsupportedError(
-                    f"ONNX input {vi.name!r} has a symbolic dimension {d.dim_param!r}; give it with --input"
+                    f"ONNX input {vi.name!r} has a {what}; give its shape with --input-shape {vi.name}=N,C,H,W "
+                    "or feed it with --input"
                 )
             dims.append(d.dim_value)
-        out[vi.name] = (tuple(dims), np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name)
+        out[vi.name] = (tuple(dims), dtype)
+    if shapes:
+        raise UnsupportedError(
+            f"--input-shape names {', '.join(sorted(shapes))}, which the model does not take as input"
+        )
     return out
 
 
@@ -37,8 +53,9 @@ def run_onnx(proto: Any, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarr
     """Run ``proto`` (an ``onnx.ModelProto``) in onnxruntime; returns every graph output by name."""
     import onnxruntime as ort
 
+    ort.set_default_logger_severity(4)  # our own error says what failed, on one line
     options = ort.SessionOptions()
-    options.log_severity_level = 3
+    options.log_severity_level = 4
     try:
         session = ort.InferenceSession(
             proto.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]

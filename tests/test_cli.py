@@ -131,7 +131,7 @@ def test_check_failure_exits_1_and_leaves_a_reproduction(monkeypatch, capsys, tm
     assert f"reproduction saved in {repro}/" in captured.err
     # The saved files reproduce the run: the unperturbed runtime on them gives the reference.
     monkeypatch.setattr(runtime, "run_onnx", real)
-    feeds = {"data": np.load(repro / "input_data.npy")}
+    feeds = {"data": np.load(repro / "input0_data.npy")}
     np.testing.assert_array_equal(feeds["data"], np.load(EX / "seed_input.npy"))
     got = real(onnx.load(str(repro / "model.onnx")), feeds)["deconv"]
     np.testing.assert_array_equal(got, np.load(repro / "reference.npz")["deconv"])
@@ -157,3 +157,98 @@ def test_options_that_do_not_apply_are_refused(tmp_path):
         ck.save(ck.load(str(EX / "seed_5x5.json")), str(tmp_path / "m.onnx"), dialect="pspnet")
     r = _cli("convert", str(EX / "seed_5x5.json"), "-o", str(tmp_path / "m.onnx"), "--no-weights")
     assert r.returncode == 2 and "apply to a .prototxt output only" in r.stderr
+
+
+def test_foreign_warnings_print_once_and_do_not_hang(tmp_path):
+    # An input holding infinities makes numpy warn inside the reference; the CLI used to re-record its own
+    # re-emitted warnings forever.
+    a = np.ones((1, 1, 2, 2), np.float32)
+    a[0, 0, 0, 0], a[0, 0, 1, 1] = np.inf, -np.inf
+    np.save(tmp_path / "inf.npy", a)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convertkit",
+            "check",
+            str(EX / "seed_5x5.json"),
+            "--input",
+            f"data={tmp_path / 'inf.npy'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode in (0, 1), r.stderr
+    warning_lines = [line for line in r.stderr.splitlines() if "warning" in line]
+    assert len(warning_lines) == len(set(warning_lines))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["check", str(EX / "seed_5x5.json"), "--seed", "-1"], "non-negative integer"),
+        (["check", str(EX / "seed_5x5.json"), "--atol", "nan"], "finite number >= 0"),
+        (["check", str(EX / "seed_5x5.json"), "--rtol", "-5"], "finite number >= 0"),
+        (["convert", str(EX / "seed_5x5.json"), "-o", "x.onnx", "--compact"], "--compact apply to a .prototxt"),
+        (["convert", str(EX / "seed_5x5.json"), "-o", "x.onnx", "--seed", "3"], "--seed apply to a .prototxt"),
+        (["check", str(EX / "seed_5x5.json"), "--caffe-dialect", "pspnet"], "applies with --caffe only"),
+        (["check", str(EX / "same_upper_head.onnx"), "--opset", "13"], "checked as it is"),
+        (["run", str(EX / "same_upper_head.onnx"), "--opset", "13"], "runs as it is"),
+    ],
+)
+def test_nonsense_options_are_user_errors(args, message, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "convertkit", *args], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_npz_given_as_input_and_odd_output_names(tmp_path):
+    np.savez(tmp_path / "in.npz", data=np.ones((1, 1, 2, 2), np.float32))
+    r = _cli("run", str(EX / "seed_5x5.json"), "--input", f"data={tmp_path / 'in.npz'}")
+    assert r.returncode == 2 and "is an .npz archive" in r.stderr
+    # Output names that np.savez reserves ('file', 'allow_pickle') and a path without .npz are written as given.
+    spec = json.loads((EX / "seed_5x5.json").read_text())
+    spec["layers"][1]["name"] = "file"
+    spec["outputs"] = ["file"]
+    (tmp_path / "m.json").write_text(json.dumps(spec))
+    out = tmp_path / "out.bin"
+    r = _cli("run", str(tmp_path / "m.json"), "--input", f"data={EX / 'seed_input.npy'}", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert np.load(out)["file"][0, 0, 2, 2] == 10
+
+
+def test_repro_dir_that_cannot_be_written(monkeypatch, tmp_path, capsys):
+    import convertkit.runtime as runtime
+
+    real = runtime.run_onnx
+    monkeypatch.setattr(runtime, "run_onnx", lambda p, i: {k: v + 1 for k, v in real(p, i).items()})
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["check", str(EX / "seed_5x5.json"), "--repro-dir", str(blocker)]) == 2
+    assert "reproduction cannot be saved" in capsys.readouterr().err
+
+
+def test_run_onnx_with_symbolic_input_on_onnxruntime(tmp_path):
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((2, 1, 2, 2), np.float32), "w")
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], strides=[2, 2], group=2)
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [w],
+    )
+    path = tmp_path / "sym.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    r = _cli("run", str(path))
+    assert r.returncode == 2 and "--input-shape x=N,C,H,W" in r.stderr
+    r = _cli("run", str(path), "--input-shape", "x=1,2,3,4")
+    assert r.returncode == 0 and "y: 1x2x6x8 float32" in r.stdout, r.stderr
+
+
+def test_non_utf8_spec(tmp_path):
+    (tmp_path / "enc.json").write_bytes(b"\xff\xfe{}")
+    r = _cli("validate", str(tmp_path / "enc.json"))
+    assert r.returncode == 2 and "not a UTF-8 text file" in r.stderr

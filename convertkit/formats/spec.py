@@ -103,9 +103,13 @@ def _read(path: str) -> Any:
             text = f.read()
     except OSError as exc:
         raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not a UTF-8 text file (byte {exc.start}); a spec is JSON or YAML text") from exc
     if suffix == ".json":
         try:
             return json.loads(text)
+        except RecursionError as exc:
+            raise SpecError(f"{path}: nested too deeply to read") from exc
         except json.JSONDecodeError as exc:
             raise SpecError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     import yaml
@@ -120,7 +124,10 @@ def model_from_spec(data: Any, base_dir: str = ".", source: str = "spec") -> Mod
     """Validate ``data`` against the schema and build the checked :class:`Model`."""
     from .. import layers  # noqa: F401  (registers the kinds)
 
-    validate_spec(data, source)
+    try:
+        validate_spec(data, source)
+    except RecursionError as exc:
+        raise SpecError(f"{source}: nested too deeply to validate (a values array of very high rank?)") from exc
     built = []
     for i, spec in enumerate(data["layers"]):
         cls = LAYER_KINDS[spec["type"]]

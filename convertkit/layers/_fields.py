@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from ..errors import ValidationError
 
@@ -14,15 +17,18 @@ def check_name(kind: str, name: Any, what: str = "name") -> str:
     return name
 
 
+def is_int(value: Any) -> bool:
+    """An integer (Python or NumPy), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
 def int_tuple(layer: str, kind: str, field: str, value: Any, n: int | None = None) -> tuple[int, ...]:
     """``value`` as a tuple of ints; a single int is repeated ``n`` times."""
-    if isinstance(value, bool):
-        raise ValidationError(f"layer {layer!r} ({kind}): {field} must be integers, got {value!r}")
-    if isinstance(value, int):
-        if n is None:
-            return (value,)
-        return (value,) * n
-    if not isinstance(value, Sequence) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if is_int(value):
+        return (int(value),) if n is None else (int(value),) * n
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or not all(is_int(v) for v in value):
         raise ValidationError(f"layer {layer!r} ({kind}): {field} must be integers, got {value!r}")
     out = tuple(int(v) for v in value)
     if n is not None and len(out) != n:
@@ -33,8 +39,12 @@ def int_tuple(layer: str, kind: str, field: str, value: Any, n: int | None = Non
 
 
 def float_tuple(layer: str, kind: str, field: str, value: Any) -> tuple[float, ...]:
-    if not isinstance(value, Sequence) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if (
+        isinstance(value, (str, bytes))
+        or not isinstance(value, Sequence)
+        or not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) for v in value)
     ):
         raise ValidationError(f"layer {layer!r} ({kind}): {field} must be numbers, got {value!r}")
     return tuple(float(v) for v in value)
