@@ -86,20 +86,21 @@ def test_caffe_field_names(tmp_path: Path) -> None:
         )
     )
     cp = square.net.layer[1].convolution_param
-    assert (list(cp.kernel_size), list(cp.stride), list(cp.pad), list(cp.dilation)) == ([3], [2], [1], [2])
+    # dilation is written out as zero taps (OpenCV ignores Caffe's dilation): kernel 3 dilation 2 -> dense 5
+    assert (list(cp.kernel_size), list(cp.stride), list(cp.pad), list(cp.dilation)) == ([5], [2], [1], [])
     assert not cp.HasField("kernel_h")
     rect = to_caffe(
         _deconv(
             out_channels=3,
-            kernel_shape=(3, 2),
+            kernel_shape=(3, 3),
             strides=(1, 2),
             dilations=(1, 2),
             padding=ck.Padding(convention="caffe", pad=(2, 1)),
         )
     )
     cp = rect.net.layer[1].convolution_param
-    assert (cp.kernel_h, cp.kernel_w, cp.stride_h, cp.stride_w, cp.pad_h, cp.pad_w) == (3, 2, 1, 2, 2, 1)
-    assert list(cp.dilation) == [1, 2] and not len(cp.kernel_size)
+    assert (cp.kernel_h, cp.kernel_w, cp.stride_h, cp.stride_w, cp.pad_h, cp.pad_w) == (3, 5, 1, 2, 2, 1)
+    assert not len(cp.dilation) and not len(cp.kernel_size)
     volume = to_caffe(_deconv(shape=(1, 2, 3, 3, 3), out_channels=2, kernel_shape=(2, 3, 2), strides=(2, 1, 1)))
     cp = volume.net.layer[1].convolution_param
     assert (list(cp.kernel_size), list(cp.stride)) == ([2, 3, 2], [2, 1, 1])
@@ -283,7 +284,7 @@ def test_prototxt_round_trip_keeps_the_users_fields(tmp_path: Path) -> None:
                                 weight_filler { type: "bilinear" } bias_term: false } }
     layer { name: "score" type: "Deconvolution" bottom: "data" top: "score"
             convolution_param { num_output: 2 kernel_h: 3 kernel_w: 2 stride_h: 2 stride_w: 1 pad_h: 1 pad_w: 0
-                                dilation: 2 weight_filler { type: "xavier" variance_norm: AVERAGE }
+                                weight_filler { type: "xavier" variance_norm: AVERAGE }
                                 bias_filler { type: "constant" value: 0.25 } } }
     """
     src = tmp_path / "user.prototxt"
@@ -297,6 +298,28 @@ def test_prototxt_round_trip_keeps_the_users_fields(tmp_path: Path) -> None:
         assert (a.name, a.type, list(a.bottom), list(a.top)) == (b.name, b.type, list(b.bottom), list(b.top))
         assert _canonical(a.convolution_param) == _canonical(b.convolution_param), a.name
         assert [(p.lr_mult, p.decay_mult) for p in a.param] == [(p.lr_mult, p.decay_mult) for p in b.param]
+    _same_outputs(model, load_caffe(str(out), weights=str(tmp_path / "again.caffemodel")))
+
+
+def test_a_read_dilated_deconvolution_is_written_dense_without_dilation(tmp_path: Path) -> None:
+    # OpenCV ignores Caffe's dilation (it mis-sizes the output), so the writer never emits it: the dilated kernel
+    # is written out with zero taps, exact in Caffe and OpenCV alike; the weights go to the caffemodel.
+    text = """
+    layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 2 dim: 5 dim: 6 } } }
+    layer { name: "score" type: "Deconvolution" bottom: "data" top: "score"
+            convolution_param { num_output: 2 kernel_h: 3 kernel_w: 2 stride_h: 2 stride_w: 1 pad_h: 1 pad_w: 0
+                                dilation: 2 weight_filler { type: "xavier" variance_norm: AVERAGE }
+                                bias_filler { type: "constant" value: 0.25 } } }
+    """
+    src = tmp_path / "user.prototxt"
+    src.write_text(text)
+    model = load_caffe(str(src))
+    out = tmp_path / "again.prototxt"
+    save_caffe(model, str(out))
+    cp = parse_prototxt(out.read_text()).layer[1].convolution_param
+    assert not len(cp.dilation)
+    assert (cp.kernel_h, cp.kernel_w, cp.pad_h, cp.pad_w) == (5, 3, 1, 0)
+    assert cp.bias_filler.value == 0.25
     _same_outputs(model, load_caffe(str(out), weights=str(tmp_path / "again.caffemodel")))
 
 

@@ -589,16 +589,20 @@ class Deconvolution(Layer):
         zero-extended by ``|pb - pe'|`` taps at the end (``pb > pe'``) or the beginning, and ``pad = max(pb, pe')``:
         the zero taps add scatter rows that receive nothing but the bias, so cropping ``pad`` at both ends leaves
         exactly this layer's rows.  Exact for every geometry; the cost is a larger kernel.
+
+        A dilated axis is always written dense (zero taps, dilation 1), even with symmetric crops: Caffe's
+        ``dilation`` is exact in Caffe, but OpenCV's Caffe Deconvolution ignores it when sizing the output, so a
+        prototxt with ``dilation`` would compute differently in the two runtimes.
         """
         n = self.spatial_rank
         weight = self.weight_array(in_channels)
         kernel, pads, dilations = list(geo.kernel_shape), [], list(geo.dilations)
         for a in range(n):
             pb, pe = geo.pads[a], geo.pads[n + a] - geo.output_padding[a]
-            if pb == pe:
+            axis, d = 2 + a, dilations[a]
+            if pb == pe and d == 1:
                 pads.append(pb)
                 continue
-            axis, d = 2 + a, dilations[a]
             if d > 1:
                 dense_shape = list(weight.shape)
                 dense_shape[axis] = d * (kernel[a] - 1) + 1
