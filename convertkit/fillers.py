@@ -52,6 +52,13 @@ class Filler:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        for name in ("value", "min", "max", "mean", "std"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+                raise ValidationError(f"filler {name} must be a finite number, got {v!r}")
+            object.__setattr__(self, name, float(v))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValidationError(f"filler seed must be a non-negative integer, got {self.seed!r}")
         if self.type not in FILLER_TYPES:
             raise ValidationError(f"filler type must be one of {', '.join(FILLER_TYPES)}, not {self.type!r}")
         if self.variance_norm not in VARIANCE_NORMS:

@@ -154,6 +154,8 @@ class Model:
                 if value in types:
                     raise layer.error(f"writes value {value!r}, which another layer already produces")
                 types[value] = t
+        if isinstance(outputs, str):
+            raise ValidationError(f"model outputs must be a list of value names, got the string {outputs!r}")
         if outputs is None or not tuple(outputs):
             outs = tuple(v for v in types if v not in consumed)
         else:

@@ -61,6 +61,8 @@ def load_model(path: str, **options: Any) -> Model:
 
 def save_model(model: Model, path: str, *, opset: int | None = None, **options: Any) -> None:
     """Write ``model`` to ``path``, by suffix."""
+    if not isinstance(model, Model):
+        raise FormatError(f"save writes a convertkit Model, got {type(model).__name__}")
     suffix = suffix_of(path)
     given = _options_for(path, suffix, options, _SAVE_OPTIONS, "writing")
     if suffix in (".json", ".yaml", ".yml"):

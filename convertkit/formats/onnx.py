@@ -84,6 +84,10 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     import onnx
 
     opset = DEFAULT_OPSET if opset is None else opset
+    if not isinstance(model, Model):
+        raise FormatError(f"to_onnx exports a convertkit Model, got {type(model).__name__}")
+    if isinstance(opset, bool) or not isinstance(opset, int):
+        raise UnsupportedError(f"ONNX opset must be an integer, got {opset!r}")
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
     ctx = OnnxEmitter(opset)

@@ -13,7 +13,13 @@ __all__ = ["run_model", "check_inputs"]
 
 
 def check_inputs(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Check that ``inputs`` feeds exactly the model's inputs with their declared shapes; cast to their dtype."""
+    """Check that ``inputs`` feeds exactly the model's inputs with their declared shapes and element types.
+
+    A real-valued array of another dtype is accepted only when converting it is exact (e.g. float64 data that
+    holds float32 values, small integers); anything else is refused rather than silently rounded.
+    """
+    if not isinstance(inputs, Mapping):
+        raise ValidationError(f"inputs must be a mapping of input name to array, got {type(inputs).__name__}")
     unknown = sorted(set(inputs) - set(model.inputs))
     if unknown:
         raise ValidationError(
@@ -23,11 +29,25 @@ def check_inputs(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np
     for name in model.inputs:
         if name not in inputs:
             raise ValidationError(f"input {name!r} is missing (declared {model.types[name]})")
-        arr = np.asarray(inputs[name])
         t = model.types[name]
+        try:
+            arr = np.asarray(inputs[name])
+        except ValueError as exc:
+            raise ValidationError(f"input {name!r} is not a rectangular array: {exc}") from exc
+        if arr.dtype.kind not in "fiub":
+            raise ValidationError(f"input {name!r} has dtype {arr.dtype}; the model declares {t.dtype}")
         if tuple(arr.shape) != t.shape:
             raise ValidationError(f"input {name!r} has shape {list(arr.shape)}, the model declares {list(t.shape)}")
-        fed[name] = np.ascontiguousarray(arr, dtype=t.dtype)
+        cast = np.ascontiguousarray(arr, dtype=t.dtype)
+        if arr.dtype != cast.dtype:
+            with np.errstate(all="ignore"):
+                exact = np.array_equal(cast.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f")
+            if not exact:
+                raise ValidationError(
+                    f"input {name!r} has dtype {arr.dtype} with values that {t.dtype} cannot hold exactly; "
+                    f"the model declares {t.dtype} — convert the data yourself if rounding is intended"
+                )
+        fed[name] = cast
     return fed
 
 
