@@ -292,3 +292,53 @@ def test_real_layers_round_trip(
     else:
         model, again = _round_trip(text, tmp_path)
     assert _layer_dicts(again)[layer_name] == user
+
+
+@pytest.mark.parametrize("value", [1e40, -3.5e38])
+def test_training_values_must_fit_float32(value: float) -> None:
+    # Caffe stores lr_mult/decay_mult as float32: 1e40 would be written as `lr_mult: inf`, which no reader takes.
+    with pytest.raises(ck.errors.ValidationError, match="does not fit float32"):
+        ck.BlobTraining(lr_mult=value)
+    with pytest.raises(ck.errors.ValidationError, match="decay_mult .* does not fit float32"):
+        ck.BlobTraining(decay_mult=value)
+
+
+def test_training_spec_value_overflowing_float32_is_refused_naming_the_layer(tmp_path: Path) -> None:
+    spec = {
+        "layers": [
+            {"type": "Input", "name": "x", "shape": [1, 1, 2, 2]},
+            {
+                "type": "Deconvolution",
+                "name": "d",
+                "input": "x",
+                "out_channels": 1,
+                "kernel_shape": [2, 2],
+                "weight": {"filler": "gaussian"},
+                "training": [{"lr_mult": 1e40}],
+            },
+        ]
+    }
+    with pytest.raises(ck.errors.ValidationError, match=r"layers\[1\].*lr_mult 1e\+40 does not fit float32"):
+        ck.formats.spec.model_from_spec(spec)
+
+
+def test_training_values_are_rounded_to_float32_in_caffe(tmp_path: Path) -> None:
+    # Documented rounding: the prototxt holds float32, so 0.123456789 comes back as 0.12345679.
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 1, 2, 2)),
+            ck.Deconvolution(
+                name="d",
+                input="x",
+                out_channels=1,
+                kernel_shape=(2, 2),
+                bias_term=False,
+                weight=ck.Filler(type="constant", value=1.0),
+                training=(ck.BlobTraining(lr_mult=0.123456789, decay_mult=3.4028235e38),),
+            ),
+        ]
+    )
+    path = tmp_path / "t.prototxt"
+    ck.formats.caffe.save_caffe(model, str(path), with_weights=False)
+    (layer,) = [la for la in load_caffe(str(path)).layers if la.name == "d"]
+    assert layer.training == (ck.BlobTraining(lr_mult=0.12345679, decay_mult=3.4028235e38),)

@@ -185,6 +185,10 @@ class Geometry:
         )
 
 
+#: The largest finite float32; values up to it round to a finite float32 (Caffe's proto ``float`` fields).
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BlobTraining:
     """How a trainer treats one parameter blob, as the user wrote it; it does not change inference.
@@ -192,11 +196,32 @@ class BlobTraining:
     ``lr_mult`` and ``decay_mult`` scale the learning rate and the weight decay of the blob; None means not given,
     which trainers read as 1.  ``name`` shares the blob with every other blob of that name (weight sharing).
     Caffe writes this as ``param { lr_mult: 2 decay_mult: 0 }``, one per blob (weights, then bias).
+
+    Caffe stores both multipliers as float32: a value that overflows float32 (``1e40``) is refused here, and any
+    other value is rounded to the nearest float32 when written to a prototxt (``0.123456789`` is written and read
+    back as ``0.12345679``).  Values given in a spec are kept as given until then.
     """
 
     lr_mult: float | None = None
     decay_mult: float | None = None
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        # Non-numbers and NaN/inf are refused by check(), which knows the layer; float32 overflow is refused here.
+        for fname in ("lr_mult", "decay_mult"):
+            self._check_float32("BlobTraining", fname, getattr(self, fname))
+
+    @staticmethod
+    def _check_float32(where: str, fname: str, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return
+        with np.errstate(over="ignore"):
+            overflows = not np.isfinite(np.float32(value))
+        if overflows:
+            raise ValidationError(
+                f"{where}: {fname} {value!r} does not fit float32, which is how Caffe stores it "
+                f"(|{fname}| <= {_FLOAT32_MAX:.7g}); give a smaller value"
+            )
 
     @property
     def trains(self) -> bool:
@@ -214,6 +239,7 @@ class BlobTraining:
                 raise ValidationError(
                     f"{where}: training of the {blob} blob: {fname} must be a finite number, got {value!r}"
                 )
+            self._check_float32(f"{where}: training of the {blob} blob", fname, value)
             values[fname] = None if value is None else float(value)
         if self.name is not None and (not isinstance(self.name, str) or not self.name):
             raise ValidationError(
