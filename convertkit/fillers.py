@@ -77,7 +77,11 @@ class Filler:
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Values:
-    """Explicit values for a blob.  ``path`` remembers the ``.npy`` file it came from (for faithful round trips)."""
+    """Explicit values for a blob.
+
+    ``path`` remembers the ``.npy`` file they came from (absolute once loaded from a spec), so that a saved spec
+    refers to the same file again, relative to wherever the spec is written.
+    """
 
     array: np.ndarray
     path: str | None = field(default=None)
@@ -234,11 +238,15 @@ def weight_source_from_spec(spec: dict, base_dir: str) -> WeightSource:
         from .errors import FormatError
 
         raise FormatError(f"cannot read weights from {full!r}: {exc}") from exc
-    return Values(array=array, path=path)
+    return Values(array=array, path=os.path.abspath(full))
 
 
 def weight_source_to_spec(source: WeightSource) -> dict:
-    """The spec dict of a weight source (inline values unless it came from a ``.npy`` path)."""
+    """The spec dict of a weight source (inline values unless it came from a ``.npy`` file).
+
+    A ``.npy`` reference is written with its absolute path here; :func:`convertkit.formats.spec.save_spec` makes
+    it relative to the saved spec.
+    """
     if isinstance(source, Filler):
         out: dict = {"filler": source.type}
         defaults = Filler()

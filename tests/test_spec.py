@@ -99,7 +99,13 @@ def test_npy_weights_relative_to_spec(tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(spec))
     model = ck.load(str(tmp_path / "m.json"))
     np.testing.assert_array_equal(model.layer("up").weight_array(2), w)
-    assert model_to_spec(model)["layers"][1]["weight"] == {"npy": "w/up.npy"}
+    # Saved beside the original, the reference is as the user wrote it; saved elsewhere, it still finds the file.
+    ck.save(model, str(tmp_path / "same.json"))
+    assert json.loads((tmp_path / "same.json").read_text())["layers"][1]["weight"] == {"npy": "w/up.npy"}
+    (tmp_path / "other").mkdir()
+    ck.save(model, str(tmp_path / "other" / "moved.yaml"))
+    moved = ck.load(str(tmp_path / "other" / "moved.yaml"))
+    np.testing.assert_array_equal(moved.layer("up").weight_array(2), w)
     spec["layers"][1]["weight"] = {"npy": "missing.npy"}
     (tmp_path / "bad.json").write_text(json.dumps(spec))
     with pytest.raises(ck.FormatError, match="missing.npy"):

@@ -154,9 +154,20 @@ def model_to_spec(model: Model) -> dict[str, Any]:
     return out
 
 
+def _relative_npy_paths(data: Any, base_dir: str) -> Any:
+    """``{"npy": ABSOLUTE}`` weight references rewritten relative to the directory the spec is saved in."""
+    if isinstance(data, dict):
+        if set(data) == {"npy"} and os.path.isabs(data["npy"]):
+            return {"npy": os.path.relpath(data["npy"], base_dir)}
+        return {k: _relative_npy_paths(v, base_dir) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_relative_npy_paths(v, base_dir) for v in data]
+    return data
+
+
 def save_spec(model: Model, path: str) -> None:
     """Write ``model`` as JSON or YAML (by suffix)."""
-    data = model_to_spec(model)
+    data = _relative_npy_paths(model_to_spec(model), os.path.dirname(os.path.abspath(path)))
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SPEC_SUFFIXES:
         raise FormatError(f"{path!r}: a spec file ends in {', '.join(SPEC_SUFFIXES)}")
