@@ -252,3 +252,12 @@ def test_non_utf8_spec(tmp_path):
     (tmp_path / "enc.json").write_bytes(b"\xff\xfe{}")
     r = _cli("validate", str(tmp_path / "enc.json"))
     assert r.returncode == 2 and "not a UTF-8 text file" in r.stderr
+
+
+def test_empty_or_garbage_onnx(tmp_path):
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    (tmp_path / "garbage.onnx").write_bytes(b"garbage")
+    r = _cli("check", str(tmp_path / "empty.onnx"))
+    assert r.returncode == 2 and "is not an ONNX model" in r.stderr
+    r = _cli("run", str(tmp_path / "garbage.onnx"))
+    assert r.returncode == 2 and "cannot read ONNX model" in r.stderr and "Traceback" not in r.stderr

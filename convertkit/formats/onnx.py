@@ -155,6 +155,10 @@ def load_onnx_model(path: str) -> Any:
     import onnx
 
     try:
-        return onnx.load(path)
-    except (OSError, Exception) as exc:  # onnx raises DecodeError and friends from protobuf
+        proto = onnx.load(path)
+    except Exception as exc:  # onnx raises DecodeError and friends from protobuf
         raise FormatError(f"cannot read ONNX model {path!r}: {exc}") from exc
+    # protobuf parses many non-ONNX byte strings (an empty file is a valid empty message): say what it is.
+    if not proto.opset_import and not proto.graph.node and not proto.graph.input:
+        raise FormatError(f"{path!r} is not an ONNX model (no graph and no opset import)")
+    return proto
