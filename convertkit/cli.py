@@ -205,15 +205,19 @@ def _read_inputs(pairs: Sequence[str]) -> dict[str, Any]:
 
 def _write_npz(path: str, arrays: dict[str, Any]) -> None:
     """Save ``arrays`` by name to exactly ``path`` (np.savez appends .npz and reserves the names file/allow_pickle)."""
+    import io
     import zipfile
 
     import numpy as np
 
+    buffer = io.BytesIO()  # built in memory: the target may be a pipe or /dev/null, which zipfile cannot seek
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, arr in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
     try:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-            for name, arr in arrays.items():
-                with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
-                    np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
+        with open(path, "wb") as out:
+            out.write(buffer.getbuffer())
     except OSError as exc:
         raise _UserError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
 
@@ -299,7 +303,33 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
         rng = np.random.default_rng(args.seed)
         declared = onnx_input_types(proto, _parse_input_shapes(args.input_shape))
         feeds = {n: rng.standard_normal(s).astype(dt) for n, (s, dt) in declared.items()}
+    _check_onnx_feeds(proto, feeds)
     return run_onnx(proto, feeds)
+
+
+def _check_onnx_feeds(proto: Any, feeds: dict[str, Any]) -> None:
+    """Name, shape and dtype of every feed against the ONNX graph's declared inputs (symbolic dims match any)."""
+    import onnx
+
+    inits = {i.name for i in proto.graph.initializer}
+    declared = {vi.name: vi for vi in proto.graph.input if vi.name not in inits}
+    unknown = sorted(set(feeds) - set(declared))
+    missing = sorted(set(declared) - set(feeds))
+    if unknown or missing:
+        raise _UserError(
+            f"the ONNX model's inputs are {', '.join(declared)}; "
+            + (f"unknown: {', '.join(unknown)}" if unknown else f"missing: {', '.join(missing)}")
+        )
+    for name, vi in declared.items():
+        tt = vi.type.tensor_type
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tt.shape.dim]
+        shape = tuple(feeds[name].shape)
+        if len(dims) != len(shape) or any(d is not None and d != s for d, s in zip(dims, shape, strict=False)):
+            shown = ["?" if d is None else d for d in dims]
+            raise _UserError(f"input {name!r} has shape {list(shape)}, the ONNX model declares {shown}")
+        dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)
+        if feeds[name].dtype != dtype:
+            raise _UserError(f"input {name!r} has dtype {feeds[name].dtype}, the ONNX model declares {dtype}")
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -261,3 +262,13 @@ def test_empty_or_garbage_onnx(tmp_path):
     assert r.returncode == 2 and "is not an ONNX model" in r.stderr
     r = _cli("run", str(tmp_path / "garbage.onnx"))
     assert r.returncode == 2 and "cannot read ONNX model" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_run_onnx_feed_checked_against_declared_inputs(tmp_path):
+    out = tmp_path / "seed.onnx"
+    assert main(["convert", str(EX / "seed_5x5.json"), "-o", str(out)]) == 0
+    np.save(tmp_path / "bad.npy", np.ones((1, 1, 3, 3), np.float32))
+    r = _cli("run", str(out), "--input", f"data={tmp_path / 'bad.npy'}")
+    assert r.returncode == 2 and "has shape [1, 1, 3, 3], the ONNX model declares [1, 1, 2, 2]" in r.stderr
+    r = _cli("run", str(EX / "seed_5x5.json"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
