@@ -7,6 +7,12 @@ layer: graph inputs, initializers and ``Constant`` nodes (constants), ``Identity
 that computes constants (evaluated at import, since every shape is static), the report of unsupported ops, and the
 per-node error context.
 
+A kind whose ONNX export writes several nodes declares those chains in ``onnx_patterns`` (op types in order) and
+folds them back with the classmethod ``from_onnx_chain(nodes: list[OnnxNode]) -> Layer | None``: this module finds
+each chain whose values between nodes feed only the next node (and are no graph output), offers it to the kind
+(longest chains first), and, if the kind declines (None), converts the nodes one by one, so an op without a kind
+(``Pad``, a run-time ``Add``) is still reported as unsupported.
+
 The IR needs static shapes and constant weights:
 
 * graph inputs with symbolic dimensions are refused unless ``input_shapes`` gives their shape;
@@ -19,6 +25,7 @@ as :class:`OnnxImportWarning` (``warnings.warn``), naming the node; the CLI prin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Mapping
@@ -294,6 +301,48 @@ def _fold(
     return {v: np.asarray(r) for v, r in zip(node.output, results, strict=True)}
 
 
+def _pattern_chains(
+    nodes: list[Any], folded: set[int], graph_outputs: set[str]
+) -> dict[int, list[tuple[type[Layer], list[int]]]]:
+    """Head node index -> the candidate chains starting there ``(kind, node indices)``, longest first.
+
+    A candidate follows a kind's ``onnx_patterns`` op types through values read by exactly one node (once) and
+    not listed as graph outputs; whether it really is the pattern is the kind's ``from_onnx_chain`` to decide.
+    """
+    consumers: dict[str, list[int]] = {}
+    for index, node in enumerate(nodes):
+        for v in node.input:
+            if v:
+                consumers.setdefault(v, []).append(index)
+    patterns = sorted(
+        ((kind, pattern) for kind in LAYER_KINDS.values() for pattern in getattr(kind, "onnx_patterns", ())),
+        key=lambda kp: -len(kp[1]),
+    )
+
+    def plain(index: int) -> bool:
+        return nodes[index].domain in ("", "ai.onnx") and index not in folded
+
+    chains: dict[int, list[tuple[type[Layer], list[int]]]] = {}
+    for index, node in enumerate(nodes):
+        if not plain(index):
+            continue
+        for kind, pattern in patterns:
+            if pattern[0] != node.op_type:
+                continue
+            members = [index]
+            for op_type in pattern[1:]:
+                outputs = nodes[members[-1]].output
+                users = consumers.get(outputs[0], []) if len(outputs) == 1 else []
+                if outputs[0] in graph_outputs or len(users) != 1:
+                    break
+                if nodes[users[0]].op_type != op_type or not plain(users[0]):
+                    break
+                members.append(users[0])
+            else:
+                chains.setdefault(index, []).append((kind, members))
+    return chains
+
+
 def _unsupported_report(nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]], folded: set[int]) -> None:
     missing: dict[str, list[str]] = {}
     for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
@@ -435,7 +484,9 @@ def from_onnx(
 
     nodes, names = _resolve_identities(graph, nodes, names, set(values))
     folded = _constant_nodes(nodes, set(values))
-    _unsupported_report(nodes, names, table, folded)
+    chains = _pattern_chains(nodes, folded, {vi.name for vi in graph.output})
+    # Chain members are judged when their chain is offered to its kind (below); the rest are reported now.
+    _unsupported_report(nodes, names, table, folded | {i for cs in chains.values() for _, ms in cs for i in ms})
 
     layers: list[Layer] = []
     types: dict[str, TensorType] = {}
@@ -443,27 +494,17 @@ def from_onnx(
         if vi.name in values:  # an initializer listed as input (IR < 4 style) or a bound constant
             continue
         t = _tensor_type(vi, input_shapes)
-        layer = Input(name=vi.name, shape=t.shape, dtype=t.dtype)
-        layers.append(layer)
+        layers.append(Input(name=vi.name, shape=t.shape, dtype=t.dtype))
         types[vi.name] = t
 
     taken = {layer.name for layer in layers}
-    for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
-        if node.op_type == "Constant":
-            continue
-        if node.op_type == "Identity":  # only constants reach here
-            values[node.output[0]] = values[node.input[0]]
-            continue
-        if index in folded:
-            values.update(_fold(node, name, values, types, opset))
-            continue
-        layer_name = name
-        k = 1
-        while layer_name in taken:
-            k += 1
-            layer_name = f"{name}_{k}"
-        taken.add(layer_name)
-        view = OnnxNode(
+    consumed: set[int] = set()  # nodes folded into a chain's layer
+    missing: list[int] = []  # chain members left without a kind when their chain did not fold
+    unavailable: set[str] = set()  # values computed by missing nodes (or from them)
+
+    def view_of(index: int, layer_name: str) -> OnnxNode:
+        node = nodes[index]
+        return OnnxNode(
             op_type=node.op_type,
             name=layer_name,
             opset=opset,
@@ -473,9 +514,48 @@ def from_onnx(
             _constants=values,
             _types=types,
         )
-        kind = table[node.op_type]
+
+    for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
+        if node.op_type == "Constant" or index in consumed:
+            continue
+        if node.op_type == "Identity":  # only constants reach here
+            values[node.output[0]] = values[node.input[0]]
+            continue
+        if index in folded:
+            values.update(_fold(node, name, values, types, opset))
+            continue
+        if any(v in unavailable for v in node.input if v):
+            unavailable.update(node.output)
+            continue
+        layer_name = name
+        k = 1
+        while layer_name in taken:
+            k += 1
+            layer_name = f"{name}_{k}"
+        view = view_of(index, layer_name)
+        built: Layer | None = None
+        for chain_kind, members in chains.get(index, []):
+            if any(m in consumed for m in members):
+                continue
+            views = [view] + [view_of(m, names[m]) for m in members[1:]]
+            try:
+                built = chain_kind.from_onnx_chain(views)  # type: ignore[attr-defined]
+            except ConvertkitError:
+                raise
+            except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+                raise view.error(f"cannot convert the chain {[v.op_type for v in views]}: {exc}", FormatError) from exc
+            if built is not None:
+                consumed.update(members)
+                if built.name in taken:
+                    built = dataclasses.replace(built, name=layer_name)  # type: ignore[type-var]
+                break
+        if built is None and node.op_type not in table:
+            missing.append(index)
+            unavailable.update(node.output)
+            continue
+        taken.add(layer_name if built is None else built.name)
         try:
-            layer = kind.from_onnx(view)  # type: ignore[attr-defined]
+            layer: Layer = built if built is not None else table[node.op_type].from_onnx(view)  # type: ignore[attr-defined]
             out_types = layer.infer([types[v] for v in layer.inputs])
         except ConvertkitError:
             raise
@@ -485,6 +565,8 @@ def from_onnx(
             types[value] = t
         layers.append(layer)
 
+    if missing:
+        _unsupported_report(nodes, names, table, set(range(len(nodes))) - set(missing))
     outputs = []
     for vi in graph.output:
         if vi.name in values and vi.name not in types:

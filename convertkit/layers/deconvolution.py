@@ -286,6 +286,13 @@ class Deconvolution(Layer):
 
     kind: ClassVar[str] = "Deconvolution"
     onnx_op_types: ClassVar[tuple[str, ...]] = ("ConvTranspose",)
+    #: Chains this kind's ONNX export writes (see :meth:`from_onnx_chain`), folded back into one layer on import.
+    onnx_patterns: ClassVar[tuple[tuple[str, ...], ...]] = (
+        ("ConvTranspose", "Pad", "Slice", "Add"),
+        ("ConvTranspose", "Pad", "Add"),
+        ("ConvTranspose", "Pad", "Slice"),
+        ("ConvTranspose", "Pad"),
+    )
     name: str
     input: str
     output: str = ""
@@ -1071,3 +1078,102 @@ class Deconvolution(Layer):
             weight=Values(array=w),
             bias=Values(array=b) if b is not None else None,
         )
+
+    @classmethod
+    def from_onnx_chain(cls, chain: list[Any]) -> Deconvolution | None:
+        """Fold what :meth:`to_onnx` writes for output_padding >= stride back into one layer, or None.
+
+        ``chain`` (``onnx_import.OnnxNode`` views) is ``ConvTranspose`` (no bias) -> ``Pad`` (constant zeros at the
+        end of spatial axes only) [-> ``Slice`` (start rows of spatial axes only, to the end)] [-> ``Add`` (a
+        constant broadcast along the channels)].  It is one Deconvolution with ``output_padding`` + the appended
+        rows, the crop added to the begin pads and the Add as bias, exactly, when the appended rows lie past the
+        scatter (the ConvTranspose's end pad <= its output_padding) — zeros, then the bias, as in the definition.
+        Anything else is not this pattern (None): its Pad or Add stays unsupported and is reported.
+        """
+        from .crop import onnx_slice_bounds
+
+        head, pad = chain[0], chain[1]
+        rest = chain[2:]
+        if head.has_input(2) or pad.input_names[0] != head.output_names[0]:
+            return None
+        base = cls.from_onnx(head)
+        x = head.input_type(0)
+        n = base.spatial_rank
+        geo = base.geometry(x.shape[2:])
+        (conv_out,) = base.infer([x])
+        amounts = onnx_constant_pads(pad, len(x.shape), "constant")
+        if amounts is None:
+            return None
+        begin_pad, end_pad = amounts
+        if any(begin_pad) or any(end_pad[:2]):
+            return None
+        appended = list(end_pad[2:])
+        if any(p and e > op for p, e, op in zip(appended, geo.pads[n:], geo.output_padding, strict=True)):
+            return None
+        padded = (*conv_out.shape[:2], *(d + p for d, p in zip(conv_out.shape[2:], appended, strict=True)))
+        lead, bias, value = [0] * n, None, pad.output_names[0]
+        for node in rest:
+            if node.op_type == "Slice":
+                if node.input_names[0] != value:
+                    return None
+                bounds = onnx_slice_bounds(node, padded)
+                if any(a < 2 or hi != padded[a] for a, (_, hi) in bounds.items()):
+                    return None
+                for a, (lo, _) in bounds.items():
+                    lead[a - 2] = lo
+            else:
+                others = [k for k, v in enumerate(node.input_names) if v != value]
+                if len(node.input_names) != 2 or len(others) != 1:
+                    return None
+                b = np.asarray(node.constant(others[0], "the bias"))
+                bias = _channel_bias(b, x.dtype, base.out_channels, len(x.shape))
+                if bias is None:
+                    return None
+            value = node.output_names[0]
+        pads = tuple(p + lead_a for p, lead_a in zip(geo.pads[:n], lead, strict=True)) + tuple(geo.pads[n:])
+        try:
+            return dataclasses.replace(
+                base,
+                output=value,
+                padding=Padding(pads=pads),
+                output_padding=tuple(op + p for op, p in zip(geo.output_padding, appended, strict=True)),
+                bias_term=bias is not None,
+                bias=Values(array=bias) if bias is not None else None,
+            )
+        except ValidationError:
+            return None
+
+
+def _channel_bias(b: np.ndarray, dtype: str, channels: int, rank: int) -> np.ndarray | None:
+    """``b`` as a ``(channels,)`` bias when adding it broadcasts along the channel axis only, else None."""
+    if b.dtype != np.dtype(dtype) or b.ndim > rank:
+        return None
+    shape = (1,) * (rank - b.ndim) + b.shape
+    if shape[0] != 1 or any(d != 1 for d in shape[2:]) or shape[1] not in (1, channels):
+        return None
+    return np.ascontiguousarray(np.broadcast_to(b.reshape(-1), (channels,)))
+
+
+def onnx_constant_pads(node: Any, rank: int, mode: str) -> tuple[list[int], list[int]] | None:
+    """``(begin, end)`` pads per axis of an ONNX ``Pad`` node in ``mode`` with constant pads (and, for mode
+    constant, value +0), or None when the node is something else.  ``node`` is an ``onnx_import.OnnxNode``."""
+    if node.attr("mode", "constant") != mode:
+        return None
+    if node.opset < 11:
+        raw = np.asarray(node.attr("pads", []), dtype=np.int64)
+        value = np.asarray(node.attr("value", 0.0))
+        axes = list(range(rank))
+    else:
+        raw = np.asarray(node.constant(1, "pads")).astype(np.int64).ravel()
+        given = node.optional_constant(2, "constant_value") if node.has_input(2) else None
+        value = np.asarray(0.0 if given is None else given)
+        given_axes = node.optional_constant(3, "axes") if node.has_input(3) else None
+        axes = list(range(rank)) if given_axes is None else [int(a) % rank for a in np.asarray(given_axes).ravel()]
+    if mode == "constant" and (value.size != 1 or float(value.ravel()[0]) != 0.0 or np.signbit(value.ravel()[0])):
+        return None
+    if len(raw) != 2 * len(axes) or len(set(axes)) != len(axes) or np.any(raw < 0):
+        return None
+    begin, end = [0] * rank, [0] * rank
+    for k, a in enumerate(axes):
+        begin[a], end[a] = int(raw[k]), int(raw[len(axes) + k])
+    return begin, end

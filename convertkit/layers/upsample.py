@@ -32,6 +32,7 @@ spatial axes, opset >= 18: one float32 scale, the min or max of the size ratios,
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -120,6 +121,8 @@ class Upsample(Layer):
 
     kind: ClassVar[str] = "Upsample"
     onnx_op_types: ClassVar[tuple[str, ...]] = ("Resize", "Upsample")
+    #: The chain :meth:`to_onnx` writes for linear Resize lowered to the recipe (see :meth:`from_onnx_chain`).
+    onnx_patterns: ClassVar[tuple[tuple[str, ...], ...]] = (("Pad", "ConvTranspose", "Slice"),)
     name: str
     input: str
     output: str = ""
@@ -888,6 +891,59 @@ class Upsample(Layer):
         if node.op_type == "Upsample" or node.opset < 11:
             return cls._from_onnx_asymmetric(node, x)
         return cls._from_onnx_resize(node, x)
+
+    @classmethod
+    def from_onnx_chain(cls, chain: list[Any]) -> Upsample | None:
+        """Fold ``Pad(edge, 1)`` -> recipe ``ConvTranspose`` -> ``Slice [f, f + f*in)`` back into one layer, or None.
+
+        ``chain`` holds ``onnx_import.OnnxNode`` views.  It is linear half_pixel Resize by integer factors ``f``
+        lowered to the deconvolution recipe when every part is exactly what :meth:`to_onnx` writes: edge pads of 1
+        on the spatial axes only, a ConvTranspose with group = C = M, no bias, the recipe's kernel, stride and pads
+        and weights bit for bit, and the crop of ``f`` rows at each end.  Anything else is not this pattern.
+        """
+        from .crop import onnx_slice_bounds
+        from .deconvolution import onnx_constant_pads
+
+        pad, conv, crop = chain
+        x = pad.input_type(0)
+        rank, n = len(x.shape), len(x.shape) - 2
+        if n < 1 or conv.input_names[0] != pad.output_names[0] or crop.input_names[0] != conv.output_names[0]:
+            return None
+        if onnx_constant_pads(pad, rank, "edge") != ([0, 0] + [1] * n, [0, 0] + [1] * n):
+            return None
+        if conv.has_input(2) or any(conv.attr(a) is not None for a in ("auto_pad", "output_shape")):
+            return None
+        w = np.asarray(conv.constant(1, "the weight W"))
+        c = x.shape[1]
+        strides = tuple(int(s) for s in conv.attr("strides", [1] * n))
+        if len(strides) != n or any(s < 1 for s in strides) or w.shape[:2] != (c, 1) or conv.attr("group", 1) != c:
+            return None
+        if any(conv.attr(a) is not None and any(v != d for v in conv.attr(a)) for a, d in (("dilations", 1),)):
+            return None
+        if any(conv.attr("output_padding", [0] * n)):
+            return None
+        try:
+            layer = cls(
+                name=pad.name.removesuffix(".edge") or pad.name,
+                input=pad.value(0),
+                output=crop.output_names[0],
+                mode="linear",
+                scales=tuple(float(f) for f in strides),
+                lowering="deconvolution",
+            )
+            recipe = layer.as_deconvolution(c, x.shape[2:])
+        except ValidationError:
+            return None
+        geo = recipe.geometry(x.shape[2:])
+        pads = tuple(int(p) for p in conv.attr("pads", [0] * (2 * n)))
+        expected = recipe.weight_array(c, w.dtype)
+        if tuple(w.shape[2:]) != recipe.kernel_shape or pads != geo.pads or not np.array_equal(w, expected):
+            return None
+        padded = (*x.shape[:2], *(d + 2 for d in x.shape[2:]))
+        (raw,) = dataclasses.replace(recipe, input="padded").infer([TensorType(padded, x.dtype)])
+        bounds = onnx_slice_bounds(crop, raw.shape)
+        want = {2 + a: (f, f + f * d) for a, (f, d) in enumerate(zip(strides, x.shape[2:], strict=True))}
+        return layer if bounds == want else None
 
     @classmethod
     def _spatial_scales(cls, node: Any, x: TensorType, scales: np.ndarray) -> tuple[float, ...]:
