@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -387,6 +388,46 @@ def test_no_weights_writes_no_caffemodel_and_warns_for_values(tmp_path: Path) ->
     with pytest.warns(CaffeWarning, match=r"layer 'd' \(Deconvolution\): its weights are explicit values"):
         save_caffe(model, str(tmp_path / "n.prototxt"), with_weights=False)
     assert not (tmp_path / "n.caffemodel").exists()
+
+
+def _random_filled(weight: ck.Filler, bias: ck.Filler | None = None) -> ck.Model:
+    return ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 2, 3, 3)),
+            ck.Deconvolution(name="d", input="x", out_channels=2, kernel_shape=(2, 2), weight=weight, bias=bias),
+        ]
+    )
+
+
+def test_no_weights_warns_that_a_random_fillers_seed_is_lost(tmp_path: Path) -> None:
+    # Caffe's FillerParameter has no seed: without a caffemodel the weights read back differently.
+    model = _random_filled(ck.Filler(type="gaussian", seed=5), ck.Filler(type="uniform", seed=7))
+    path = tmp_path / "n.prototxt"
+    with pytest.warns(
+        CaffeWarning,
+        match=r"layer 'd' \(Deconvolution\): its weights come from a gaussian filler "
+        r"with seed 5, which Caffe's filler cannot carry and its bias comes from a uniform filler "
+        r"with seed 7",
+    ):
+        save_caffe(model, str(path), with_weights=False)
+    back = load_caffe(str(path))
+    feeds = random_inputs(model, 0)
+    assert not np.array_equal(ck.run(model, feeds)["d"], ck.run(back, feeds)["d"])
+
+
+def test_no_weights_is_silent_for_a_random_filler_read_from_a_prototxt(tmp_path: Path) -> None:
+    # A layer read from a prototxt has the reader's seed: written again, it reads back with the same values.
+    model = _random_filled(ck.Filler(type="gaussian", seed=5))
+    first = tmp_path / "a.prototxt"
+    with pytest.warns(CaffeWarning):
+        save_caffe(model, str(first), with_weights=False)
+    read = load_caffe(str(first))
+    second = tmp_path / "b.prototxt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        save_caffe(read, str(second), with_weights=False)
+    feeds = random_inputs(read, 0)
+    assert np.array_equal(ck.run(read, feeds)["d"], ck.run(load_caffe(str(second)), feeds)["d"])
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:

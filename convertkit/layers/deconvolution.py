@@ -185,6 +185,8 @@ class Geometry:
         )
 
 
+#: Fillers that draw random values; Caffe's FillerParameter has no seed, so only a caffemodel keeps their values.
+_RANDOM_FILLERS = ("uniform", "gaussian", "xavier", "msra")
 #: The largest finite float32; values up to it round to a finite float32 (Caffe's proto ``float`` fields).
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -701,14 +703,34 @@ class Deconvolution(Layer):
                 lost.append("its bilinear kernel is not 2-D square, which Caffe's bilinear filler refuses")
             elif isinstance(self.weight, Values):
                 lost.append("its weights are explicit values")
+            elif isinstance(self.weight, Filler) and self._caffe_loses_seed(self.weight, 0):
+                lost.append(
+                    f"its weights come from a {self.weight.type} filler with seed {self.weight.seed}, "
+                    "which Caffe's filler cannot carry"
+                )
             if isinstance(self.bias, Values):
                 lost.append("its bias is explicit values")
+            elif isinstance(self.bias, Filler) and self._caffe_loses_seed(self.bias, 1):
+                lost.append(
+                    f"its bias comes from a {self.bias.type} filler with seed {self.bias.seed}, "
+                    "which Caffe's filler cannot carry"
+                )
             if lost:
                 ctx.warn(
                     f"layer {self.name!r} (Deconvolution): {' and '.join(lost)}, but no .caffemodel is written "
                     "(--no-weights); Caffe would fill those blobs from the prototxt instead"
                 )
         ctx.add_blobs(layer, blobs)
+
+    def _caffe_loses_seed(self, source: Filler, blob: int) -> bool:
+        """Whether ``source`` is a random filler whose values a prototxt alone does not give back.
+
+        Caffe's FillerParameter has no seed: reading the prototxt draws with the reader's own seed for the blob,
+        which is the same values only when the filler already had that seed (a layer read from a prototxt).
+        """
+        from ..formats.caffe.reader import filler_seed
+
+        return source.type in _RANDOM_FILLERS and source.seed != filler_seed(self.name, blob)
 
     @classmethod
     def from_caffe(

@@ -18,7 +18,7 @@ from ...ir import LAYER_KINDS, Layer, Model, TensorType
 from .io import blob_to_array, pb, read_caffemodel, read_prototxt
 from .writer import CaffeWarning
 
-__all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "FILL_MISSING"]
+__all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "filler_seed", "FILL_MISSING"]
 
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 #: Layer types that only feed data (no computation in a deployed net); ``--input-shape`` turns their tops into
@@ -68,7 +68,7 @@ class CaffeReader:
 
     def filler_seed(self, layer: str, blob: int) -> int:
         """The seed of blob ``blob`` of ``layer``: from ``--seed``, but different for every blob of the net."""
-        return zlib.crc32(f"{layer}/{blob}".encode(), self.seed & 0xFFFFFFFF)
+        return filler_seed(layer, blob, self.seed)
 
     def warn(self, message: str) -> None:
         self.notes.append(message)
@@ -77,6 +77,11 @@ class CaffeReader:
     def note(self, message: str) -> None:
         """Information the user should see (printed like a warning by the CLI)."""
         self.warn(message)
+
+
+def filler_seed(layer: str, blob: int, seed: int = 0) -> int:
+    """The seed the reader gives a random filler of blob ``blob`` of ``layer`` (Caffe's fillers carry none)."""
+    return zlib.crc32(f"{layer}/{blob}".encode(), seed & 0xFFFFFFFF)
 
 
 def _meets_rule(rule: Any, phase: int, level: int, stages: Sequence[str]) -> bool:
