@@ -282,7 +282,7 @@ def _run_opencv(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, An
         raise _UserError("--backend opencv runs a .prototxt (with --weights NET.caffemodel)")
     model = _load(args.model, args)
     feeds = check_inputs(model, feeds or random_inputs(model, args.seed))
-    return run_opencv(args.model, args.weights, feeds, list(model.outputs))
+    return run_opencv(args.model, args.weights, feeds, list(model.outputs), model=model)
 
 
 def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, Any]:

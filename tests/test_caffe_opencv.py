@@ -399,3 +399,52 @@ def test_cli_check_caffe_runs_the_export_in_opencv(tmp_path: Path) -> None:
     )
     assert r.returncode == 2 and "layer 'up' (Upsample)" in r.stderr and "Traceback" not in r.stderr
     assert "onnxruntime vs reference" in r.stdout
+
+
+def _run_cli(*args: str, cwd: Path):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "convertkit", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize("extra", [(), ("--fill-missing", "bilinear"), ("--fill-missing", "bilinear", "--compact")])
+def test_cli_runs_a_prototxt_without_weights_in_opencv(extra: tuple, tmp_path: Path) -> None:
+    # OpenCV segfaulted on a Deconvolution without blobs: the materialised blobs go in a temporary caffemodel.
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    r = _run_cli("convert", str(examples / "bilinear_x2_21ch.json"), "-o", "up.prototxt", "--no-weights", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for prototxt, flags in (("up.prototxt", ()), (str(examples / "fcn_head.prototxt"), extra)):
+        outs = {}
+        for backend in ("opencv", "reference"):
+            r = _run_cli("run", prototxt, "--backend", backend, *flags, "-o", f"{backend}.npz", cwd=tmp_path)
+            assert r.returncode == 0, r.stderr
+            (outs[backend],) = np.load(tmp_path / f"{backend}.npz").values()
+        np.testing.assert_allclose(outs["opencv"], outs["reference"], atol=1e-5, rtol=1e-4)
+
+
+def test_run_opencv_fills_in_blobs_a_caffemodel_lacks(tmp_path: Path) -> None:
+    from convertkit.formats.caffe import load_caffe, run_opencv
+
+    text = """
+    input: "x" input_shape { dim: 1 dim: 2 dim: 3 dim: 3 }
+    layer { name: "a" type: "Deconvolution" bottom: "x" top: "a"
+            convolution_param { num_output: 2 kernel_size: 2 stride: 2 weight_filler { type: "gaussian" }
+                                bias_filler { type: "constant" value: 0.5 } } }
+    layer { name: "b" type: "Deconvolution" bottom: "a" top: "b"
+            convolution_param { num_output: 1 kernel_size: 3 bias_term: false weight_filler { type: "xavier" } } }
+    """
+    (tmp_path / "n.prototxt").write_text(text)
+    model = load_caffe(str(tmp_path / "n.prototxt"))
+    save_caffe(model, str(tmp_path / "full.prototxt"))
+    weights = ck.formats.caffe.io.read_caffemodel(str(tmp_path / "full.caffemodel"))
+    del weights.layer[1:]  # blobs of 'a' only
+    (tmp_path / "part.caffemodel").write_bytes(weights.SerializeToString())
+    x = {"x": np.random.default_rng(0).standard_normal((1, 2, 3, 3)).astype(np.float32)}
+    with pytest.warns(ck.formats.caffe.CaffeWarning, match="no blobs for this layer"):
+        partial = load_caffe(str(tmp_path / "n.prototxt"), weights=str(tmp_path / "part.caffemodel"))
+    for weights_path, reference in ((None, model), (str(tmp_path / "part.caffemodel"), partial)):
+        got = run_opencv(str(tmp_path / "n.prototxt"), weights_path, x, ["b"], model=reference)
+        np.testing.assert_allclose(got["b"], ck.run(reference, x)["b"], atol=1e-5, rtol=1e-4)
+    got = run_opencv(str(tmp_path / "n.prototxt"), None, x, ["b"])  # the model read here, with the same fillers
+    np.testing.assert_allclose(got["b"], ck.run(model, x)["b"], atol=1e-5, rtol=1e-4)

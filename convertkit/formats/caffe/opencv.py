@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from ...check import CheckReport
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
-from .io import read_prototxt
+from .io import pb, read_prototxt
 
 __all__ = ["run_opencv", "output_layer_names", "check_caffe"]
 
@@ -42,12 +43,92 @@ def output_layer_names(prototxt: str, blobs: list[str]) -> dict[str, str]:
 
 
 def run_opencv(
-    prototxt: str, caffemodel: str | None, inputs: Mapping[str, np.ndarray], outputs: list[str]
+    prototxt: str,
+    caffemodel: str | None,
+    inputs: Mapping[str, np.ndarray],
+    outputs: list[str],
+    *,
+    model: Model | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run the net in OpenCV on ``inputs`` (by input blob name); returns ``outputs`` (blob names)."""
+    """Run the net in OpenCV on ``inputs`` (by input blob name); returns ``outputs`` (blob names).
+
+    OpenCV crashes on a layer that needs blobs and has none, so when ``caffemodel`` is missing or lacks a layer's
+    blobs, the blobs convertkit materialises for it (``model``, the prototxt read with the same caffemodel: its
+    fillers, or zeros / ``--fill-missing``) go into a temporary caffemodel.  ``model`` is read from the prototxt
+    when not given.
+    """
     layers = output_layer_names(prototxt, outputs)
-    results = _forward(prototxt, caffemodel, inputs, [layers[o] for o in outputs])
+    net = read_prototxt(prototxt)
+    with tempfile.TemporaryDirectory(prefix="convertkit-opencv-") as tmp:
+        if _blobs_missing(net, caffemodel):
+            if model is None:
+                from .reader import load_caffe
+
+                model = load_caffe(
+                    prototxt, weights=caffemodel, input_shapes={k: np.shape(v) for k, v in inputs.items()}
+                )
+            caffemodel = os.path.join(tmp, "materialised.caffemodel")
+            _write_materialised_blobs(net, model, caffemodel, prototxt)
+        results = _forward(prototxt, caffemodel, inputs, [layers[o] for o in outputs])
     return dict(zip(outputs, results, strict=True))
+
+
+#: Caffe layer types convertkit reads that carry parameter blobs.
+_BLOB_LAYER_TYPES = ("Deconvolution",)
+
+
+def _blobs_missing(net: Any, caffemodel: str | None) -> bool:
+    """Whether a layer that needs blobs has none in ``caffemodel`` (or there is no caffemodel)."""
+    needing = [lp.name for lp in net.layer if lp.type in _BLOB_LAYER_TYPES]
+    if not needing:
+        return False
+    if caffemodel is None:
+        return True
+    from .reader import read_weights
+
+    have = read_weights(caffemodel)
+    return any(name not in have for name in needing)
+
+
+def _write_materialised_blobs(net: Any, model: Model, path: str, prototxt: str) -> None:
+    """A caffemodel with the IR's blobs of every blob-carrying layer of ``net``, shaped as the prototxt says."""
+    from ...layers import Deconvolution
+    from .io import array_to_blob, read_conv_geometry
+
+    by_name = {layer.name: layer for layer in model.layers}
+    weights = pb.NetParameter()
+    for lp in net.layer:
+        if lp.type not in _BLOB_LAYER_TYPES:
+            continue
+        layer = by_name.get(lp.name)
+        if not isinstance(layer, Deconvolution):
+            continue  # not in the TEST-phase net convertkit reads
+        x = model.input_types(layer)[0]
+        cp = lp.convolution_param
+        kernel = read_conv_geometry(cp, len(x.shape) - 2, f"layer {lp.name!r} (Deconvolution)")[0]
+        c, m, g = x.shape[1], cp.num_output, cp.group
+        weight = layer.weight_array(c)
+        if layer.group != g and g == 1 and layer.group == c == m:
+            # --compact read the diagonal of a full layer as a grouped one: the prototxt wants the full blob
+            full = np.zeros((c, m, *weight.shape[2:]), dtype=weight.dtype)
+            full[np.arange(c), np.arange(c)] = weight[:, 0]
+            weight = full
+        if weight.shape != (c, m // g, *kernel):
+            raise UnsupportedError(
+                f"{prototxt}: layer {lp.name!r} (Deconvolution) has no blobs and convertkit's materialised weights "
+                f"have shape {list(weight.shape)}, not the prototxt's {[c, m // g, *kernel]}; give --weights"
+            )
+        entry = weights.layer.add()
+        entry.name, entry.type = lp.name, lp.type
+        entry.blobs.append(array_to_blob(weight))
+        bias = layer.bias_array()
+        if cp.bias_term:
+            entry.blobs.append(array_to_blob(np.zeros(m, np.float32) if bias is None else bias))
+    try:
+        with open(path, "wb") as f:
+            f.write(weights.SerializeToString())
+    except OSError as exc:
+        raise FormatError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
 
 
 def _forward(
