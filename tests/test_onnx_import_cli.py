@@ -121,3 +121,46 @@ def test_unsupported_ops_exit_2_with_every_op_listed(tmp_path: Path, capsys):
     assert main(["convert", str(path), "-o", str(tmp_path / "o.json")]) == 2
     err = capsys.readouterr().err
     assert "Relu (node 'relu'); Sigmoid (node 'sig')" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {
+            "type": "Deconvolution",
+            "name": "d",
+            "input": "x",
+            "out_channels": 3,
+            "kernel_shape": [3, 3],
+            "output_padding": [1, 0],
+            "dilations": [3, 1],
+            "weight": {"filler": "gaussian", "std": 1.0, "seed": 1},
+            "bias": {"filler": "constant", "value": 0.5},
+        },
+        {
+            "type": "Upsample",
+            "name": "u",
+            "input": "x",
+            "mode": "linear",
+            "scales": [2, 3],
+            "lowering": "deconvolution",
+        },
+        {"type": "Crop", "name": "c", "input": "x", "shape": [2, 3], "offset": [1, 2]},
+    ],
+    ids=["deconvolution-pad-add", "upsample-edge-recipe", "crop-slice"],
+)
+def test_convert_reimports_its_own_onnx_exports(tmp_path: Path, capsys: Any, layer: dict[str, Any]):
+    import json
+
+    spec = tmp_path / "m.json"
+    spec.write_text(json.dumps({"layers": [{"type": "Input", "name": "x", "shape": [1, 3, 4, 5]}, layer]}))
+    first, back, again = tmp_path / "m.onnx", tmp_path / "back.json", tmp_path / "again.onnx"
+    assert main(["convert", str(spec), "-o", str(first)]) == 0
+    assert main(["convert", str(first), "-o", str(back)]) == 0
+    assert main(["convert", str(back), "-o", str(again)]) == 0
+    assert [len(json.loads(back.read_text())["layers"])] == [2]
+    feeds = {"x": np.random.default_rng(0).standard_normal((1, 3, 4, 5)).astype(np.float32)}
+    a, b = run_onnx(onnx.load(str(first)), feeds), run_onnx(onnx.load(str(again)), feeds)
+    for name, value in a.items():
+        np.testing.assert_array_equal(b[name], value)
+    assert "error" not in capsys.readouterr().err

@@ -600,3 +600,18 @@ def test_any_convertkit_model_round_trips_through_onnx_bit_for_bit(model: ck.Mod
     reference = run_model(model, feeds)
     for name, value in run_model(imported, feeds).items():
         np.testing.assert_allclose(value, reference[name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_a_folded_chain_reports_the_head_warnings_once():
+    proto = conv_pad_model(
+        {"pads": END_PADS},
+        conv_attrs={"output_shape": [9, 10]},
+        bias=B.reshape(1, 3, 1, 1),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OnnxImportWarning)
+        model = from_onnx(proto)
+    messages = [str(w.message) for w in caught if issubclass(w.category, OnnxImportWarning)]
+    assert len(messages) == 1 and "odd total padding" in messages[0], messages
+    assert [layer.kind for layer in model.layers] == ["Input", "Deconvolution"]
+    assert_round_trip(proto, model, feeds_for(model))

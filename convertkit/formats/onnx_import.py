@@ -538,13 +538,20 @@ def from_onnx(
             if any(m in consumed for m in members):
                 continue
             views = [view] + [view_of(m, names[m]) for m in members[1:]]
-            try:
-                built = chain_kind.from_onnx_chain(views)  # type: ignore[attr-defined]
-            except ConvertkitError:
-                raise
-            except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
-                raise view.error(f"cannot convert the chain {[v.op_type for v in views]}: {exc}", FormatError) from exc
+            # The head's own warnings are kept only if the chain folds; otherwise its conversion below repeats them.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", OnnxImportWarning)
+                try:
+                    built = chain_kind.from_onnx_chain(views)  # type: ignore[attr-defined]
+                except ConvertkitError:
+                    raise
+                except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
+                    raise view.error(
+                        f"cannot convert the chain {[v.op_type for v in views]}: {exc}", FormatError
+                    ) from exc
             if built is not None:
+                for w in caught:
+                    warnings.warn(w.message, stacklevel=2)
                 consumed.update(members)
                 if built.name in taken:
                     built = dataclasses.replace(built, name=layer_name)  # type: ignore[type-var]
