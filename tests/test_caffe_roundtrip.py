@@ -342,3 +342,79 @@ def test_training_values_are_rounded_to_float32_in_caffe(tmp_path: Path) -> None
     ck.formats.caffe.save_caffe(model, str(path), with_weights=False)
     (layer,) = [la for la in load_caffe(str(path)).layers if la.name == "d"]
     assert layer.training == (ck.BlobTraining(lr_mult=0.12345679, decay_mult=3.4028235e38),)
+
+
+def _glue_model(outputs: list[str]) -> ck.Model:
+    from convertkit.layers import Concat, Crop, Slice
+
+    return ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 4, 5, 5)),
+            Slice(name="s", input="x", output_names=("a", "b", "c"), axis=1, slice_points=(1, 3)),
+            ck.Deconvolution(
+                name="up",
+                input="b",
+                out_channels=2,
+                kernel_shape=(4, 4),
+                strides=(2, 2),
+                padding=ck.Padding(pads=(1, 1, 1, 1)),
+                group=2,
+                bias_term=False,
+                weight=ck.Filler(type="bilinear"),
+                frozen=True,
+            ),
+            Crop(name="cr", input="up", shape_like="x", offset=(1, 2)),
+            Concat(name="cat", input_names=("a", "cr", "c"), axis=1),
+        ],
+        outputs,
+    )
+
+
+@pytest.mark.parametrize(
+    "outputs", [["cat", "a", "c"], ["a", "cat"], ["c", "cat", "b"], ["cat", "x"], ["x", "up"]], ids="-".join
+)
+def test_declared_outputs_survive_a_prototxt_round_trip(tmp_path: Path, outputs: list[str]) -> None:
+    # Outputs another layer reads, net inputs and non-first tops are written with a Split copy `X.out`, which the
+    # reader takes for output X (it lost them: a Split top was only an alias).
+    model = _glue_model(outputs)
+    path = tmp_path / "g.prototxt"
+    exported = ck.formats.caffe.save_caffe(model, str(path))
+    assert list(exported.output_layers) == outputs
+    back = load_caffe(str(path), weights=str(tmp_path / "g.caffemodel"))
+    assert list(back.outputs) == outputs
+    feeds = {"x": np.random.default_rng(1).standard_normal((1, 4, 5, 5)).astype(np.float32)}
+    want, got = ck.run(model, feeds), ck.run(back, feeds)
+    for name in outputs:
+        np.testing.assert_array_equal(got[name], want[name])
+
+
+def test_graph_input_that_is_an_output_survives_a_round_trip(tmp_path: Path) -> None:
+    model = ck.Model([ck.Input(name="x", shape=(1, 2, 3, 3))])
+    assert model.outputs == ("x",)
+    path = tmp_path / "i.prototxt"
+    ck.formats.caffe.save_caffe(model, str(path))
+    assert load_caffe(str(path)).outputs == ("x",)
+
+
+def test_a_users_unread_split_top_is_a_net_output_under_its_name(tmp_path: Path) -> None:
+    from convertkit.layers import Concat
+
+    text = """
+    input: "x" input_shape { dim: 1 dim: 2 dim: 3 dim: 3 }
+    layer { name: "sp" type: "Split" bottom: "x" top: "x1" top: "x2" }
+    layer { name: "d" type: "Deconvolution" bottom: "x2" top: "d"
+            convolution_param { num_output: 2 kernel_size: 2 stride: 2 weight_filler { type: "gaussian" } } }
+    """
+    path = tmp_path / "s.prototxt"
+    path.write_text(text)
+    model = load_caffe(str(path))
+    assert model.outputs == ("x1", "d")
+    (copy,) = [layer for layer in model.layers if isinstance(layer, Concat)]
+    assert (copy.name, copy.input_names, copy.output) == ("sp", ("x",), "x1")
+    again = tmp_path / "again.prototxt"
+    ck.formats.caffe.save_caffe(model, str(again))
+    written = parse_prototxt(again.read_text())
+    assert [(la.name, la.type, list(la.bottom), list(la.top)) for la in written.layer if la.name == "sp"] == [
+        ("sp", "Split", ["x"], ["x1"])
+    ]
+    assert load_caffe(str(again), weights=str(tmp_path / "again.caffemodel")).outputs == ("x1", "d")

@@ -171,9 +171,37 @@ def _legacy_inputs(net: Any, shapes: dict[str, tuple[int, ...]], source: str) ->
     return out
 
 
+def _tops_read_later(active: list[Any]) -> set[tuple[int, int]]:
+    """``(layer index, top index)`` of every top some later layer reads (before the blob is written again)."""
+    latest: dict[str, tuple[int, int]] = {}
+    read: set[tuple[int, int]] = set()
+    for index, lp in enumerate(active):
+        for bottom in lp.bottom:
+            if bottom in latest:
+                read.add(latest[bottom])
+        for i, top in enumerate(lp.top):
+            latest[top] = (index, i)
+    return read
+
+
+def _is_output_copy(lp: Any, top: str) -> bool:
+    """Whether ``top`` is the copy convertkit's writer adds for a net output (``Split`` ``X.out`` of ``X``)."""
+    return len(lp.bottom) == 1 and list(lp.top) == [top] and lp.name == top and top.startswith(f"{lp.bottom[0]}.out")
+
+
+def _fresh_layer_name(name: str, top_index: int, layers: list[Layer]) -> str:
+    taken = {layer.name for layer in layers}
+    candidate = name if top_index == 0 else f"{name}_{top_index}"
+    k = 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{top_index}_{k}"
+    return candidate
+
+
 def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]], source: str) -> Model:
     """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``)."""
-    from ...layers import Input
+    from ...layers import Concat, Input
 
     phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
     level = net.state.level if net.HasField("state") else 0
@@ -199,7 +227,10 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
             "--input-shape, Split and Silence)"
         )
 
+    read_later = _tops_read_later(active)
     layers: list[Layer] = []
+    # layers and the Split-copied net outputs in net order (Caffe's net outputs: blobs no layer reads)
+    sequence: list[Layer | str] = []
     value_of: dict[str, str] = {}
     types: dict[str, TensorType] = {}
     used: set[str] = set()
@@ -219,7 +250,7 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
         layer = Input(name=new_value(name, name), shape=shape)
         layers.append(layer)
         types[layer.name] = TensorType(layer.shape)
-    for lp in active:
+    for index, lp in enumerate(active):
         where = f"layer {lp.name!r} ({lp.type})"
         if (
             lp.type in DATA_LAYER_TYPES
@@ -245,8 +276,22 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
         if lp.type == "Silence":
             continue
         if lp.type == "Split":
-            for top in lp.top:
-                value_of[top] = inputs[0]
+            for i, top in enumerate(lp.top):
+                if (index, i) in read_later:
+                    value_of[top] = inputs[0]
+                elif _is_output_copy(lp, top):
+                    value_of[top] = inputs[0]
+                    sequence.append(inputs[0])
+                else:
+                    # a net output of its own (Caffe copies the blob): kept under its name as a one-input Concat
+                    copy = Concat(
+                        name=_fresh_layer_name(lp.name, i, layers),
+                        input_names=(inputs[0],),
+                        output=new_value(top, lp.name),
+                    )
+                    types[copy.output] = types[inputs[0]]
+                    layers.append(copy)
+                    sequence.append(copy)
             continue
         outputs = [new_value(t, lp.name) for t in lp.top]
         try:
@@ -262,15 +307,21 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
                 raise type(exc)(f"{source}: {exc}") from exc
             types.update(zip(layer.outputs, out_types, strict=True))
             layers.append(layer)
+            sequence.append(layer)
     unused = sorted(set(shapes) - {layer.name for layer in layers if isinstance(layer, Input)})
     if unused:
         raise FormatError(
             f"{source}: --input-shape names {', '.join(unused)}, which is not a net input or a data layer's top "
             f"(inputs here: {', '.join(v for v in value_of if v in used) or 'none'})"
         )
-    # Caffe's net outputs: blobs no layer reads (Silence counts as reading).
-    outputs = [v for layer in layers for v in layer.outputs if v not in consumed]
+    # Caffe's net outputs: blobs no layer reads (Silence counts as reading), in net order; a blob Split-copied
+    # for a net output (convertkit's writer adds such copies) is that output.
+    net_outputs: list[str] = []
+    for item in sequence:
+        for v in [item] if isinstance(item, str) else [v for v in item.outputs if v not in consumed]:
+            if v not in net_outputs:
+                net_outputs.append(v)
     try:
-        return Model(layers, outputs, name=net.name or "convertkit")
+        return Model(layers, net_outputs, name=net.name or "convertkit")
     except ConvertkitError as exc:
         raise type(exc)(f"{source}: {exc}") from exc

@@ -143,15 +143,46 @@ def to_caffe(
         except (ValueError, TypeError) as exc:
             raise layer.error(f"Caffe export failed: {exc}", FormatError) from exc
     output_layers = {}
+    for value in _outputs_to_copy(ctx.net, model):
+        copy = ctx.fresh(f"{value}.out")
+        ctx.add_layer(copy, "Split", [value], [copy])
+        output_layers[value] = copy
+    unread = _unread_blobs(ctx.net)  # not the Input layers' tops: an unread net input is no output
+    copies = set(output_layers.values())
+    dropped = [v for v in unread if v not in model.outputs and v not in copies]
+    if dropped:
+        # a blob no layer reads is a Caffe net output: Silence the ones the model does not declare
+        ctx.add_layer(ctx.fresh("silence"), "Silence", dropped, [])
     for value in model.outputs:
-        layer_name, index = ctx.producer[value]
-        if index != 0 or value in model.inputs:
-            copy = ctx.fresh(f"{value}.out")
-            ctx.add_layer(copy, "Split", [value], [copy])
-            output_layers[value] = copy
-        else:
-            output_layers[value] = layer_name
-    return CaffeNet(ctx.net, ctx.weights, output_layers, ctx.notes)
+        output_layers.setdefault(value, ctx.producer[value][0])
+    return CaffeNet(ctx.net, ctx.weights, {o: output_layers[o] for o in model.outputs}, ctx.notes)
+
+
+def _outputs_to_copy(net: Any, model: Model) -> list[str]:
+    """The model outputs that get a ``Split`` copy ``X.out`` (read back as output ``X``), in the model's order.
+
+    A Caffe net's outputs are the blobs no layer reads, in net order, and OpenCV returns a layer's first top only.
+    An output needs a copy when it is not a first top, is a net input, or is read by another layer (Caffe would
+    not see it as an output); when the outputs left uncopied would read back in another order, all get one.
+    """
+    read = {bottom for layer in net.layer for bottom in layer.bottom}
+    first_top = {layer.top[0] for layer in net.layer if len(layer.top) and layer.type != "Input"}
+    copied = [v for v in model.outputs if v not in first_top or v in read or v in model.inputs]
+    kept = [v for v in _unread_blobs(net) if v in model.outputs and v not in copied]
+    if kept + copied != list(model.outputs):
+        return list(model.outputs)
+    return copied
+
+
+def _unread_blobs(net: Any) -> list[str]:
+    """Blobs written by a (non-Input) layer and read by none, in net order: what Caffe takes as net outputs."""
+    read = {bottom for layer in net.layer for bottom in layer.bottom}
+    out: list[str] = []
+    for layer in net.layer:
+        for top in layer.top:
+            if top not in read and layer.type != "Input" and top not in out:
+                out.append(top)
+    return out
 
 
 def caffemodel_path(prototxt_path: str) -> str:
