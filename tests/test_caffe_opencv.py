@@ -448,3 +448,28 @@ def test_run_opencv_fills_in_blobs_a_caffemodel_lacks(tmp_path: Path) -> None:
         np.testing.assert_allclose(got["b"], ck.run(reference, x)["b"], atol=1e-5, rtol=1e-4)
     got = run_opencv(str(tmp_path / "n.prototxt"), None, x, ["b"])  # the model read here, with the same fillers
     np.testing.assert_allclose(got["b"], ck.run(model, x)["b"], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("kind", ["concat", "slice"])
+def test_single_input_concat_and_single_output_slice_are_written_as_split(kind: str, tmp_path: Path) -> None:
+    # OpenCV returned garbage for a one-bottom Concat and crashed on a one-top Slice; both are copies: Split.
+    from convertkit.layers import Concat, Slice
+
+    copy = (
+        Concat(name="c", input_names=("x",), axis=1)
+        if kind == "concat"
+        else Slice(name="c", input="x", output_names=("c",), axis=1)
+    )
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 2, 3, 3)),
+            copy,
+            ck.Deconvolution(name="d", input="c", out_channels=2, kernel_shape=(2, 2), weight=ck.Filler(value=0.5)),
+        ],
+        ["c", "d"],
+    )
+    exported = ck.formats.caffe.to_caffe(model)
+    assert [(la.name, la.type) for la in exported.net.layer][:2] == [("x", "Input"), ("c", "Split")]
+    _compare(model, tmp_path)
+    report = ck.formats.caffe.check_caffe(model)
+    assert report.passed

@@ -109,6 +109,11 @@ class Concat(Layer):
     caffe_types: ClassVar[tuple[str, ...]] = ("Concat",)
 
     def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
+        if len(self.input_names) == 1:
+            # A one-bottom Concat is a copy; OpenCV runs it as garbage, so it is written as Caffe's copy, Split
+            # (read back as this layer when its top is a net output, else as the blob itself).
+            ctx.add_layer(self.name, "Split", list(self.input_names), [self.output])
+            return
         layer = ctx.add_layer(self.name, "Concat", list(self.input_names), [self.output])
         layer.concat_param.axis = self.axis
 

@@ -131,6 +131,10 @@ class Slice(Layer):
     caffe_types: ClassVar[tuple[str, ...]] = ("Slice",)
 
     def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
+        if len(self.output_names) == 1:
+            # A one-top Slice is a copy; OpenCV crashes on it, so it is written as Caffe's copy, Split.
+            ctx.add_layer(self.name, "Split", [self.input], list(self.output_names))
+            return
         layer = ctx.add_layer(self.name, "Slice", [self.input], list(self.output_names))
         layer.slice_param.axis = self.axis
         layer.slice_param.slice_point.extend(self.slice_points)
