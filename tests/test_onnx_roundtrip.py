@@ -615,3 +615,14 @@ def test_a_folded_chain_reports_the_head_warnings_once():
     assert len(messages) == 1 and "odd total padding" in messages[0], messages
     assert [layer.kind for layer in model.layers] == ["Input", "Deconvolution"]
     assert_round_trip(proto, model, feeds_for(model))
+
+
+def test_chain_constants_computed_after_the_head():
+    # Constant arithmetic is evaluated before the chains are offered at their heads.
+    proto = conv_pad_model({"pads": END_PADS})
+    pads = next(i for i in proto.graph.initializer if i.name == "pads")
+    pads.name = "pads_f"
+    pads.CopyFrom(numpy_helper.from_array(END_PADS.astype(np.float32), "pads_f"))
+    proto.graph.node.insert(1, helper.make_node("Cast", ["pads_f"], ["pads"], name="cast", to=TensorProto.INT64))
+    model = reimport(proto)
+    assert_round_trip(proto, model, feeds_for(model))

@@ -497,6 +497,15 @@ def from_onnx(
         layers.append(Input(name=vi.name, shape=t.shape, dtype=t.dtype))
         types[vi.name] = t
 
+    # Constant arithmetic that needs no value's shape is evaluated up front, so a chain offered at its head
+    # (below) sees constants computed by nodes placed after the head; the rest waits for the shapes.
+    evaluated: set[int] = set()
+    for index in sorted(folded):
+        node = nodes[index]
+        if node.op_type != "Shape" and all(v in values for v in node.input if v):
+            values.update(_fold(node, names[index], values, types, opset))
+            evaluated.add(index)
+
     taken = {layer.name for layer in layers}
     consumed: set[int] = set()  # nodes folded into a chain's layer
     missing: list[int] = []  # chain members left without a kind when their chain did not fold
@@ -522,7 +531,8 @@ def from_onnx(
             values[node.output[0]] = values[node.input[0]]
             continue
         if index in folded:
-            values.update(_fold(node, name, values, types, opset))
+            if index not in evaluated:
+                values.update(_fold(node, name, values, types, opset))
             continue
         if any(v in unavailable for v in node.input if v):
             unavailable.update(node.output)
@@ -536,6 +546,13 @@ def from_onnx(
         built: Layer | None = None
         for chain_kind, members in chains.get(index, []):
             if any(m in consumed for m in members):
+                continue
+            # Past the head, a chain reads only the previous node's output and constants known by now.
+            if any(
+                v and v != nodes[prev].output[0] and v not in values
+                for prev, m in zip(members, members[1:], strict=False)
+                for v in nodes[m].input
+            ):
                 continue
             views = [view] + [view_of(m, names[m]) for m in members[1:]]
             # The head's own warnings are kept only if the chain folds; otherwise its conversion below repeats them.
