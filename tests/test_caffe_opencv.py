@@ -473,3 +473,38 @@ def test_single_input_concat_and_single_output_slice_are_written_as_split(kind: 
     _compare(model, tmp_path)
     report = ck.formats.caffe.check_caffe(model)
     assert report.passed
+
+
+@pytest.mark.parametrize("name, cfg", N_D, ids=[n for n, _ in N_D])
+def test_check_caffe_refuses_n_d_deconvolution_up_front(name: str, cfg: dict) -> None:
+    with pytest.raises(ck.errors.UnsupportedError, match=r"layer 'deconv' \(Deconvolution\): OpenCV's Caffe "):
+        ck.formats.caffe.check_caffe(_deconv_model(cfg))
+
+
+def test_cli_refuses_what_opencv_cannot_run_in_one_line(tmp_path: Path) -> None:
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    r = _run_cli("check", str(examples / "deconv3d_asymmetric.json"), "--caffe", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "OpenCV's Caffe Deconvolution is 2-D only, this one is 3-D; the prototxt is valid Caffe" in r.stderr
+    # PSPNet's Interp with shrink_factor: the prototxt keeps it (what the fork runs), OpenCV is refused
+    (tmp_path / "interp.prototxt").write_text(
+        'input: "x" input_dim: 1 input_dim: 2 input_dim: 5 input_dim: 6\n'
+        'layer { name: "i" type: "Interp" bottom: "x" top: "y" interp_param { shrink_factor: 2 zoom_factor: 3 } }\n'
+    )
+    for args in (("check", "interp.prototxt", "--caffe"), ("run", "interp.prototxt", "--backend", "opencv")):
+        r = _run_cli(*args, cwd=tmp_path)
+        assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+        assert "layer 'i' (Interp): OpenCV's Interp implements zoom_factor/height/width only" in r.stderr
+    r = _run_cli("convert", "interp.prototxt", "-o", "again.prototxt", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    again = ck.formats.caffe.io.read_prototxt(str(tmp_path / "again.prototxt"))
+    p = again.layer[-1].interp_param
+    assert (p.shrink_factor, p.zoom_factor) == (2, 3)
+    # OpenCV's own error logging is silenced: a user's one-top Slice fails in OpenCV with one line from us
+    (tmp_path / "slice.prototxt").write_text(
+        'input: "x" input_dim: 1 input_dim: 2 input_dim: 3 input_dim: 3\n'
+        'layer { name: "s" type: "Slice" bottom: "x" top: "a" slice_param { axis: 1 } }\n'
+    )
+    r = _run_cli("run", "slice.prototxt", "--backend", "opencv", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "[ERROR" not in r.stderr, r.stderr
+    assert "OpenCV cannot run slice.prototxt" in r.stderr

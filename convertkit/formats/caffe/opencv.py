@@ -18,7 +18,7 @@ from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
 from .io import pb, read_prototxt
 
-__all__ = ["run_opencv", "output_layer_names", "check_caffe"]
+__all__ = ["run_opencv", "output_layer_names", "check_caffe", "refuse_what_opencv_cannot_run"]
 
 
 def output_layer_names(prototxt: str, blobs: list[str]) -> dict[str, str]:
@@ -144,7 +144,12 @@ def _forward(
         raise UnsupportedError(
             f"OpenCV {cv2.__version__} has no Caffe reader (5.x removed it): pip install 'opencv-python-headless<5'"
         )
+    refuse_what_opencv_cannot_run(read_prototxt(prototxt), {k: np.ndim(v) for k, v in inputs.items()}, prototxt)
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    level = logging.getLogLevel() if logging is not None else None
     try:
+        if logging is not None:  # OpenCV logs its own errors on stderr before raising them
+            logging.setLogLevel(logging.LOG_LEVEL_SILENT)
         net = cv2.dnn.readNetFromCaffe(prototxt, caffemodel) if caffemodel else cv2.dnn.readNetFromCaffe(prototxt)
         for name, value in inputs.items():
             net.setInput(np.ascontiguousarray(value, dtype=np.float32), name)
@@ -152,7 +157,46 @@ def _forward(
     except cv2.error as exc:
         message = " ".join(str(exc).split())
         raise ConvertkitError(f"OpenCV cannot run {prototxt}: {message}") from exc
+    finally:
+        if logging is not None:
+            logging.setLogLevel(level)
     return [np.asarray(r) for r in results]
+
+
+def refuse_what_opencv_cannot_run(net: Any, input_ranks: Mapping[str, int], source: str) -> None:
+    """Raise, naming the layer, for a valid Caffe net that OpenCV's Caffe reader would crash on or mis-run.
+
+    ``input_ranks`` gives the rank of each net input; other blobs take the rank of their layer's first bottom
+    (true of every layer type convertkit reads).
+    """
+    rank: dict[str, int] = dict(input_ranks)
+    for name, shape in zip(net.input, net.input_shape, strict=False):
+        rank.setdefault(name, len(shape.dim))
+    for name in net.input:
+        rank.setdefault(name, 4)  # input_dim: always N, C, H, W
+    for lp in net.layer:
+        if lp.type == "Input":
+            shapes = list(lp.input_param.shape)
+            for i, top in enumerate(lp.top):
+                if shapes:
+                    rank.setdefault(top, len(shapes[min(i, len(shapes) - 1)].dim))
+            continue
+        r = rank.get(lp.bottom[0]) if len(lp.bottom) else None
+        where = f"{source}: layer {lp.name!r} ({lp.type})"
+        if lp.type == "Deconvolution" and r is not None and r != 4:
+            raise UnsupportedError(
+                f"{where}: OpenCV's Caffe Deconvolution is 2-D only, this one is {r - 2}-D; the prototxt is valid "
+                "Caffe — use --backend reference or onnxruntime, or check without --caffe (ONNX), or use 2-D layers"
+            )
+        if lp.type == "Interp" and lp.interp_param.shrink_factor != 1:
+            raise UnsupportedError(
+                f"{where}: OpenCV's Interp implements zoom_factor/height/width only; this one has shrink_factor "
+                f"{lp.interp_param.shrink_factor}, so OpenCV would compute another size; the prototxt is what "
+                "PSPNet's Caffe runs — use --backend reference or onnxruntime, or check without --caffe"
+            )
+        for top in lp.top:
+            if r is not None:
+                rank[top] = r
 
 
 def check_caffe(
@@ -173,6 +217,7 @@ def check_caffe(
     with tempfile.TemporaryDirectory(prefix="convertkit-caffe-") as tmp:
         prototxt = os.path.join(tmp, "net.prototxt")
         exported = save_caffe(model, prototxt, dialect=dialect)  # type: ignore[arg-type]
+        refuse_what_opencv_cannot_run(exported.net, {k: np.ndim(v) for k, v in feeds.items()}, "the Caffe export")
         layers = [exported.output_layers[o] for o in model.outputs]
         got = _forward(prototxt, os.path.join(tmp, "net.caffemodel"), feeds, layers)
     expected = run_model(model, feeds)
