@@ -398,10 +398,20 @@ def test_output_padding_rows_only_when_pads_crop_the_whole_scatter():
 
 
 def test_onnx_node_names_are_the_layer_names():
-    m = ck.Model([
-        ck.Input(name="x", shape=(1, 2, 3)),
-        ck.Deconvolution(name="d", input="x", out_channels=2, kernel_shape=(3,), dilations=(2,),
-                         output_padding=(1,), weight=ck.Filler(type="gaussian"), bias=ck.Filler(value=1.0)),
-    ])
+    m = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 2, 3)),
+            ck.Deconvolution(
+                name="d",
+                input="x",
+                out_channels=2,
+                kernel_shape=(3,),
+                dilations=(2,),
+                output_padding=(1,),
+                weight=ck.Filler(type="gaussian"),
+                bias=ck.Filler(value=1.0),
+            ),
+        ]
+    )
     names = [n.name for n in ck.to_onnx(m).graph.node]
     assert names[0] == "d" and len(set(names)) == len(names)
