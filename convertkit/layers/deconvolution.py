@@ -28,7 +28,7 @@ from ..fillers import (
     weight_source_to_spec,
 )
 from ..ir import Layer, TensorType, register_layer
-from ._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, layer_schema
+from ._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, is_int, layer_schema
 
 __all__ = ["Deconvolution", "Padding", "Geometry", "BlobTraining", "PADDING_CONVENTIONS"]
 
@@ -322,10 +322,24 @@ class Deconvolution(Layer):
         if n < 1:
             raise self.error("kernel_shape needs at least one spatial axis")
         set_(self, "kernel_shape", kernel)
-        set_(self, "strides", int_tuple(self.name, self.kind, "strides", self.strides or 1, n))
-        set_(self, "dilations", int_tuple(self.name, self.kind, "dilations", self.dilations or 1, n))
-        set_(self, "output_padding", int_tuple(self.name, self.kind, "output_padding", self.output_padding or 0, n))
+        set_(
+            self, "strides", int_tuple(self.name, self.kind, "strides", 1 if self.strides is None else self.strides, n)
+        )
+        set_(
+            self,
+            "dilations",
+            int_tuple(self.name, self.kind, "dilations", 1 if self.dilations is None else self.dilations, n),
+        )
+        set_(
+            self,
+            "output_padding",
+            int_tuple(
+                self.name, self.kind, "output_padding", 0 if self.output_padding is None else self.output_padding, n
+            ),
+        )
         padding = self.padding
+        if not isinstance(padding, Padding):
+            raise self.error(f"padding must be a Padding, got {type(padding).__name__} {padding!r}")
         if padding.convention == "explicit" and padding.pads is None:
             padding = Padding(pads=(0,) * (2 * n))
         set_(self, "padding", padding.check(self.name, n))
@@ -333,10 +347,12 @@ class Deconvolution(Layer):
             values = getattr(self, fname)
             if any(v < 1 for v in values):
                 raise self.error(f"{fname} must be >= 1, got {list(values)}")
-        if not isinstance(self.out_channels, int) or isinstance(self.out_channels, bool) or self.out_channels < 1:
+        if not is_int(self.out_channels) or self.out_channels < 1:
             raise self.error(f"out_channels must be a positive integer, got {self.out_channels!r}")
-        if not isinstance(self.group, int) or isinstance(self.group, bool) or self.group < 1:
+        if not is_int(self.group) or self.group < 1:
             raise self.error(f"group must be a positive integer, got {self.group!r}")
+        set_(self, "out_channels", int(self.out_channels))
+        set_(self, "group", int(self.group))
         if self.out_channels % self.group:
             raise self.error(f"group must divide out_channels, but {self.group} does not divide {self.out_channels}")
         # normalised to tuples above
@@ -355,6 +371,10 @@ class Deconvolution(Layer):
             raise self.error(f"weight must be a Filler or Values, got {type(self.weight).__name__}")
         if self.bias is not None and not isinstance(self.bias, (Filler, Values)):
             raise self.error(f"bias must be a Filler, Values or None, got {type(self.bias).__name__}")
+        if isinstance(self.bias, Filler) and self.bias.type == "bilinear":
+            raise self.error(
+                "the bilinear filler fills kernels (C, M, k...); a bias (out_channels,) has no spatial axes"
+            )
         if not self.bias_term and self.bias is not None:
             raise self.error("bias is given but bias_term is false; drop the bias or set bias_term true")
         if isinstance(self.bias, Values) and tuple(self.bias.array.shape) != (self.out_channels,):
