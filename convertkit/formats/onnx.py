@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..ir import Model, TensorType
+from ._names import NameAllocator
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET", "OnnxEmitter", "to_onnx", "save_onnx", "load_onnx_model"]
 
@@ -36,23 +37,16 @@ class OnnxEmitter:
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.inputs: list[Any] = []
-        self._names: set[str] = set()
-
-    def _claim(self, hint: str) -> str:
-        name, k = hint, 1
-        while name in self._names:
-            k += 1
-            name = f"{hint}_{k}"
-        self._names.add(name)
-        return name
+        self._names = NameAllocator()
+        self._claim = self._names.fresh
 
     def reserve(self, names: list[str]) -> None:
         """Mark the model's own value names as taken, so helper values never collide with them."""
-        self._names.update(names)
+        self._names.reserve(names)
 
     def fresh(self, hint: str) -> str:
         """A new value name not used anywhere in the model."""
-        return self._claim(hint)
+        return self._names.fresh(hint)
 
     def add_initializer(self, hint: str, array: np.ndarray) -> str:
         """Store ``array`` as an initializer; return its (unique) name."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
+from .._names import NameAllocator
 from .io import array_to_blob, format_prototxt, pb
 
 __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe", "DIALECTS"]
@@ -61,20 +62,15 @@ class CaffeEmitter:
         self.weights = pb.NetParameter()
         self.producer: dict[str, tuple[str, int]] = {}
         self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
-        self._names: set[str] = set()
+        self._names = NameAllocator()
         self.notes: list[str] = []
 
     def reserve(self, names: list[str]) -> None:
-        self._names.update(names)
+        self._names.reserve(names)
 
     def fresh(self, hint: str) -> str:
         """A layer/blob name not used anywhere in the net."""
-        name, k = hint, 1
-        while name in self._names:
-            k += 1
-            name = f"{hint}_{k}"
-        self._names.add(name)
-        return name
+        return self._names.fresh(hint)
 
     def warn(self, message: str) -> None:
         self.notes.append(message)
@@ -87,8 +83,7 @@ class CaffeEmitter:
         layer.type = type_
         layer.bottom.extend(bottoms)
         layer.top.extend(tops)
-        self._names.add(name)
-        self._names.update(tops)
+        self._names.reserve([name, *tops])
         for i, top in enumerate(tops):
             self.producer[top] = (name, i)
         return layer
