@@ -22,9 +22,10 @@ import numpy as np
 from .check import CheckReport, OutputReport
 from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, UnsupportedError, ValidationError
 from .fillers import Filler, Values, bilinear_kernel
+from .formats.caffe import CaffeWarning
 from .formats.onnx_import import OnnxImportWarning
 from .ir import LAYER_KINDS, Layer, Model, TensorType
-from .layers import BlobTraining, Deconvolution, Geometry, Input, InterpForm, Padding, Upsample
+from .layers import BlobTraining, Concat, Crop, Deconvolution, Geometry, Input, InterpForm, Padding, Slice, Upsample
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,9 @@ __all__ = [
     "BlobTraining",
     "Upsample",
     "InterpForm",
+    "Crop",
+    "Slice",
+    "Concat",
     "Filler",
     "Values",
     "bilinear_kernel",
@@ -48,6 +52,7 @@ __all__ = [
     "load",
     "save",
     "to_onnx",
+    "to_caffe",
     # running and checking
     "run",
     "check",
@@ -62,6 +67,7 @@ __all__ = [
     "CheckFailed",
     # warnings
     "OnnxImportWarning",
+    "CaffeWarning",
 ]
 
 
@@ -101,6 +107,18 @@ def to_onnx(model: Model, opset: int | None = None) -> Any:
     from .formats.onnx import to_onnx as _to_onnx
 
     return _to_onnx(model, opset)
+
+
+def to_caffe(model: Model, *, dialect: str = "bvlc", with_weights: bool = True) -> Any:
+    """Export ``model`` as a Caffe net (``.net`` NetParameter, ``.weights`` with the blobs), exactly or not at all.
+
+    ``dialect="pspnet"`` may also use the fork's ``Interp`` layer.  ``save(model, "x.prototxt")`` writes both files.
+    """
+    from .formats.caffe import to_caffe as _to_caffe
+
+    if not isinstance(model, Model):
+        raise FormatError(f"to_caffe exports a convertkit Model, got {type(model).__name__}")
+    return _to_caffe(model, dialect=dialect, with_weights=with_weights)  # type: ignore[arg-type]
 
 
 def run(

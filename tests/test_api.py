@@ -85,3 +85,12 @@ def test_export_argument_types(tmp_path):
         ck.to_onnx("m")  # type: ignore[arg-type]
     with pytest.raises(ck.FormatError, match="writes a convertkit Model"):
         ck.save("m", str(tmp_path / "m.onnx"))  # type: ignore[arg-type]
+
+
+def test_public_api_exports_every_layer_kind_and_to_caffe():
+    for kind in ck.LAYER_KINDS:
+        assert getattr(ck, kind) is ck.LAYER_KINDS[kind]
+    net = ck.to_caffe(_model())
+    assert [layer.type for layer in net.net.layer] == ["Input", "Deconvolution"]
+    with pytest.raises(ck.FormatError, match="exports a convertkit Model"):
+        ck.to_caffe("m")  # type: ignore[arg-type]
