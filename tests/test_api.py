@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,9 @@ def test_public_api_exports_every_layer_kind_and_to_caffe():
     assert [layer.type for layer in net.net.layer] == ["Input", "Deconvolution"]
     with pytest.raises(ck.FormatError, match="exports a convertkit Model"):
         ck.to_caffe("m")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("shapes", [{"x": "1,8,16,16"}, {"x": (1, 0, 16, 16)}, [("x", (1, 8, 16, 16))]])
+def test_load_input_shapes_checked(shapes):
+    with pytest.raises(ck.FormatError, match="input_shapes"):
+        ck.load(str(Path(__file__).resolve().parents[1] / "examples" / "same_upper_head.onnx"), input_shapes=shapes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import FormatError
@@ -38,10 +39,28 @@ def _options_for(path: str, suffix: str, options: dict[str, Any], allowed: dict[
     return given
 
 
+def _checked_shapes(shapes: Any) -> dict[str, tuple[int, ...]]:
+    """``input_shapes`` as ``{name: (positive ints...)}``, or a FormatError saying what is wrong."""
+    from ..layers._fields import is_int
+
+    if not isinstance(shapes, Mapping):
+        raise FormatError(f"input_shapes must map input names to shapes, got {type(shapes).__name__}")
+    out = {}
+    for name, shape in shapes.items():
+        if isinstance(shape, (str, bytes)) or not isinstance(shape, Sequence) or not shape:
+            raise FormatError(f"input_shapes[{name!r}] must be a sequence of positive integers, got {shape!r}")
+        if not all(is_int(d) and d > 0 for d in shape):
+            raise FormatError(f"input_shapes[{name!r}] must be a sequence of positive integers, got {shape!r}")
+        out[str(name)] = tuple(int(d) for d in shape)
+    return out
+
+
 def load_model(path: str, **options: Any) -> Model:
     """Read ``path`` into a checked :class:`Model`, by suffix."""
     suffix = suffix_of(path)
     given = _options_for(path, suffix, options, _LOAD_OPTIONS, "reading")
+    if "input_shapes" in given:
+        given["input_shapes"] = _checked_shapes(given["input_shapes"])
     if suffix in (".json", ".yaml", ".yml"):
         from .spec import load_spec
 
