@@ -428,32 +428,41 @@ class Upsample(Layer):
             return self.as_deconvolution(shape[1], shape[2:]).reference(inputs, types)
         from ..reference import resize
 
-        kwargs: dict[str, Any] = {
+        return [resize(x, **self.resize_arguments(shape))]
+
+    def resize_arguments(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """The ONNX Resize this layer means on an input of ``shape``: attributes plus ``roi``/``scales``/``sizes``.
+
+        One description for both the reference call (keyword arguments of :func:`convertkit.reference.resize`)
+        and the ONNX node (attributes; roi, scales and sizes become its inputs).
+        """
+        args: dict[str, Any] = {
             "mode": self.mode,
             "coordinate_transformation_mode": self.coordinate_transformation_mode,
-            "nearest_mode": self.nearest_mode,
         }
+        if self.mode == "nearest":
+            args["nearest_mode"] = self.nearest_mode
         if self.mode == "cubic":
-            kwargs["cubic_coeff_a"] = self.cubic_coeff_a
+            args["cubic_coeff_a"] = self.cubic_coeff_a
         if self.exclude_outside:
-            kwargs["exclude_outside"] = 1
+            args["exclude_outside"] = 1
         if self.antialias:
-            kwargs["antialias"] = 1
+            args["antialias"] = 1
         if self.roi is not None:
             n = len(self.roi) // 2
-            kwargs["roi"] = [0.0, 0.0, *self.roi[:n], 1.0, 1.0, *self.roi[n:]]
-            kwargs["extrapolation_value"] = self.extrapolation_value
+            args["roi"] = [0.0, 0.0, *self.roi[:n], 1.0, 1.0, *self.roi[n:]]
+            args["extrapolation_value"] = self.extrapolation_value
         if self.scales is not None:
-            kwargs["scales"] = [1.0, 1.0, *self.scales]
+            args["scales"] = [1.0, 1.0, *self.scales]
         elif self.keep_aspect_ratio_policy != "stretch":
             # The policy takes the ratios of the resized axes only: N and C stay out of it.
-            kwargs["sizes"] = list(self.sizes or ())
-            kwargs["axes"] = list(range(2, len(shape)))
-            kwargs["keep_aspect_ratio_policy"] = self.keep_aspect_ratio_policy
+            args["sizes"] = list(self.sizes or ())
+            args["axes"] = list(range(2, len(shape)))
+            args["keep_aspect_ratio_policy"] = self.keep_aspect_ratio_policy
         else:
             assert self.sizes is not None
-            kwargs["sizes"] = [shape[0], shape[1], *self.sizes]
-        return [resize(x, **kwargs)]
+            args["sizes"] = [shape[0], shape[1], *self.sizes]
+        return args
 
     # -- spec -----------------------------------------------------------------------------------------------------
     def to_spec(self) -> dict[str, Any]:
@@ -821,52 +830,30 @@ class Upsample(Layer):
                     f"{feature} needs ONNX opset >= {opset}, exporting at opset {ctx.opset}; raise --opset",
                     UnsupportedError,
                 )
-        attrs: dict[str, Any] = {
-            "mode": self.mode,
-            "coordinate_transformation_mode": self.coordinate_transformation_mode,
-        }
-        if self.mode == "nearest":
-            attrs["nearest_mode"] = self.nearest_mode
-        if self.mode == "cubic":
-            attrs["cubic_coeff_a"] = self.cubic_coeff_a
-        if self.exclude_outside:
-            attrs["exclude_outside"] = 1
-        if self.antialias:
-            attrs["antialias"] = 1
-        roi = ""
-        if self.roi is not None:
-            n = len(self.roi) // 2
-            full_roi = [0.0, 0.0, *self.roi[:n], 1.0, 1.0, *self.roi[n:]]
-            roi_values = np.array(full_roi, dtype=np.float32)
-            if any(float(a) != b for a, b in zip(roi_values, full_roi, strict=True)):
+        attrs = self.resize_arguments(x.shape)
+        roi, scales, sizes = attrs.pop("roi", None), attrs.pop("scales", None), attrs.pop("sizes", None)
+        roi_input = ""
+        if roi is not None:
+            roi_values = np.array(roi, dtype=np.float32)
+            if any(float(a) != b for a, b in zip(roi_values, roi, strict=True)):
                 raise self.error(
-                    f"roi {list(self.roi)} is not exactly representable in float32 (ONNX Resize roi is float32 "
-                    "here); round it to float32 values",
+                    f"roi {list(self.roi or ())} is not exactly representable in float32 (ONNX Resize roi is "
+                    "float32 here); round it to float32 values",
                     UnsupportedError,
                 )
-            roi = ctx.add_initializer(f"{self.name}.roi", roi_values)
-            attrs["extrapolation_value"] = self.extrapolation_value
-        if self.keep_aspect_ratio_policy != "stretch":
-            assert self.sizes is not None
-            attrs["keep_aspect_ratio_policy"] = self.keep_aspect_ratio_policy
-            attrs["axes"] = list(range(2, len(x.shape)))
-            sizes = np.array(self.sizes, dtype=np.int64)
-            inputs = [self.input, roi, "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
-            ctx.add_node("Resize", inputs, [self.output], name=self.name, **attrs)
-            return
-        if self.scales is not None:
-            scales = np.array([1.0, 1.0, *self.scales], dtype=np.float32)
-            if any(float(s) != v for s, v in zip(scales[2:], self.scales, strict=True)):
+            roi_input = ctx.add_initializer(f"{self.name}.roi", roi_values)
+        if scales is not None:
+            scale_values = np.array(scales, dtype=np.float32)
+            if any(float(a) != b for a, b in zip(scale_values, scales, strict=True)):
                 raise self.error(
-                    f"scales {list(self.scales)} are not exactly representable in float32 (ONNX Resize scales "
-                    "are float32), so the output size could differ; give sizes instead",
+                    f"scales {list(self.scales or ())} are not exactly representable in float32 (ONNX Resize "
+                    "scales are float32), so the output size could differ; give sizes instead",
                     UnsupportedError,
                 )
-            inputs = [self.input, roi, ctx.add_initializer(f"{self.name}.scales", scales)]
+            inputs = [self.input, roi_input, ctx.add_initializer(f"{self.name}.scales", scale_values)]
         else:
-            assert self.sizes is not None
-            sizes = np.array([x.shape[0], x.shape[1], *self.sizes], dtype=np.int64)
-            inputs = [self.input, roi, "", ctx.add_initializer(f"{self.name}.sizes", sizes)]
+            size_values = np.array(sizes, dtype=np.int64)
+            inputs = [self.input, roi_input, "", ctx.add_initializer(f"{self.name}.sizes", size_values)]
         ctx.add_node("Resize", inputs, [self.output], name=self.name, **attrs)
 
     @classmethod
