@@ -35,7 +35,10 @@ def onnx_input_types(
         dims = []
         for d in tt.shape.dim:
             if not d.HasField("dim_value") or d.dim_value < 1:
-                what = f"symbolic dimension {d.dim_param!r}" if d.dim_param else "dimension of unknown size"
+                if d.HasField("dim_value"):
+                    what = f"dimension of size {d.dim_value}"
+                else:
+                    what = f"symbolic dimension {d.dim_param!r}" if d.dim_param else "dimension of unknown size"
                 raise UnsupportedError(
                     f"ONNX input {vi.name!r} has a {what}; give its shape with --input-shape {vi.name}=N,C,H,W "
                     "or feed it with --input"

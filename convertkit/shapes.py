@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 
+from .errors import ValidationError
+
 __all__ = [
+    "output_padding_violation",
     "effective_kernel",
     "conv_output_size",
     "conv_transpose_output_size",
@@ -25,6 +28,21 @@ __all__ = [
     "exact_resize_output_size",
     "bilinear_upsample_recipe",
 ]
+
+
+def output_padding_violation(
+    output_padding: tuple[int, ...], strides: tuple[int, ...], dilations: tuple[int, ...]
+) -> int | None:
+    """The first axis where ``output_padding`` breaks PyTorch's rule ``op < max(s, d)``, or None.
+
+    The rows output_padding appends lie past the scatter; PyTorch allows fewer than ``max(stride, dilation)``
+    (onnxruntime only fewer than ``stride``: convertkit exports the rest exactly as a Pad).  The layer and the
+    public reference apply this one rule.
+    """
+    for a, (op, s, d) in enumerate(zip(output_padding, strides, dilations, strict=True)):
+        if op >= s and op >= d:
+            return a
+    return None
 
 
 def effective_kernel(k: int, d: int = 1) -> int:
@@ -145,7 +163,13 @@ def resize_output_size(i: int, scale: float) -> int:
     """
     import numpy as np
 
-    return int(np.floor(np.float32(scale) * np.float32(i)))
+    product = np.float32(scale) * np.float32(i)
+    if not (math.isfinite(float(scale)) and np.isfinite(product)) or scale <= 0:
+        raise ValidationError(
+            f"Resize: scale {float(scale)!r} on an axis of size {i} gives no output size (floor(size * scale) needs a "
+            "finite positive scale); give finite positive scales or sizes"
+        )
+    return int(np.floor(product))
 
 
 def exact_resize_output_size(i: int, scale: float) -> int:
@@ -154,6 +178,9 @@ def exact_resize_output_size(i: int, scale: float) -> int:
     Where this differs from :func:`resize_output_size`, ONNX readers disagree on the output size.
     """
     from fractions import Fraction
+
+    if not math.isfinite(scale) or scale <= 0:
+        raise ValidationError(f"Resize: scale {float(scale)!r} must be a finite positive number")
 
     return math.floor(Fraction(i) * Fraction(scale))
 

@@ -965,3 +965,18 @@ def test_any_resize_imports_exactly_or_is_refused_with_a_reason(case: Rs):
     assert model.types["y"].shape == original.shape, case
     np.testing.assert_allclose(run_model(model, feeds)["y"], original, rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(run_onnx(ck.to_onnx(model), feeds)["y"], original)
+
+
+def test_zero_dimension_input_is_reported_as_zero_not_symbolic():
+    w = numpy_helper.from_array(np.ones((1, 1, 2, 2), np.float32), "w")
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up")
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 0, 3, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [w],
+    )
+    with pytest.raises(ck.UnsupportedError, match="dimension of size 0") as info:
+        from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]))
+    assert "symbolic" not in str(info.value)

@@ -90,7 +90,22 @@ def test_1d_output_padding_larger_than_stride_holds_bias_only(impl):
 def test_1d_pads_beyond_the_scatter_leave_bias_rows(impl):
     # Scatter [1, 2] (k=1, stride 3) is [1, 0, 0, 2]; output_padding 3 appends 3 rows; pads (4, 0) drop the
     # whole scatter, leaving the 3 output_padding rows, which hold the bias only.
-    y = impl(_one_d([1, 2]), _one_d([1]), np.array([7.0]), strides=[3], pads=[4, 0], output_padding=[3])
+    # output_padding 3 >= stride 3 breaks the layer's rule (issue 7), so the public functions refuse it; the
+    # layer's resolved geometry (an output_shape past the scatter) still computes these rows.
+    from convertkit.reference.conv_transpose import conv_transpose_resolved
+
+    with pytest.raises(ValidationError, match="output_padding must be smaller"):
+        impl(_one_d([1, 2]), _one_d([1]), np.array([7.0]), strides=[3], pads=[4, 0], output_padding=[3])
+    y = conv_transpose_resolved(
+        _one_d([1, 2]),
+        _one_d([1]),
+        np.array([7.0]),
+        strides=[3],
+        pads=[4, 0],
+        dilations=[1],
+        group=1,
+        output_padding=[3],
+    )
     np.testing.assert_array_equal(y.ravel(), [7.0, 7.0, 7.0])
 
 
@@ -140,7 +155,7 @@ def random_config(rng: np.random.Generator, *, ort_compatible: bool) -> dict:
         if ort_compatible:
             output_padding = [int(rng.integers(0, s)) for s in strides]
         else:
-            output_padding = [int(rng.integers(0, max(s, d) + 1)) for s, d in zip(strides, dilations, strict=True)]
+            output_padding = [int(rng.integers(0, max(s, d))) for s, d in zip(strides, dilations, strict=True)]
         pads = [int(rng.integers(0, 4)) for _ in range(2 * rank)]
         out = [
             s * (i - 1) + op + d * (k - 1) + 1 - pads[a] - pads[rank + a]
@@ -248,8 +263,8 @@ def conv_transpose_cases(draw):
     kernel = draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank))
     strides = draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank))
     dilations = draw(st.lists(st.integers(1, 3), min_size=rank, max_size=rank))
-    # Up to max(stride, dilation): includes output_padding >= stride when < dilation (PyTorch's rule).
-    output_padding = [draw(st.integers(0, max(s, d))) for s, d in zip(strides, dilations, strict=True)]
+    # Below max(stride, dilation): includes output_padding >= stride when < dilation (PyTorch's rule).
+    output_padding = [draw(st.integers(0, max(s, d) - 1)) for s, d in zip(strides, dilations, strict=True)]
     pads = draw(st.lists(st.integers(0, 5), min_size=2 * rank, max_size=2 * rank))
     out = [
         s * (i - 1) + op + d * (k - 1) + 1 - pads[a] - pads[rank + a]
@@ -483,3 +498,14 @@ def test_weights_and_bias_are_cast_to_the_input_dtype():
     y = conv_transpose(x, np.ones((1, 1, 2), dtype=np.float64), np.ones(1, dtype=np.float64))
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y.ravel(), [2, 3, 2])
+
+
+@pytest.mark.parametrize("impl", [conv_transpose, conv_transpose_scatter])
+def test_output_padding_follows_the_layers_rule(impl):
+    # output_padding must stay below max(stride, dilation), as the Deconvolution layer requires (PyTorch's rule);
+    # onnxruntime and the ONNX text reject >= stride.
+    x = np.ones((1, 1, 3, 3), np.float32)
+    w = np.ones((1, 1, 3, 3), np.float32)
+    with pytest.raises(ValidationError, match="output_padding must be smaller than stride or dilation"):
+        impl(x, w, strides=[2, 2], output_padding=[2, 2])
+    assert impl(x, w, strides=[2, 2], output_padding=[1, 1]).shape == (1, 1, 8, 8)

@@ -499,3 +499,20 @@ def test_validation_errors(kwargs, message):
 def test_interpolation_needs_floating_point():
     with pytest.raises(ValidationError, match="floating-point"):
         resize(np.zeros((2, 3), dtype=np.int32), scales=[2.0, 2.0], mode="linear")
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), -2.0, 0.0])
+def test_non_finite_or_non_positive_scales_are_validation_errors(bad):
+    # Resize-18 linear with scales [1, 1, 2, inf] raised a bare OverflowError from the size rule; NaN gave
+    # "cannot convert float NaN to integer".
+    with pytest.raises(ValidationError, match="scale"):
+        resize(np.zeros((1, 1, 2, 2), np.float32), scales=[1, 1, 2, bad], mode="linear")
+
+
+def test_resize_output_size_names_the_rule_for_infinite_scales():
+    from convertkit import shapes
+
+    with pytest.raises(ValidationError, match="finite positive"):
+        shapes.resize_output_size(3, float("inf"))
+    with pytest.raises(ValidationError, match="finite positive"):
+        shapes.exact_resize_output_size(3, float("nan"))

@@ -199,7 +199,13 @@ def _tensor_type(vi: Any, input_shapes: Mapping[str, tuple[int, ...]]) -> Tensor
         return TensorType(tuple(int(d) for d in input_shapes[vi.name]), dtype)
     dims: list[int] = []
     for d in tt.shape.dim:
-        if not d.HasField("dim_value") or d.dim_value < 1:
+        if d.HasField("dim_value") and d.dim_value < 1:
+            raise UnsupportedError(
+                f"graph input {vi.name!r} has a dimension of size {d.dim_value} (shape "
+                f"{[x.dim_value if x.HasField('dim_value') else (x.dim_param or '?') for x in tt.shape.dim]}); "
+                f"convertkit needs every size >= 1 — give a shape with --input-shape {vi.name}=N,C,H,W"
+            )
+        if not d.HasField("dim_value"):
             symbol = d.dim_param or "?"
             raise UnsupportedError(
                 f"graph input {vi.name!r} has a symbolic dimension {symbol!r} (shape "

@@ -359,14 +359,14 @@ class Deconvolution(Layer):
         output_padding: tuple[int, ...] = self.output_padding  # type: ignore[assignment]
         strides: tuple[int, ...] = self.strides  # type: ignore[assignment]
         dilations: tuple[int, ...] = self.dilations  # type: ignore[assignment]
-        for a, (op, s, d) in enumerate(zip(output_padding, strides, dilations, strict=True)):
-            if op < 0:
-                raise self.error(f"output_padding must be >= 0, got {list(output_padding)}")
-            if op >= s and op >= d:
-                raise self.error(
-                    f"output_padding must be smaller than stride or dilation (PyTorch's rule), but on axis {a} "
-                    f"output_padding {op} >= stride {s} and >= dilation {d}"
-                )
+        if any(op < 0 for op in output_padding):
+            raise self.error(f"output_padding must be >= 0, got {list(output_padding)}")
+        a = shapes.output_padding_violation(output_padding, strides, dilations)
+        if a is not None:
+            raise self.error(
+                f"output_padding must be smaller than stride or dilation (PyTorch's rule), but on axis {a} "
+                f"output_padding {output_padding[a]} >= stride {strides[a]} and >= dilation {dilations[a]}"
+            )
         if not isinstance(self.weight, (Filler, Values)):
             raise self.error(f"weight must be a Filler or Values, got {type(self.weight).__name__}")
         if self.bias is not None and not isinstance(self.bias, (Filler, Values)):
@@ -531,12 +531,12 @@ class Deconvolution(Layer):
         return [TensorType((x.shape[0], self.out_channels, *out), x.dtype)]
 
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
-        from ..reference import conv_transpose
+        from ..reference.conv_transpose import conv_transpose_resolved
 
         (x,) = inputs
         geo = self.geometry(types[0].shape[2:])
         dtype = x.dtype
-        y = conv_transpose(
+        y = conv_transpose_resolved(
             x,
             self.weight_array(types[0].shape[1], dtype),
             self.bias_array(dtype),

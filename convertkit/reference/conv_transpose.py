@@ -106,8 +106,8 @@ def conv_transpose(
         Number of groups; must divide ``C``.
     output_padding : sequence of int, optional
         Rows appended at the end of each axis before the end pads are cropped (they hold the bias only);
-        non-negative, default zeros.  Any value is computed, including ``>= stride`` (PyTorch allows
-        ``output_padding < max(stride, dilation)``), although onnxruntime refuses ``>= stride``.
+        non-negative, default zeros, and below ``max(stride, dilation)`` on every axis (PyTorch's rule, which the
+        layer applies too); onnxruntime refuses ``>= stride``.
     output_shape : sequence of int, optional
         Requested spatial output size (without N and M).  Converted to pads with
         :func:`convertkit.shapes.onnx_output_shape_pads`; a size past the scatter gets bias-only rows at the end
@@ -140,6 +140,40 @@ def conv_transpose(
         output_shape=output_shape,
         auto_pad=auto_pad,
         kernel_shape=kernel_shape,
+    )
+    return _phase_conv_transpose(x, w, b, geometry)
+
+
+def conv_transpose_resolved(
+    x: np.ndarray,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    *,
+    strides: Sequence[int],
+    pads: Sequence[int],
+    dilations: Sequence[int],
+    group: int,
+    output_padding: Sequence[int],
+) -> np.ndarray:
+    """:func:`conv_transpose` on a layer's resolved geometry (``Deconvolution.geometry``).
+
+    There ``output_padding`` also carries the rows past the scatter that an ``output_shape`` asks for, which may
+    reach the stride; the user-facing rule ``output_padding < max(stride, dilation)`` was applied to what the user
+    wrote, when the layer was built.
+    """
+    x, w, b, geometry = _prepare(
+        x,
+        w,
+        b,
+        strides=strides,
+        pads=pads,
+        dilations=dilations,
+        group=group,
+        output_padding=output_padding,
+        output_shape=None,
+        auto_pad="NOTSET",
+        kernel_shape=None,
+        resolved=True,
     )
     return _phase_conv_transpose(x, w, b, geometry)
 
@@ -200,6 +234,7 @@ def _prepare(
     output_shape: Sequence[int] | None,
     auto_pad: str,
     kernel_shape: Sequence[int] | None,
+    resolved: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, _Geometry]:
     """Check the arrays and attributes, resolve pads, and return arrays in ``x.dtype`` plus the geometry."""
     x, w, b = _check_arrays(x, w, b)
@@ -212,6 +247,13 @@ def _prepare(
     strides_t = _per_axis("strides", strides, rank, 1, minimum=1)
     dilations_t = _per_axis("dilations", dilations, rank, 1, minimum=1)
     output_padding_t = _per_axis("output_padding", output_padding, rank, 0, minimum=0)
+    axis = shapes.output_padding_violation(output_padding_t, strides_t, dilations_t)
+    if axis is not None and not resolved:
+        raise ValidationError(
+            f"ConvTranspose: output_padding must be smaller than stride or dilation (the layer's rule, PyTorch's), "
+            f"but on axis {axis} output_padding {output_padding_t[axis]} >= stride {strides_t[axis]} and >= "
+            f"dilation {dilations_t[axis]}; for more rows past the scatter give output_shape or pad the result"
+        )
     group = _check_group_and_channels(x, w, b, group)
     input_spatial = tuple(int(i) for i in x.shape[2:])
     pads_begin, pads_end, output_padding_t = _resolve_pads(
