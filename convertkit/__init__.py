@@ -20,10 +20,10 @@ from typing import Any, Literal
 import numpy as np
 
 from .check import CheckReport, OutputReport
+from .codec.caffe import CaffeWarning
+from .codec.onnx import OnnxImportWarning
 from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, UnsupportedError, ValidationError
 from .fillers import Filler, Values, bilinear_kernel
-from .formats.caffe import CaffeWarning
-from .formats.onnx_import import OnnxImportWarning
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import BlobTraining, Concat, Crop, Deconvolution, Geometry, Input, InterpForm, Padding, Slice, Upsample
 

@@ -2,8 +2,8 @@
 
 A :class:`Model` is an immutable list of layers.  Constructing it checks names, wiring and every layer's shape
 rule, so a ``Model`` that exists is a model whose shapes are known (``model.types``).  Layer kinds live in
-``convertkit/layers/`` (one module each) and register themselves with :func:`register_layer`; format modules find
-a kind's hooks (spec, reference, ONNX, Caffe) through that registry only.
+``convertkit/layers/`` (one package each) and register themselves through :mod:`convertkit.registry`, which
+fills :data:`LAYER_KINDS`; format plumbing finds a kind's facets through that registry only.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import ConvertkitError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["TensorType", "Layer", "Model", "LAYER_KINDS", "register_layer", "DTYPES"]
+__all__ = ["TensorType", "Layer", "Model", "LAYER_KINDS", "DTYPES"]
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
@@ -45,11 +45,13 @@ class Layer(abc.ABC):
 
     Subclasses are frozen dataclasses with at least ``name``; they say which values they read and write through
     :attr:`inputs` / :attr:`outputs`, and implement :meth:`infer` (the shape rule, raising
-    :class:`ValidationError` on bad input).  Format hooks (``to_spec``/``from_spec``, ``reference``,
-    ``to_onnx``...) are methods of the kind, so everything about a kind sits in its module.
+    :class:`ValidationError` on bad input), :meth:`reference` and the spec form.  Each format's facet sits in a
+    sibling module of the kind's package and is registered with it (:class:`convertkit.registry.LayerKind`).
     """
 
     kind: ClassVar[str] = ""
+    #: Whether the layer stands for a graph input (it reads nothing; its value is fed).
+    graph_input: ClassVar[bool] = False
     name: str
 
     @property
@@ -84,29 +86,13 @@ class Layer(abc.ABC):
     def spec_schema(cls) -> dict[str, Any]:
         """JSON Schema of this kind's spec dict."""
 
-    @abc.abstractmethod
-    def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
-        """Append ONNX nodes/initializers computing this layer to the emitter ``ctx``."""
-
     def error(self, message: str, cls: type[ConvertkitError] = ValidationError) -> ConvertkitError:
         """An error about this layer: ``layer 'NAME' (Kind): message``."""
         return cls(f"layer {self.name!r} ({self.kind}): {message}")
 
 
+#: Kind name -> IR class of every registered kind (filled by :func:`convertkit.registry.register`).
 LAYER_KINDS: dict[str, type[Layer]] = {}
-
-L = TypeVar("L", bound=type[Layer])
-
-
-def register_layer(cls: L) -> L:
-    """Class decorator: add a layer kind to :data:`LAYER_KINDS` after checking it implements every hook."""
-    missing = sorted(getattr(cls, "__abstractmethods__", ()))
-    if missing:
-        raise TypeError(f"layer kind {cls.__name__} lacks hooks: {', '.join(missing)}")
-    if not cls.kind:
-        raise TypeError(f"layer kind {cls.__name__} has no `kind` name")
-    LAYER_KINDS[cls.kind] = cls
-    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +154,8 @@ class Model:
 
     @property
     def inputs(self) -> tuple[str, ...]:
-        """Names of the graph inputs (the values of ``Input`` layers)."""
-        return tuple(v for layer in self.layers if layer.kind == "Input" for v in layer.outputs)
+        """Names of the graph inputs (the values of graph-input layers, ``Input``)."""
+        return tuple(v for layer in self.layers if layer.graph_input for v in layer.outputs)
 
     def layer(self, name: str) -> Layer:
         """The layer called ``name``."""

@@ -437,7 +437,7 @@ def test_run_opencv_fills_in_blobs_a_caffemodel_lacks(tmp_path: Path) -> None:
     (tmp_path / "n.prototxt").write_text(text)
     model = load_caffe(str(tmp_path / "n.prototxt"))
     save_caffe(model, str(tmp_path / "full.prototxt"))
-    weights = ck.formats.caffe.io.read_caffemodel(str(tmp_path / "full.caffemodel"))
+    weights = ck.codec.caffe.read_caffemodel(str(tmp_path / "full.caffemodel"))
     del weights.layer[1:]  # blobs of 'a' only
     (tmp_path / "part.caffemodel").write_bytes(weights.SerializeToString())
     x = {"x": np.random.default_rng(0).standard_normal((1, 2, 3, 3)).astype(np.float32)}
@@ -497,7 +497,7 @@ def test_cli_refuses_what_opencv_cannot_run_in_one_line(tmp_path: Path) -> None:
         assert "layer 'i' (Interp): OpenCV's Interp implements zoom_factor/height/width only" in r.stderr
     r = _run_cli("convert", "interp.prototxt", "-o", "again.prototxt", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    again = ck.formats.caffe.io.read_prototxt(str(tmp_path / "again.prototxt"))
+    again = ck.codec.caffe.read_prototxt(str(tmp_path / "again.prototxt"))
     p = again.layer[-1].interp_param
     assert (p.shrink_factor, p.zoom_factor) == (2, 3)
     # OpenCV's own error logging is silenced: a user's one-top Slice fails in OpenCV with one line from us

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from convertkit.formats.caffe.io import pb
+from convertkit.codec.caffe import pb
 
 REPO = Path(__file__).resolve().parents[1]
 FIELDS_MD = REPO.parent / "shared" / "caffe" / "FIELDS.md"
@@ -48,7 +48,7 @@ COMPLETE = {
 
 
 def test_generated_module_matches_the_proto_it_came_from() -> None:
-    text = (REPO / "convertkit" / "formats" / "caffe" / "caffe_pb2.py").read_text()
+    text = (REPO / "convertkit" / "codec" / "caffe_pb2.py").read_text()
     assert text.startswith(gen_caffe_proto.header(gen_caffe_proto.proto_digest())), (
         "caffe_pb2.py was generated from another schemas/caffe.proto: run python tools/gen_caffe_proto.py"
     )

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import convertkit as ck
+from convertkit.codec.caffe import array_to_blob, parse_prototxt, pb
 from convertkit.errors import FormatError, UnsupportedError
 from convertkit.formats.caffe import CaffeWarning, load_caffe
-from convertkit.formats.caffe.io import array_to_blob, parse_prototxt, pb
 
 SEED_PROTOTXT = """
 name: 'seed'

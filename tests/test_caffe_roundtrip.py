@@ -16,10 +16,10 @@ import pytest
 from google.protobuf.json_format import MessageToDict
 
 import convertkit as ck
+from convertkit.codec.caffe import array_to_blob, parse_prototxt, pb, read_caffemodel
 from convertkit.errors import ValidationError
 from convertkit.fillers import bilinear_kernel
 from convertkit.formats.caffe import CaffeWarning, load_caffe, to_caffe
-from convertkit.formats.caffe.io import array_to_blob, parse_prototxt, pb, read_caffemodel
 from convertkit.formats.spec import json_schema, model_from_spec, model_to_spec
 
 INPUT = 'layer { name: "x" type: "Input" top: "x" input_param { shape { dim: 1 dim: 2 dim: 5 dim: 4 } } }\n'

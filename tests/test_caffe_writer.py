@@ -18,9 +18,9 @@ import pytest
 
 import convertkit as ck
 from convertkit.check import random_inputs
+from convertkit.codec.caffe import parse_prototxt, read_caffemodel
 from convertkit.errors import UnsupportedError
 from convertkit.formats.caffe import CaffeWarning, load_caffe, save_caffe, to_caffe
-from convertkit.formats.caffe.io import parse_prototxt, read_caffemodel
 from convertkit.layers import Slice
 from convertkit.runtime import run_onnx
 

@@ -1,4 +1,4 @@
-"""ONNX export: graph plumbing only — each layer kind emits its own nodes through :class:`OnnxEmitter`.
+"""ONNX export: graph plumbing only — each layer kind's ONNX facet emits its nodes through :class:`OnnxEmitter`.
 
 Every emitted model carries explicit pads (never ``auto_pad`` or ``output_shape``), weights as initializers,
 every intermediate value's type in ``value_info``, and passes ``onnx.checker`` with ``full_check``.
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..ir import Model, TensorType
-from ._names import NameAllocator
+from ..registry import kind_of
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET", "OnnxEmitter", "to_onnx", "save_onnx", "load_onnx_model"]
 
@@ -23,50 +23,11 @@ DEFAULT_OPSET = 19
 MIN_OPSET = 13
 MAX_OPSET = 22
 
-_ELEM = {"float32": 1, "float64": 11}  # onnx.TensorProto.FLOAT / DOUBLE
-
-
-class OnnxEmitter:
-    """Collects nodes, initializers and value types while layers emit themselves."""
-
-    def __init__(self, opset: int) -> None:
-        import onnx
-
-        self._onnx = onnx
-        self.opset = opset
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-        self.inputs: list[Any] = []
-        self._names = NameAllocator()
-        self._claim = self._names.fresh
-
-    def reserve(self, names: list[str]) -> None:
-        """Mark the model's own value names as taken, so helper values never collide with them."""
-        self._names.reserve(names)
-
-    def fresh(self, hint: str) -> str:
-        """A new value name not used anywhere in the model."""
-        return self._names.fresh(hint)
-
-    def add_initializer(self, hint: str, array: np.ndarray) -> str:
-        """Store ``array`` as an initializer; return its (unique) name."""
-        name = self._claim(hint)
-        self.initializers.append(self._onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
-        return name
-
-    def add_node(self, op_type: str, inputs: list[str], outputs: list[str], *, name: str, **attrs: Any) -> None:
-        """Append a node (default domain) with ``attrs``."""
-        node_name = self._claim(f"node:{name}")[len("node:") :]
-        self.nodes.append(self._onnx.helper.make_node(op_type, inputs, outputs, name=node_name, **attrs))
-
-    def add_graph_input(self, name: str, t: TensorType) -> None:
-        self.inputs.append(self._onnx.helper.make_tensor_value_info(name, _ELEM[t.dtype], list(t.shape)))
-
 
 def _value_info(name: str, t: TensorType) -> Any:
     import onnx
 
-    return onnx.helper.make_tensor_value_info(name, _ELEM[t.dtype], list(t.shape))
+    return onnx.helper.make_tensor_value_info(name, ELEMENT_TYPES[t.dtype], list(t.shape))
 
 
 def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> Any:
@@ -87,8 +48,11 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
     for layer in model.layers:
+        write = kind_of(layer).onnx.write
+        if write is None:
+            raise layer.error("has no ONNX form", UnsupportedError)
         try:
-            layer.to_onnx(ctx, model.input_types(layer))
+            write(layer, ctx, model.input_types(layer))
         except ConvertkitError:
             raise
         except (ValueError, TypeError) as exc:

@@ -1,14 +1,14 @@
 """ONNX import: graph plumbing only — each layer kind converts its own ONNX ops through :class:`OnnxNode`.
 
-A layer kind that can be built from ONNX nodes declares the op types in ``onnx_op_types`` and implements the
-classmethod ``from_onnx(node: OnnxNode) -> Layer``; this module finds them through ``LAYER_KINDS``, so the table
-of importable ops is the union of what the layer modules declare.  This module itself handles only what is not a
+A layer kind that can be built from ONNX nodes declares the op types and its ``read(node: OnnxNode) -> Layer`` in
+its ONNX facet (:class:`convertkit.registry.OnnxFacet`); this module finds them through the registry, so the table
+of importable ops is the union of what the kinds declare.  This module itself handles only what is not a
 layer: graph inputs, initializers and ``Constant`` nodes (constants), ``Identity`` (renaming), shape arithmetic
 that computes constants (evaluated at import, since every shape is static), the report of unsupported ops, and the
 per-node error context.
 
-A kind whose ONNX export writes several nodes declares those chains in ``onnx_patterns`` (op types in order) and
-folds them back with the classmethod ``from_onnx_chain(nodes: list[OnnxNode]) -> Layer | None``: this module finds
+A kind whose ONNX export writes several nodes declares those chains in its facet's ``patterns`` (op types in order)
+and folds them back with ``read_chain(nodes: list[OnnxNode]) -> Layer | None``: this module finds
 each chain whose values between nodes feed only the next node (and are no graph output), offers it to the kind
 (longest chains first), and, if the kind declines (None), converts the nodes one by one, so an op without a kind
 (``Pad``, a run-time ``Add``) is still reported as unsupported.
@@ -29,13 +29,15 @@ import dataclasses
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ..codec.onnx import OnnxImportWarning, OnnxNode, attribute_value
 from ..errors import ConvertkitError, FormatError, UnsupportedError
-from ..ir import DTYPES, LAYER_KINDS, Layer, Model, TensorType
+from ..ir import DTYPES, Layer, Model, TensorType
+from ..registry import LayerKind, onnx_graph_input, onnx_patterns, onnx_readers
 
 __all__ = [
     "OnnxImportWarning",
@@ -68,113 +70,9 @@ SHAPE_OPS: tuple[str, ...] = (
 )
 
 
-class OnnxImportWarning(UserWarning):
-    """An exact conversion that follows onnxruntime where the ONNX text, its shape inference or runtimes differ."""
-
-
-def onnx_op_table() -> dict[str, type[Layer]]:
-    """ONNX op type -> the layer kind whose ``from_onnx`` converts it (from each kind's ``onnx_op_types``)."""
-    import convertkit.layers  # noqa: F401  (registers the layer kinds)
-
-    table: dict[str, type[Layer]] = {}
-    for kind in LAYER_KINDS.values():
-        for op_type in getattr(kind, "onnx_op_types", ()):
-            table[op_type] = kind
-    return table
-
-
-def _attribute_value(attr: Any) -> Any:
-    import onnx
-
-    value = onnx.helper.get_attribute_value(attr)
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, onnx.TensorProto):
-        return onnx.numpy_helper.to_array(value)
-    if isinstance(value, list) and value and isinstance(value[0], bytes):
-        return [v.decode("utf-8") for v in value]
-    return value
-
-
-@dataclass
-class OnnxNode:
-    """One ONNX node as a layer kind's ``from_onnx`` sees it: attributes decoded, inputs typed or constant.
-
-    ``name`` is the node's name (or ``OpType_INDEX`` for unnamed nodes) and becomes the layer name; ``opset`` is
-    the model's default-domain opset, which selects the op's version.
-    """
-
-    op_type: str
-    name: str
-    opset: int
-    attributes: dict[str, Any]
-    input_names: tuple[str, ...]
-    output_names: tuple[str, ...]
-    _constants: Mapping[str, np.ndarray] = field(repr=False)
-    _types: Mapping[str, TensorType] = field(repr=False)
-
-    @property
-    def where(self) -> str:
-        return f"ONNX node {self.name!r} ({self.op_type}-{self.opset})"
-
-    def error(self, message: str, cls: type[ConvertkitError] = UnsupportedError) -> ConvertkitError:
-        """An error about this node: ``ONNX node 'NAME' (OpType-OPSET): message``."""
-        return cls(f"{self.where}: {message}")
-
-    def warn(self, message: str) -> None:
-        """Report an exact-but-ambiguous conversion choice as an :class:`OnnxImportWarning`."""
-        warnings.warn(OnnxImportWarning(f"{self.where}: {message}"), stacklevel=2)
-
-    def attr(self, name: str, default: Any = None) -> Any:
-        return self.attributes.get(name, default)
-
-    def has_input(self, index: int) -> bool:
-        """Whether optional input ``index`` is present (given and not the empty name)."""
-        return index < len(self.input_names) and self.input_names[index] != ""
-
-    def _input_name(self, index: int, what: str) -> str:
-        if not self.has_input(index):
-            raise self.error(
-                f"{what} (input {index}) is missing; the node has inputs {list(self.input_names)}", FormatError
-            )
-        return self.input_names[index]
-
-    def value(self, index: int) -> str:
-        """Name of the run-time value read by input ``index`` (refused if it is a constant)."""
-        name = self._input_name(index, "the data input")
-        if name not in self._types:
-            if name in self._constants:
-                raise self.error(
-                    f"input {index} ({name!r}) is a constant; convertkit needs a run-time tensor there "
-                    "(a model input or another layer's output)"
-                )
-            raise self.error(
-                f"input {index} ({name!r}) is not produced by any earlier node or graph input", FormatError
-            )
-        return name
-
-    def input_type(self, index: int) -> TensorType:
-        return self._types[self.value(index)]
-
-    def constant(self, index: int, what: str) -> np.ndarray:
-        """The constant value of input ``index`` (initializer, Constant node or bound graph input)."""
-        name = self._input_name(index, what)
-        if name in self._constants:
-            return self._constants[name]
-        if name in self._types:
-            raise self.error(
-                f"{what} (input {index}, {name!r}) is computed at run time; convertkit needs it as a constant "
-                f"(an initializer or Constant node). If it is a graph input, bind it: "
-                f"convertkit.load(path, constants={{{name!r}: array}})"
-            )
-        raise self.error(f"{what} (input {index}, {name!r}) is not defined in the graph", FormatError)
-
-    def optional_constant(self, index: int, what: str) -> np.ndarray | None:
-        """Like :meth:`constant`, but None when the input is absent or an empty tensor."""
-        if not self.has_input(index):
-            return None
-        value = self.constant(index, what)
-        return None if value.size == 0 else value
+def onnx_op_table() -> dict[str, LayerKind[Layer]]:
+    """ONNX op type -> the layer kind whose ONNX facet reads it."""
+    return onnx_readers()
 
 
 def _default_opset(proto: Any) -> int:
@@ -220,7 +118,7 @@ def _tensor_type(vi: Any, input_shapes: Mapping[str, tuple[int, ...]]) -> Tensor
 
 
 def _constant_node_value(node: Any, name: str) -> np.ndarray:
-    attrs = {a.name: _attribute_value(a) for a in node.attribute}
+    attrs = {a.name: attribute_value(a) for a in node.attribute}
     if "value" in attrs:
         return np.asarray(attrs["value"])
     for key, dtype in (
@@ -284,7 +182,7 @@ def _fold(
             shape = types[source].shape
         else:
             shape = tuple(np.shape(values[source]))
-        attrs = {a.name: _attribute_value(a) for a in node.attribute}
+        attrs = {a.name: attribute_value(a) for a in node.attribute}
         dims = np.array(shape, dtype=np.int64)[slice(attrs.get("start", 0), attrs.get("end"))]
         return {node.output[0]: dims}
     inputs = [v for v in node.input if v]
@@ -309,26 +207,23 @@ def _fold(
 
 def _pattern_chains(
     nodes: list[Any], folded: set[int], graph_outputs: set[str]
-) -> dict[int, list[tuple[type[Layer], list[int]]]]:
+) -> dict[int, list[tuple[LayerKind[Layer], list[int]]]]:
     """Head node index -> the candidate chains starting there ``(kind, node indices)``, longest first.
 
-    A candidate follows a kind's ``onnx_patterns`` op types through values read by exactly one node (once) and
-    not listed as graph outputs; whether it really is the pattern is the kind's ``from_onnx_chain`` to decide.
+    A candidate follows a kind's ONNX ``patterns`` op types through values read by exactly one node (once) and
+    not listed as graph outputs; whether it really is the pattern is the kind's ``read_chain`` to decide.
     """
     consumers: dict[str, list[int]] = {}
     for index, node in enumerate(nodes):
         for v in node.input:
             if v:
                 consumers.setdefault(v, []).append(index)
-    patterns = sorted(
-        ((kind, pattern) for kind in LAYER_KINDS.values() for pattern in getattr(kind, "onnx_patterns", ())),
-        key=lambda kp: -len(kp[1]),
-    )
+    patterns = onnx_patterns()
 
     def plain(index: int) -> bool:
         return nodes[index].domain in ("", "ai.onnx") and index not in folded
 
-    chains: dict[int, list[tuple[type[Layer], list[int]]]] = {}
+    chains: dict[int, list[tuple[LayerKind[Layer], list[int]]]] = {}
     for index, node in enumerate(nodes):
         if not plain(index):
             continue
@@ -349,7 +244,9 @@ def _pattern_chains(
     return chains
 
 
-def _unsupported_report(nodes: list[Any], names: list[str], table: Mapping[str, type[Layer]], folded: set[int]) -> None:
+def _unsupported_report(
+    nodes: list[Any], names: list[str], table: Mapping[str, LayerKind[Layer]], folded: set[int]
+) -> None:
     missing: dict[str, list[str]] = {}
     for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
         domain = node.domain if node.domain not in ("", "ai.onnx") else ""
@@ -448,8 +345,6 @@ def from_onnx(
     """
     import onnx
 
-    from ..layers.input import Input
-
     if isinstance(proto, (str, os.PathLike)):
         return load_onnx(os.fspath(proto), input_shapes=input_shapes, constants=constants)
     if not isinstance(proto, onnx.ModelProto):
@@ -500,7 +395,7 @@ def from_onnx(
         if vi.name in values:  # an initializer listed as input (IR < 4 style) or a bound constant
             continue
         t = _tensor_type(vi, input_shapes)
-        layers.append(Input(name=vi.name, shape=t.shape, dtype=t.dtype))
+        layers.append(onnx_graph_input(vi.name, t))
         types[vi.name] = t
 
     # Constant arithmetic that needs no value's shape is evaluated up front, so a chain offered at its head
@@ -523,7 +418,7 @@ def from_onnx(
             op_type=node.op_type,
             name=layer_name,
             opset=opset,
-            attributes={a.name: _attribute_value(a) for a in node.attribute},
+            attributes={a.name: attribute_value(a) for a in node.attribute},
             input_names=tuple(node.input),
             output_names=tuple(node.output),
             _constants=values,
@@ -565,7 +460,8 @@ def from_onnx(
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", OnnxImportWarning)
                 try:
-                    built = chain_kind.from_onnx_chain(views)  # type: ignore[attr-defined]
+                    assert chain_kind.onnx.read_chain is not None  # the registry pairs patterns with read_chain
+                    built = chain_kind.onnx.read_chain(views)
                 except ConvertkitError:
                     raise
                 except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
@@ -585,7 +481,7 @@ def from_onnx(
             continue
         taken.add(layer_name if built is None else built.name)
         try:
-            layer: Layer = built if built is not None else table[node.op_type].from_onnx(view)  # type: ignore[attr-defined]
+            layer: Layer = built if built is not None else _read(table[node.op_type], view)
             out_types = layer.infer([types[v] for v in layer.inputs])
         except ConvertkitError:
             raise
@@ -608,6 +504,11 @@ def from_onnx(
         outputs.append(vi.name)
     _compare_declared_shapes(graph, types, source)
     return Model(layers, outputs, name=graph.name or "convertkit")
+
+
+def _read(kind: LayerKind[Layer], node: OnnxNode) -> Layer:
+    assert kind.onnx.read is not None  # the registry pairs op_types with read
+    return kind.onnx.read(node)
 
 
 def _compare_declared_shapes(graph: Any, types: Mapping[str, TensorType], source: str) -> None:

@@ -1,4 +1,8 @@
-"""Layer kinds, one module each; importing this package registers them all in ``convertkit.ir.LAYER_KINDS``."""
+"""Layer kinds, one package each; importing this package registers them all (:mod:`convertkit.registry`).
+
+Each kind's package holds ``core.py`` (fields, validation, shape rule, reference call, spec form) and one module
+per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :class:`~convertkit.registry.LayerKind`.
+"""
 
 from .concat import Concat
 from .crop import Crop

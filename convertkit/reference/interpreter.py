@@ -55,7 +55,7 @@ def run_model(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.nd
     """Evaluate ``model`` on the reference; returns every model output by name."""
     values: dict[str, np.ndarray] = dict(check_inputs(model, inputs))
     for layer in model.layers:
-        if layer.kind == "Input":
+        if layer.graph_input:
             continue
         types = model.input_types(layer)
         try:

@@ -6,12 +6,14 @@
   .caffemodel beside it holding every blob.  Deconvolutions with asymmetric pads or output_padding are written
   with a zero-extended kernel (exact); upsample layers as stock Caffe layers where an exact form exists.
 
-Layer kinds carry their own Caffe hooks (``caffe_types``, ``from_caffe``, ``to_caffe``); this package is plumbing.
+Layer kinds carry their own Caffe facets (:class:`convertkit.registry.CaffeFacet`); this package is plumbing, and the
+contexts those facets use live below the kinds, in :mod:`convertkit.codec.caffe`.
 """
 
+from ...codec.caffe import DIALECTS, FILL_MISSING, CaffeEmitter, CaffeReader, CaffeWarning
 from .opencv import check_caffe, output_layer_names, run_opencv
-from .reader import FILL_MISSING, CaffeReader, caffe_layer_kinds, load_caffe, read_weights
-from .writer import DIALECTS, CaffeEmitter, CaffeNet, CaffeWarning, caffemodel_path, save_caffe, to_caffe
+from .reader import caffe_layer_kinds, load_caffe, read_weights
+from .writer import CaffeNet, caffemodel_path, save_caffe, to_caffe
 
 __all__ = [
     # reading

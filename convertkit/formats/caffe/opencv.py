@@ -13,10 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ...check import CheckReport
+from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ...codec.caffe import CaffeLayer, array_to_blob, pb, read_prototxt
+from ...comparison import CheckReport, compare, random_inputs
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
-from .io import pb, read_prototxt
+from ...registry import caffe_facet_for_type, caffe_readers
 
 __all__ = ["run_opencv", "output_layer_names", "check_caffe", "refuse_what_opencv_cannot_run"]
 
@@ -73,13 +75,15 @@ def run_opencv(
     return dict(zip(outputs, results, strict=True))
 
 
-#: Caffe layer types convertkit reads that carry parameter blobs.
-_BLOB_LAYER_TYPES = ("Deconvolution",)
+def _needs_blobs(caffe_type: str) -> bool:
+    """Whether layers of ``caffe_type`` carry parameter blobs (their kind's Caffe facet can materialise them)."""
+    facet = caffe_facet_for_type(caffe_type)
+    return facet is not None and facet.blobs is not None
 
 
 def _blobs_missing(net: Any, caffemodel: str | None) -> bool:
     """Whether a layer that needs blobs has none in ``caffemodel`` (or there is no caffemodel)."""
-    needing = [lp.name for lp in net.layer if lp.type in _BLOB_LAYER_TYPES]
+    needing = [lp.name for lp in net.layer if _needs_blobs(lp.type)]
     if not needing:
         return False
     if caffemodel is None:
@@ -92,38 +96,21 @@ def _blobs_missing(net: Any, caffemodel: str | None) -> bool:
 
 def _write_materialised_blobs(net: Any, model: Model, path: str, prototxt: str) -> None:
     """A caffemodel with the IR's blobs of every blob-carrying layer of ``net``, shaped as the prototxt says."""
-    from ...layers import Deconvolution
-    from .io import array_to_blob, read_conv_geometry
-
     by_name = {layer.name: layer for layer in model.layers}
     weights = pb.NetParameter()
     for lp in net.layer:
-        if lp.type not in _BLOB_LAYER_TYPES:
-            continue
+        record = caffe_readers().get(lp.type)
         layer = by_name.get(lp.name)
-        if not isinstance(layer, Deconvolution):
+        if record is None or record.caffe.blobs is None or layer is None or layer.kind != record.name:
             continue  # not in the TEST-phase net convertkit reads
-        x = model.input_types(layer)[0]
-        cp = lp.convolution_param
-        kernel = read_conv_geometry(cp, len(x.shape) - 2, f"layer {lp.name!r} (Deconvolution)")[0]
-        c, m, g = x.shape[1], cp.num_output, cp.group
-        weight = layer.weight_array(c)
-        if layer.group != g and g == 1 and layer.group == c == m:
-            # --compact read the diagonal of a full layer as a grouped one: the prototxt wants the full blob
-            full = np.zeros((c, m, *weight.shape[2:]), dtype=weight.dtype)
-            full[np.arange(c), np.arange(c)] = weight[:, 0]
-            weight = full
-        if weight.shape != (c, m // g, *kernel):
-            raise UnsupportedError(
-                f"{prototxt}: layer {lp.name!r} (Deconvolution) has no blobs and convertkit's materialised weights "
-                f"have shape {list(weight.shape)}, not the prototxt's {[c, m // g, *kernel]}; give --weights"
-            )
+        source = CaffeLayer(lp, list(layer.inputs), list(layer.outputs), model.input_types(layer))
+        try:
+            arrays = record.caffe.blobs(layer, source)
+        except ConvertkitError as exc:
+            raise type(exc)(f"{prototxt}: {exc}") from exc
         entry = weights.layer.add()
         entry.name, entry.type = lp.name, lp.type
-        entry.blobs.append(array_to_blob(weight))
-        bias = layer.bias_array()
-        if cp.bias_term:
-            entry.blobs.append(array_to_blob(np.zeros(m, np.float32) if bias is None else bias))
+        entry.blobs.extend(array_to_blob(a) for a in arrays)
     try:
         with open(path, "wb") as f:
             f.write(weights.SerializeToString())
@@ -182,18 +169,11 @@ def refuse_what_opencv_cannot_run(net: Any, input_ranks: Mapping[str, int], sour
                     rank.setdefault(top, len(shapes[min(i, len(shapes) - 1)].dim))
             continue
         r = rank.get(lp.bottom[0]) if len(lp.bottom) else None
-        where = f"{source}: layer {lp.name!r} ({lp.type})"
-        if lp.type == "Deconvolution" and r is not None and r != 4:
-            raise UnsupportedError(
-                f"{where}: OpenCV's Caffe Deconvolution is 2-D only, this one is {r - 2}-D; the prototxt is valid "
-                "Caffe — use --backend reference or onnxruntime, or check without --caffe (ONNX), or use 2-D layers"
-            )
-        if lp.type == "Interp" and lp.interp_param.shrink_factor != 1:
-            raise UnsupportedError(
-                f"{where}: OpenCV's Interp implements zoom_factor/height/width only; this one has shrink_factor "
-                f"{lp.interp_param.shrink_factor}, so OpenCV would compute another size; the prototxt is what "
-                "PSPNet's Caffe runs — use --backend reference or onnxruntime, or check without --caffe"
-            )
+        facet = caffe_facet_for_type(lp.type)
+        if facet is not None and facet.opencv_refusal is not None:
+            why = facet.opencv_refusal(CaffeLayer(lp, list(lp.bottom), list(lp.top), []), r)
+            if why is not None:
+                raise UnsupportedError(f"{source}: layer {lp.name!r} ({lp.type}): {why}")
         for top in lp.top:
             if r is not None:
                 rank[top] = r
@@ -209,7 +189,6 @@ def check_caffe(
     dialect: str = "bvlc",
 ) -> CheckReport:
     """Export ``model`` to Caffe, run it in OpenCV and compare every output with the NumPy reference."""
-    from ...check import compare, random_inputs
     from ...reference.interpreter import check_inputs, run_model
     from .writer import save_caffe
 

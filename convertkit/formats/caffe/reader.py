@@ -1,26 +1,33 @@
 """Caffe import: a prototxt (and optionally its .caffemodel) into a checked :class:`~convertkit.ir.Model`.
 
 Graph plumbing only: phase rules, net inputs, blob names, weights by layer name.  Each Caffe layer type is read by
-the IR kind that declares it in ``caffe_types`` (its ``from_caffe`` hook).
+the kind whose Caffe facet declares it (:class:`convertkit.registry.CaffeFacet`); net inputs given outside
+``layer { }`` and Split copies of net outputs are read as the ``Input`` / ``Concat`` layers that say the same.
 """
 
 from __future__ import annotations
 
-import warnings
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ...codec.caffe import (
+    FILL_MISSING,
+    CaffeLayer,
+    CaffeReader,
+    blob_to_array,
+    filler_seed,
+    pb,
+    read_caffemodel,
+    read_prototxt,
+)
 from ...errors import ConvertkitError, FormatError, UnsupportedError
-from ...ir import LAYER_KINDS, Layer, Model, TensorType
-from .io import blob_to_array, pb, read_caffemodel, read_prototxt
-from .writer import CaffeWarning
+from ...ir import Layer, Model, TensorType
+from ...registry import caffe_readers
 
 __all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "filler_seed", "FILL_MISSING"]
-
-FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 #: Layer types that only feed data (no computation in a deployed net); ``--input-shape`` turns their tops into
 #: graph inputs.
 DATA_LAYER_TYPES = ("Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "Python", "Input")
@@ -29,59 +36,32 @@ PASS_THROUGH = ("Silence", "Split")
 
 
 def caffe_layer_kinds() -> dict[str, type[Layer]]:
-    """Caffe layer type -> the IR kind that reads it (every kind with ``caffe_types``)."""
-    from ... import layers  # noqa: F401  (registers the kinds)
-
-    table: dict[str, type[Layer]] = {}
-    for cls in LAYER_KINDS.values():
-        for caffe_type in getattr(cls, "caffe_types", ()):
-            table[caffe_type] = cls
-    return table
+    """Caffe layer type -> the IR class of the kind that reads it."""
+    return {t: k.layer for t, k in caffe_readers().items()}
 
 
-class CaffeReader:
-    """What layer kinds see while reading (``from_caffe(lp, ctx, inputs, outputs, in_types)``)."""
-
-    def __init__(
-        self,
-        *,
-        weights: Mapping[str, list[np.ndarray]] | None,
-        fill_missing: str,
-        seed: int,
-        compact: bool,
-        warn: Callable[[str], None] | None,
-    ) -> None:
-        if fill_missing not in FILL_MISSING:
-            raise FormatError(f"--fill-missing must be one of {', '.join(FILL_MISSING)}, not {fill_missing!r}")
-        self.weights = weights
-        self.fill_missing = None if fill_missing == "zeros" else fill_missing
-        self.seed = seed
-        self.compact = compact
-        self.notes: list[str] = []
-        self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
-
-    def layer_blobs(self, name: str) -> list[np.ndarray] | None:
-        """The caffemodel's blobs of layer ``name`` (None: no caffemodel, or it has no blobs for the layer)."""
-        if self.weights is None:
-            return None
-        return self.weights.get(name)
-
-    def filler_seed(self, layer: str, blob: int) -> int:
-        """The seed of blob ``blob`` of ``layer``: from ``--seed``, but different for every blob of the net."""
-        return filler_seed(layer, blob, self.seed)
-
-    def warn(self, message: str) -> None:
-        self.notes.append(message)
-        self._warn(message)
-
-    def note(self, message: str) -> None:
-        """Information the user should see (printed like a warning by the CLI)."""
-        self.warn(message)
+def _read_with_kind(lp: Any, ctx: CaffeReader, inputs: list[str], outputs: list[str], in_types: list[TensorType]):
+    """The IR layers the registered kind makes of ``lp``."""
+    read = caffe_readers()[lp.type].caffe.read
+    assert read is not None  # the registry pairs Caffe types with read
+    return read(CaffeLayer(lp, inputs, outputs, in_types), ctx)
 
 
-def filler_seed(layer: str, blob: int, seed: int = 0) -> int:
-    """The seed the reader gives a random filler of blob ``blob`` of ``layer`` (Caffe's fillers carry none)."""
-    return zlib.crc32(f"{layer}/{blob}".encode(), seed & 0xFFFFFFFF)
+def _synthetic_layer(name: str, type_: str, bottoms: list[str], tops: list[str]) -> Any:
+    """A ``LayerParameter`` for what the file says outside ``layer { }`` (net inputs) or as a copy (Split)."""
+    lp = pb.LayerParameter()
+    lp.name, lp.type = name, type_
+    lp.bottom.extend(bottoms)
+    lp.top.extend(tops)
+    return lp
+
+
+def _input_layer(name: str, shape: tuple[int, ...], ctx: CaffeReader) -> Layer:
+    """The graph input ``name`` of ``shape``, read as the ``Input`` layer that says it."""
+    lp = _synthetic_layer(name, "Input", [], [name])
+    lp.input_param.shape.add().dim.extend(shape)
+    (layer,) = _read_with_kind(lp, ctx, [], [name], [])
+    return layer
 
 
 def _meets_rule(rule: Any, phase: int, level: int, stages: Sequence[str]) -> bool:
@@ -201,8 +181,6 @@ def _fresh_layer_name(name: str, top_index: int, layers: list[Layer]) -> str:
 
 def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]], source: str) -> Model:
     """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``)."""
-    from ...layers import Concat, Input
-
     phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
     level = net.state.level if net.HasField("state") else 0
     stages = list(net.state.stage) if net.HasField("state") else []
@@ -247,9 +225,9 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
         return name
 
     for name, shape in _legacy_inputs(net, shapes, source):
-        layer = Input(name=new_value(name, name), shape=shape)
+        layer = _input_layer(new_value(name, name), shape, ctx)
         layers.append(layer)
-        types[layer.name] = TensorType(layer.shape)
+        types[layer.name] = TensorType(shape)
     for index, lp in enumerate(active):
         where = f"layer {lp.name!r} ({lp.type})"
         if (
@@ -264,9 +242,9 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
                     f"give --input-shape {lp.top[0]}=N,C,H,W"
                 )
             for top in given:
-                layer = Input(name=new_value(top, top), shape=shapes[top])
+                layer = _input_layer(new_value(top, top), shapes[top], ctx)
                 layers.append(layer)
-                types[layer.name] = TensorType(layer.shape)
+                types[layer.name] = TensorType(shapes[top])
             continue
         missing = [b for b in lp.bottom if b not in value_of]
         if missing:
@@ -284,19 +262,22 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
                     sequence.append(inputs[0])
                 else:
                     # a net output of its own (Caffe copies the blob): kept under its name as a one-input Concat
-                    copy = Concat(
-                        name=_fresh_layer_name(lp.name, i, layers),
-                        input_names=(inputs[0],),
-                        output=new_value(top, lp.name),
+                    name = _fresh_layer_name(lp.name, i, layers)
+                    output = new_value(top, lp.name)
+                    (copy,) = _read_with_kind(
+                        _synthetic_layer(name, "Concat", [lp.bottom[0]], [top]),
+                        ctx,
+                        [inputs[0]],
+                        [output],
+                        [types[inputs[0]]],
                     )
-                    types[copy.output] = types[inputs[0]]
+                    types[output] = types[inputs[0]]
                     layers.append(copy)
                     sequence.append(copy)
             continue
         outputs = [new_value(t, lp.name) for t in lp.top]
         try:
-            reader: Any = kinds[lp.type]
-            built = reader.from_caffe(lp, ctx, inputs, outputs, [types[v] for v in inputs])
+            built = _read_with_kind(lp, ctx, inputs, outputs, [types[v] for v in inputs])
         except ConvertkitError as exc:
             raise type(exc)(f"{source}: {exc}") from exc
         for layer in built:
@@ -308,7 +289,7 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
             types.update(zip(layer.outputs, out_types, strict=True))
             layers.append(layer)
             sequence.append(layer)
-    unused = sorted(set(shapes) - {layer.name for layer in layers if isinstance(layer, Input)})
+    unused = sorted(set(shapes) - {layer.name for layer in layers if layer.graph_input})
     if unused:
         raise FormatError(
             f"{source}: --input-shape names {', '.join(unused)}, which is not a net input or a data layer's top "

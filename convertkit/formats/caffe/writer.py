@@ -1,4 +1,4 @@
-"""Caffe export: graph plumbing only — each layer kind writes its own Caffe layers through :class:`CaffeEmitter`.
+"""Caffe export: graph plumbing only — each layer kind's Caffe facet writes its layers through :class:`CaffeEmitter`.
 
 The emitted net is ``layer { }`` text with one ``Input`` layer per graph input; every blob (weights, bias) goes
 into a ``.caffemodel`` beside it, a ``NetParameter`` whose layers carry only ``name``, ``type`` and ``blobs`` (Caffe
@@ -9,30 +9,17 @@ so every model output is made the first top of the layer that writes it (a ``Spl
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
-
+from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
-from .._names import NameAllocator
-from .io import array_to_blob, format_prototxt, pb
+from ...registry import kind_of
 
 __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe", "DIALECTS"]
-
-Dialect = Literal["bvlc", "pspnet"]
-#: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
-#: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
-#: upsamples built elsewhere; one read from an ``Interp`` (``Upsample.caffe_interp``) is written back as that
-#: ``Interp`` in every dialect, as the user wrote it.
-DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
-
-
-class CaffeWarning(UserWarning):
-    """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
 
 
 @dataclass
@@ -46,70 +33,6 @@ class CaffeNet:
 
     def prototxt(self) -> str:
         return format_prototxt(self.net)
-
-
-class CaffeEmitter:
-    """Collects Caffe layers and their blobs while IR layers write themselves (``layer.to_caffe(ctx, types)``)."""
-
-    def __init__(
-        self, *, dialect: Dialect = "bvlc", with_weights: bool = True, warn: Callable[[str], None] | None = None
-    ) -> None:
-        if dialect not in DIALECTS:
-            raise UnsupportedError(f"Caffe dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
-        self.dialect = dialect
-        self.with_weights = with_weights
-        self.net = pb.NetParameter()
-        self.weights = pb.NetParameter()
-        self.producer: dict[str, tuple[str, int]] = {}
-        self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
-        self._names = NameAllocator()
-        self.notes: list[str] = []
-
-    def reserve(self, names: list[str]) -> None:
-        self._names.reserve(names)
-
-    def fresh(self, hint: str) -> str:
-        """A layer/blob name not used anywhere in the net."""
-        return self._names.fresh(hint)
-
-    def warn(self, message: str) -> None:
-        self.notes.append(message)
-        self._warn(message)
-
-    def add_layer(self, name: str, type_: str, bottoms: list[str], tops: list[str]) -> Any:
-        """Append a ``layer { }``; returns the ``LayerParameter`` to fill in."""
-        layer = self.net.layer.add()
-        layer.name = name
-        layer.type = type_
-        layer.bottom.extend(bottoms)
-        layer.top.extend(tops)
-        self._names.reserve([name, *tops])
-        for i, top in enumerate(tops):
-            self.producer[top] = (name, i)
-        return layer
-
-    def add_blobs(self, layer: Any, arrays: list[np.ndarray]) -> None:
-        """Record ``layer``'s blobs (weights first, then bias) for the caffemodel."""
-        if not self.with_weights:
-            return
-        entry = self.weights.layer.add()
-        entry.name = layer.name
-        entry.type = layer.type
-        for a in arrays:
-            if not np.all(np.isfinite(a)):
-                raise FormatError(f"layer {layer.name!r}: blob has non-finite values; Caffe cannot use them")
-            entry.blobs.append(array_to_blob(a))
-
-    @staticmethod
-    def freeze(layer: Any, n_blobs: int) -> None:
-        """``param { lr_mult: 0 decay_mult: 0 }`` per blob: Caffe training leaves the blobs as they are.
-
-        For frozen layers that say nothing more; a layer with its own per-blob training writes that instead.
-        """
-        for _ in range(n_blobs):
-            p = layer.param.add()
-            p.lr_mult = 0
-            p.decay_mult = 0
 
 
 def to_caffe(
@@ -128,11 +51,11 @@ def to_caffe(
                 "— build the model in float32"
             )
     for layer in model.layers:
-        hook = getattr(layer, "to_caffe", None)
-        if hook is None:
-            raise layer.error("has no Caffe form (no to_caffe hook)", UnsupportedError)
+        write = kind_of(layer).caffe.write
+        if write is None:
+            raise layer.error("has no Caffe form", UnsupportedError)
         try:
-            hook(ctx, model.input_types(layer))
+            write(layer, ctx, model.input_types(layer))
         except ConvertkitError:
             raise
         except (ValueError, TypeError) as exc:

@@ -7,13 +7,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..ir import Layer, TensorType, register_layer
-from ._fields import check_name, layer_schema
+from ...ir import Layer, TensorType
+from .._fields import check_name, layer_schema
 
 __all__ = ["Concat"]
 
 
-@register_layer
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Concat(Layer):
     """Concatenate ``input_names`` along ``axis`` (negative axes count from the end) into ``output``."""
@@ -99,46 +98,3 @@ class Concat(Layer):
             },
             required=["input_names"],
         )
-
-    def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
-        ctx.add_node(
-            "Concat", list(self.input_names), [self.output], name=self.name, axis=self._axis(len(types[0].shape))
-        )
-
-    # -- Caffe ----------------------------------------------------------------------------------------------------
-    caffe_types: ClassVar[tuple[str, ...]] = ("Concat",)
-
-    def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
-        if len(self.input_names) == 1:
-            # A one-bottom Concat is a copy; OpenCV runs it as garbage, so it is written as Caffe's copy, Split
-            # (read back as this layer when its top is a net output, else as the blob itself).
-            ctx.add_layer(self.name, "Split", list(self.input_names), [self.output])
-            return
-        layer = ctx.add_layer(self.name, "Concat", list(self.input_names), [self.output])
-        layer.concat_param.axis = self.axis
-
-    @classmethod
-    def from_caffe(
-        cls, lp: Any, ctx: Any, inputs: list[str], outputs: list[str], in_types: list[TensorType]
-    ) -> list[Layer]:
-        from ..errors import FormatError
-
-        if len(outputs) != 1 or not inputs:
-            raise FormatError(f"layer {lp.name!r} (Concat): needs bottoms and exactly one top")
-        p = lp.concat_param
-        axis = p.axis if p.HasField("axis") or not p.HasField("concat_dim") else p.concat_dim
-        return [cls(name=lp.name, input_names=tuple(inputs), output=outputs[0], axis=axis)]
-
-    # -- ONNX import ----------------------------------------------------------------------------------------------
-    onnx_op_types: ClassVar[tuple[str, ...]] = ("Concat",)
-
-    @classmethod
-    def from_onnx(cls, node: Any) -> Concat:
-        """Build from an ONNX ``Concat`` of run-time tensors (``node``: an ``onnx_import.OnnxNode``).
-
-        A Concat of constants never gets here: the importer evaluates it (shape arithmetic).
-        """
-        if node.attr("axis") is None:
-            raise node.error("Concat needs the axis attribute")
-        names = tuple(node.value(i) for i in range(len(node.input_names)) if node.has_input(i))
-        return cls(name=node.name, input_names=names, output=node.output_names[0], axis=int(node.attr("axis")))

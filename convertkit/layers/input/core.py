@@ -7,19 +7,19 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ValidationError
-from ..ir import DTYPES, Layer, TensorType, register_layer
-from ._fields import check_name, int_array_schema, int_tuple, layer_schema
+from ...errors import ValidationError
+from ...ir import DTYPES, Layer, TensorType
+from .._fields import check_name, int_array_schema, int_tuple, layer_schema
 
 __all__ = ["Input"]
 
 
-@register_layer
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Input(Layer):
     """A graph input ``name`` of ``shape`` (N, C, spatial...) and ``dtype``."""
 
     kind: ClassVar[str] = "Input"
+    graph_input: ClassVar[bool] = True
     name: str
     shape: tuple[int, ...]
     dtype: str = "float32"
@@ -67,29 +67,3 @@ class Input(Layer):
             },
             required=["shape"],
         )
-
-    # -- Caffe ----------------------------------------------------------------------------------------------------
-    caffe_types: ClassVar[tuple[str, ...]] = ("Input",)
-
-    def to_caffe(self, ctx: Any, types: list[TensorType]) -> None:
-        """``layer { type: "Input" input_param { shape { dim: ... } } }``."""
-        layer = ctx.add_layer(self.name, "Input", [], [self.name])
-        layer.input_param.shape.add().dim.extend(self.shape)
-
-    @classmethod
-    def from_caffe(
-        cls, lp: Any, ctx: Any, inputs: list[str], outputs: list[str], in_types: list[TensorType]
-    ) -> list[Layer]:
-        """One :class:`Input` per top; ``input_param`` has one shape for all tops or one per top."""
-        from ..errors import FormatError
-
-        shapes = [tuple(int(d) for d in s.dim) for s in lp.input_param.shape]
-        if len(shapes) not in (1, len(outputs)):
-            raise FormatError(
-                f"layer {lp.name!r} (Input): input_param has {len(shapes)} shape(s) for {len(outputs)} top(s); "
-                "give one shape, or one per top"
-            )
-        return [cls(name=top, shape=shapes[i if len(shapes) > 1 else 0]) for i, top in enumerate(outputs)]
-
-    def to_onnx(self, ctx: Any, types: list[TensorType]) -> None:
-        ctx.add_graph_input(self.name, TensorType(self.shape, self.dtype))

@@ -1,26 +1,59 @@
-"""Caffe files in and out: prototxt text, .caffemodel binary, blobs <-> arrays, fillers <-> FillerParameter.
+"""Caffe files and the contexts layer kinds read and write Caffe through; nothing here knows a layer kind.
 
-Everything here works on the generated messages of ``schemas/caffe.proto`` (:mod:`.caffe_pb2`); nothing here
-knows a layer kind.
+- Files: prototxt text, .caffemodel binary, blobs <-> arrays, fillers <-> ``FillerParameter``, convolution
+  geometry in Caffe's words — all on the generated messages of ``schemas/caffe.proto`` (:mod:`.caffe_pb2`).
+- Contexts: :class:`CaffeEmitter` (what a kind's Caffe writer appends to), :class:`CaffeReader` (what a kind's
+  Caffe reader sees of the whole read: weights, options, warnings) and :class:`CaffeLayer` (one layer being read).
+
+The generated protobuf module is imported on first use (``pb.NetParameter``), so importing convertkit does not
+load it.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
-from collections.abc import Sequence
-from typing import Any, cast
+import warnings
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Literal, cast
 
 import numpy as np
 
-from ...errors import FormatError, UnsupportedError
-from ...fillers import FILLER_TYPES, Filler
-from . import caffe_pb2 as _caffe_pb2
+from ..errors import ConvertkitError, FormatError, UnsupportedError
+from ..fillers import FILLER_TYPES, Filler
+from ..ir import TensorType
+from .names import NameAllocator
+
+
+class _LazyModule:
+    """A module imported on first attribute access."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
 
 # The generated module builds its classes at import time, which static checkers cannot see.
-pb: Any = _caffe_pb2
+pb: Any = _LazyModule(f"{__package__}.caffe_pb2")
 
 __all__ = [
     "pb",
+    "CaffeWarning",
+    "CaffeEmitter",
+    "CaffeReader",
+    "CaffeLayer",
+    "Dialect",
+    "DIALECTS",
+    "FILL_MISSING",
+    "filler_seed",
     "parse_prototxt",
     "read_prototxt",
     "read_caffemodel",
@@ -325,3 +358,167 @@ def read_conv_geometry(cp: Any, n: int, where: str) -> tuple[tuple[int, ...], ..
         if any(v < low for v in values):
             raise FormatError(f"{where}: {what} must be >= {low}, got {list(values)}")
     return kernel, strides, pads, dilations
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Contexts of the kinds' Caffe facets
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class CaffeWarning(UserWarning):
+    """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
+
+
+Dialect = Literal["bvlc", "pspnet"]
+#: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
+#: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
+#: upsamples built elsewhere; one read from an ``Interp`` is written back as that ``Interp`` in every dialect, as
+#: the user wrote it.
+DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
+#: What a Deconvolution with neither weights nor a filler gets (``--fill-missing``).
+FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
+
+
+def filler_seed(layer: str, blob: int, seed: int = 0) -> int:
+    """The seed the reader gives a random filler of blob ``blob`` of ``layer`` (Caffe's fillers carry none)."""
+    return zlib.crc32(f"{layer}/{blob}".encode(), seed & 0xFFFFFFFF)
+
+
+class CaffeEmitter:
+    """Collects Caffe layers and their blobs while IR layers write themselves (a kind's Caffe ``write``)."""
+
+    def __init__(
+        self, *, dialect: Dialect = "bvlc", with_weights: bool = True, warn: Callable[[str], None] | None = None
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise UnsupportedError(f"Caffe dialect must be one of {', '.join(DIALECTS)}, not {dialect!r}")
+        self.dialect = dialect
+        self.with_weights = with_weights
+        self.net = pb.NetParameter()
+        self.weights = pb.NetParameter()
+        self.producer: dict[str, tuple[str, int]] = {}
+        self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
+        self._names = NameAllocator()
+        self.notes: list[str] = []
+
+    def reserve(self, names: list[str]) -> None:
+        self._names.reserve(names)
+
+    def fresh(self, hint: str) -> str:
+        """A layer/blob name not used anywhere in the net."""
+        return self._names.fresh(hint)
+
+    def warn(self, message: str) -> None:
+        self.notes.append(message)
+        self._warn(message)
+
+    def add_layer(self, name: str, type_: str, bottoms: list[str], tops: list[str]) -> Any:
+        """Append a ``layer { }``; returns the ``LayerParameter`` to fill in."""
+        layer = self.net.layer.add()
+        layer.name = name
+        layer.type = type_
+        layer.bottom.extend(bottoms)
+        layer.top.extend(tops)
+        self._names.reserve([name, *tops])
+        for i, top in enumerate(tops):
+            self.producer[top] = (name, i)
+        return layer
+
+    def add_blobs(self, layer: Any, arrays: list[np.ndarray]) -> None:
+        """Record ``layer``'s blobs (weights first, then bias) for the caffemodel."""
+        if not self.with_weights:
+            return
+        entry = self.weights.layer.add()
+        entry.name = layer.name
+        entry.type = layer.type
+        for a in arrays:
+            if not np.all(np.isfinite(a)):
+                raise FormatError(f"layer {layer.name!r}: blob has non-finite values; Caffe cannot use them")
+            entry.blobs.append(array_to_blob(a))
+
+    @staticmethod
+    def freeze(layer: Any, n_blobs: int) -> None:
+        """``param { lr_mult: 0 decay_mult: 0 }`` per blob: Caffe training leaves the blobs as they are.
+
+        For frozen layers that say nothing more; a layer with its own per-blob training writes that instead.
+        """
+        for _ in range(n_blobs):
+            p = layer.param.add()
+            p.lr_mult = 0
+            p.decay_mult = 0
+
+
+class CaffeReader:
+    """What a kind's Caffe reader sees of the whole read: the caffemodel's blobs, the options, warnings."""
+
+    def __init__(
+        self,
+        *,
+        weights: Mapping[str, list[np.ndarray]] | None,
+        fill_missing: str,
+        seed: int,
+        compact: bool,
+        warn: Callable[[str], None] | None,
+    ) -> None:
+        if fill_missing not in FILL_MISSING:
+            raise FormatError(f"--fill-missing must be one of {', '.join(FILL_MISSING)}, not {fill_missing!r}")
+        self.weights = weights
+        self.fill_missing = None if fill_missing == "zeros" else fill_missing
+        self.seed = seed
+        self.compact = compact
+        self.notes: list[str] = []
+        self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
+
+    def layer_blobs(self, name: str) -> list[np.ndarray] | None:
+        """The caffemodel's blobs of layer ``name`` (None: no caffemodel, or it has no blobs for the layer)."""
+        if self.weights is None:
+            return None
+        return self.weights.get(name)
+
+    def filler_seed(self, layer: str, blob: int) -> int:
+        """The seed of blob ``blob`` of ``layer``: from ``--seed``, but different for every blob of the net."""
+        return filler_seed(layer, blob, self.seed)
+
+    def warn(self, message: str) -> None:
+        self.notes.append(message)
+        self._warn(message)
+
+    def note(self, message: str) -> None:
+        """Information the user should see (printed like a warning by the CLI)."""
+        self.warn(message)
+
+
+@dataclass
+class CaffeLayer:
+    """One Caffe layer as a kind's Caffe reader sees it: the ``LayerParameter`` and its wired, typed blobs.
+
+    ``inputs``/``outputs`` are the IR value names of the bottoms/tops (in-place layers get fresh value names);
+    ``in_types`` the bottoms' types.
+    """
+
+    param: Any = field(repr=False)
+    inputs: list[str]
+    outputs: list[str]
+    in_types: list[TensorType]
+
+    @property
+    def name(self) -> str:
+        return str(self.param.name)
+
+    @property
+    def layer_type(self) -> str:
+        return str(self.param.type)
+
+    @property
+    def where(self) -> str:
+        return f"layer {self.name!r} ({self.layer_type})"
+
+    def error(self, message: str, cls: type[ConvertkitError] = UnsupportedError) -> ConvertkitError:
+        """An error about this layer: ``layer 'NAME' (Type): message``."""
+        return cls(f"{self.where}: {message}")
+
+    def expect_one_in_one_out(self) -> None:
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
+            raise self.error(
+                f"has {len(self.inputs)} bottoms and {len(self.outputs)} tops; convertkit converts one of each"
+            )

@@ -1,0 +1,216 @@
+"""The layer-kind registry: one typed :class:`LayerKind` record per kind, checked when it is registered.
+
+A kind is a package under ``convertkit/layers/``: ``core.py`` holds the frozen dataclass (fields, validation, shape
+rule, reference call, spec form), and one sibling module per format holds that format's facet (``onnx.py``,
+``caffe.py``).  The package's ``__init__`` registers them together::
+
+    KIND = register(LayerKind(layer=Deconvolution, onnx=onnx.FACET, caffe=caffe.FACET))
+
+Format plumbing (the ONNX and Caffe readers and writers, the OpenCV runner, check) reaches kinds only through the
+functions below and names none; the facets are typed against the contexts in :mod:`convertkit.codec`, which sit
+below the kinds, so nothing here imports a format's plumbing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import numpy as np
+
+from .codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
+from .codec.onnx import OnnxEmitter, OnnxNode
+from .ir import LAYER_KINDS, Layer, TensorType
+
+__all__ = [
+    "LayerKind",
+    "OnnxFacet",
+    "CaffeFacet",
+    "register",
+    "kinds",
+    "kind_of",
+    "onnx_readers",
+    "onnx_patterns",
+    "onnx_graph_input",
+    "caffe_readers",
+    "caffe_facet_for_type",
+    "support_table",
+    "FORMATS",
+]
+
+L = TypeVar("L", bound=Layer)
+
+#: The formats a kind can support, with their directions.
+FORMATS: tuple[str, ...] = ("spec", "onnx", "caffe")
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnnxFacet(Generic[L]):
+    """How a kind reads and writes ONNX.
+
+    ``write(layer, ctx, input_types)`` appends the layer's nodes; ``read(node)`` builds the layer from a node of
+    one of ``op_types``; ``read_chain(nodes)`` folds one of ``patterns`` (op types in order, each node feeding
+    only the next) back into one layer or declines (None); ``graph_input(name, type)`` is the kind that stands for
+    a graph input (one kind has it).
+    """
+
+    write: Callable[[L, OnnxEmitter, list[TensorType]], None] | None = None
+    op_types: tuple[str, ...] = ()
+    read: Callable[[OnnxNode], Layer] | None = None
+    patterns: tuple[tuple[str, ...], ...] = ()
+    read_chain: Callable[[list[OnnxNode]], Layer | None] | None = None
+    graph_input: Callable[[str, TensorType], Layer] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaffeFacet(Generic[L]):
+    """How a kind reads and writes Caffe.
+
+    ``write(layer, ctx, input_types)`` appends the layer's Caffe layers; ``read(layer, ctx)`` builds IR layers
+    from a Caffe layer of one of ``types``; ``blobs(layer, caffe_layer)`` gives the parameter blobs a prototxt
+    layer of this kind needs, from the IR layer read from it (run in OpenCV without a caffemodel); and
+    ``opencv_refusal(caffe_layer, rank)`` says why OpenCV's Caffe reader cannot run that valid layer (None: it
+    can), ``rank`` being the rank of its first bottom when known.
+    """
+
+    write: Callable[[L, CaffeEmitter, list[TensorType]], None] | None = None
+    types: tuple[str, ...] = ()
+    read: Callable[[CaffeLayer, CaffeReader], list[Layer]] | None = None
+    blobs: Callable[[L, CaffeLayer], list[np.ndarray]] | None = None
+    opencv_refusal: Callable[[CaffeLayer, int | None], str | None] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerKind(Generic[L]):
+    """One layer kind: its IR class and its format facets.
+
+    The spec facet is the class itself (``to_spec``/``from_spec``/``spec_schema``, required by :class:`Layer`).
+    """
+
+    layer: type[L]
+    onnx: OnnxFacet[L] = field(default_factory=OnnxFacet)
+    caffe: CaffeFacet[L] = field(default_factory=CaffeFacet)
+
+    @property
+    def name(self) -> str:
+        return self.layer.kind
+
+    def supports(self) -> dict[str, tuple[bool, bool]]:
+        """Per format: ``(reads, writes)``."""
+        return {
+            "spec": (True, True),
+            "onnx": (self.onnx.read is not None or self.onnx.graph_input is not None, self.onnx.write is not None),
+            "caffe": (self.caffe.read is not None, self.caffe.write is not None),
+        }
+
+
+_KINDS: dict[str, LayerKind[Layer]] = {}
+
+
+def _check(record: LayerKind[L]) -> None:
+    cls = record.layer
+    where = f"layer kind {cls.__name__}"
+    if not isinstance(cls, type) or not issubclass(cls, Layer):
+        raise TypeError(f"{where}: LayerKind.layer must be a Layer subclass")
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise TypeError(f"{where} lacks methods: {', '.join(missing)}")
+    if not cls.kind:
+        raise TypeError(f"{where} has no `kind` name")
+    if cls.kind in _KINDS:
+        raise TypeError(f"{where}: kind {cls.kind!r} is registered twice")
+    onnx, caffe = record.onnx, record.caffe
+    if bool(onnx.op_types) != (onnx.read is not None):
+        raise TypeError(f"{where}: ONNX op_types and read go together")
+    if bool(onnx.patterns) != (onnx.read_chain is not None):
+        raise TypeError(f"{where}: ONNX patterns and read_chain go together")
+    if any(len(p) < 2 for p in onnx.patterns):
+        raise TypeError(f"{where}: an ONNX pattern is a chain of two or more op types")
+    if bool(caffe.types) != (caffe.read is not None):
+        raise TypeError(f"{where}: Caffe types and read go together")
+    for other in _KINDS.values():
+        clash = set(other.onnx.op_types) & set(onnx.op_types)
+        if clash:
+            raise TypeError(f"{where}: ONNX op types {sorted(clash)} are already read by {other.name}")
+        clash = set(other.caffe.types) & set(caffe.types)
+        if clash:
+            raise TypeError(f"{where}: Caffe types {sorted(clash)} are already read by {other.name}")
+        if onnx.graph_input is not None and other.onnx.graph_input is not None:
+            raise TypeError(f"{where}: {other.name} already stands for ONNX graph inputs")
+
+
+def register(record: LayerKind[L]) -> LayerKind[L]:
+    """Add ``record`` to the registry after checking it; returns it."""
+    _check(record)
+    _KINDS[record.name] = record  # type: ignore[assignment]
+    LAYER_KINDS[record.name] = record.layer
+    return record
+
+
+def _loaded() -> dict[str, LayerKind[Layer]]:
+    # The kinds register themselves when their package is imported; plumbing imports convertkit.layers first.
+    return _KINDS
+
+
+def kinds() -> Iterator[LayerKind[Layer]]:
+    """Every registered kind, in registration order."""
+    return iter(_loaded().values())
+
+
+def kind_of(layer: Layer | type[Layer]) -> LayerKind[Layer]:
+    """The record of ``layer``'s kind."""
+    name = layer.kind
+    record = _loaded().get(name)
+    if record is None:
+        raise KeyError(f"layer kind {name!r} is not registered")
+    return record
+
+
+def onnx_readers() -> dict[str, LayerKind[Layer]]:
+    """ONNX op type -> the kind whose ``read`` converts it."""
+    return {op: k for k in kinds() for op in k.onnx.op_types}
+
+
+def onnx_patterns() -> list[tuple[LayerKind[Layer], tuple[str, ...]]]:
+    """Every ``(kind, pattern)`` a kind folds back from ONNX, longest patterns first."""
+    return sorted(((k, p) for k in kinds() for p in k.onnx.patterns), key=lambda kp: -len(kp[1]))
+
+
+def onnx_graph_input(name: str, t: TensorType) -> Layer:
+    """The layer that stands for an ONNX graph input."""
+    for k in kinds():
+        if k.onnx.graph_input is not None:
+            return k.onnx.graph_input(name, t)
+    raise KeyError("no layer kind stands for ONNX graph inputs")
+
+
+def caffe_readers() -> dict[str, LayerKind[Layer]]:
+    """Caffe layer type -> the kind whose ``read`` converts it."""
+    return {t: k for k in kinds() for t in k.caffe.types}
+
+
+def caffe_facet_for_type(caffe_type: str) -> CaffeFacet[Layer] | None:
+    """The Caffe facet of the kind that reads ``caffe_type`` (None: no kind does)."""
+    record = caffe_readers().get(caffe_type)
+    return None if record is None else record.caffe
+
+
+def support_table() -> str:
+    """A Markdown table: per kind, what each format reads and writes (the README shows it)."""
+    names = {"spec": "spec", "onnx": "ONNX", "caffe": "Caffe"}
+    lines = [
+        "| kind | " + " | ".join(names[f] for f in FORMATS) + " | ONNX ops read | Caffe types read |",
+        "|---|" + "---|" * len(FORMATS) + "---|---|",
+    ]
+    for k in kinds():
+        cells = []
+        for f in FORMATS:
+            reads, writes = k.supports()[f]
+            cells.append(
+                {(True, True): "read, write", (True, False): "read", (False, True): "write"}.get((reads, writes), "—")
+            )
+        ops = ", ".join(k.onnx.op_types) or ("graph input" if k.onnx.graph_input else "—")
+        caffe_types = ", ".join(k.caffe.types) or "—"
+        lines.append(f"| {k.name} | " + " | ".join(cells) + f" | {ops} | {caffe_types} |")
+    return "\n".join(lines)
