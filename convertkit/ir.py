@@ -9,7 +9,7 @@ fills :data:`LAYER_KINDS`; format plumbing finds a kind's facets through that re
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -18,7 +18,7 @@ from .errors import ConvertkitError, ValidationError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["TensorType", "Layer", "Model", "LAYER_KINDS", "DTYPES"]
+__all__ = ["TensorType", "Layer", "Meta", "Model", "LAYER_KINDS", "DTYPES", "UNSET"]
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
@@ -40,6 +40,73 @@ class TensorType:
         return f"{self.dtype}[{'x'.join(str(d) for d in self.shape)}]"
 
 
+class Meta(Mapping[str, Any]):
+    """A layer's format provenance: an immutable mapping that readers fill and writers consult.
+
+    Keys are namespaced by format (``caffe.training``, ``caffe.interp``...); values must be immutable and
+    comparable.  None of it changes what the layer computes, so no shape rule or reference reads it.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        object.__setattr__(self, "_items", tuple(sorted(dict(pairs).items())))
+
+    def __getitem__(self, key: str) -> Any:
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Meta):
+            return self._items == other._items
+        return isinstance(other, Mapping) and dict(self._items) == dict(other)
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Meta is immutable; use with_ / without")
+
+    def __repr__(self) -> str:
+        return f"Meta({dict(self._items)!r})"
+
+    def with_(self, key: str, value: Any) -> Meta:
+        """A copy with ``key`` set to ``value``."""
+        return Meta({**dict(self._items), key: value})
+
+    def without(self, key: str) -> Meta:
+        """A copy without ``key``."""
+        return Meta((k, v) for k, v in self._items if k != key)
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+#: Default of the compatibility keywords that set a :class:`Meta` entry (``training=``, ``caffe_interp=``): not
+#: given means "keep what ``meta`` says"; None means "no entry".
+UNSET: Any = _Unset()
+
+
+def set_meta(layer: Layer, key: str, value: Any) -> None:
+    """In ``__post_init__``: apply a compatibility keyword (``UNSET`` keeps, None removes, else sets)."""
+    if value is UNSET:
+        return
+    meta = layer.meta.without(key) if value is None else layer.meta.with_(key, value)
+    object.__setattr__(layer, "meta", meta)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Layer(abc.ABC):
     """Base of every layer kind.
 
@@ -52,7 +119,11 @@ class Layer(abc.ABC):
     kind: ClassVar[str] = ""
     #: Whether the layer stands for a graph input (it reads nothing; its value is fed).
     graph_input: ClassVar[bool] = False
+    #: ``meta`` keys the kind writes in its own spec form (``to_spec``), so the spec's generic ``meta`` omits them.
+    spec_meta_keys: ClassVar[tuple[str, ...]] = ()
     name: str
+    #: Format provenance (readers fill it, writers consult it); see :class:`Meta`.
+    meta: Meta = field(default_factory=Meta)
 
     @property
     @abc.abstractmethod
@@ -85,6 +156,14 @@ class Layer(abc.ABC):
     @abc.abstractmethod
     def spec_schema(cls) -> dict[str, Any]:
         """JSON Schema of this kind's spec dict."""
+
+    def _normalise_meta(self) -> None:
+        """Kinds call this first in ``__post_init__``: ``meta`` may be given as any mapping."""
+        if isinstance(self.meta, Meta):
+            return
+        if not isinstance(self.meta, Mapping) or not all(isinstance(k, str) for k in self.meta):
+            raise self.error(f"meta must map strings to values, got {self.meta!r}")
+        object.__setattr__(self, "meta", Meta(self.meta))
 
     def error(self, message: str, cls: type[ConvertkitError] = ValidationError) -> ConvertkitError:
         """An error about this layer: ``layer 'NAME' (Kind): message``."""

@@ -7,18 +7,45 @@ output, and a test keeps the two identical.  Each spec error is reported with it
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
 
 from ..errors import ConvertkitError, FormatError, SpecError
-from ..ir import LAYER_KINDS, Model
+from ..ir import LAYER_KINDS, Layer, Model
 
 __all__ = ["SPEC_VERSION", "SPEC_SUFFIXES", "json_schema", "load_spec", "save_spec", "model_from_spec", "model_to_spec"]
 
 SPEC_VERSION = 1
 SPEC_SUFFIXES = (".json", ".yaml", ".yml")
 SCHEMA_ID = "https://convertkit.invalid/schemas/convertkit.schema.json"
+
+
+#: ``meta`` in a spec: provenance entries that are plain data (the ones a kind owns, such as Caffe training
+#: parameters, are written under the kind's own keys instead).
+META_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": ["string", "number", "boolean", "null"]},
+            {"type": "array", "items": {"type": ["string", "number", "boolean", "null"]}},
+        ]
+    },
+}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(isinstance(v, _PLAIN) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def _meta_to_spec(layer: Layer) -> dict[str, Any]:
+    """The layer's plain-data provenance not already in its own spec keys."""
+    owned = type(layer).spec_meta_keys
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in layer.meta.items() if k not in owned and _plain(v)}
 
 
 def json_schema() -> dict[str, Any]:
@@ -37,6 +64,7 @@ def json_schema() -> dict[str, Any]:
     dispatch = []
     for kind in kinds:
         defs[kind] = LAYER_KINDS[kind].spec_schema()
+        defs[kind]["properties"]["meta"] = META_SCHEMA
         dispatch.append(
             {
                 "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
@@ -132,7 +160,12 @@ def model_from_spec(data: Any, base_dir: str = ".", source: str = "spec") -> Mod
     for i, spec in enumerate(data["layers"]):
         cls = LAYER_KINDS[spec["type"]]
         try:
-            built.append(cls.from_spec(spec, base_dir))
+            given = {k: v for k, v in spec.items() if k != "meta"}
+            layer = cls.from_spec(given, base_dir)
+            if spec.get("meta"):
+                extra = {k: tuple(v) if isinstance(v, list) else v for k, v in spec["meta"].items()}
+                layer = dataclasses.replace(layer, meta={**layer.meta, **extra})
+            built.append(layer)
         except ConvertkitError as exc:
             raise type(exc)(f"{source}: $.layers[{i}]: {exc}") from exc
     try:
@@ -149,7 +182,13 @@ def load_spec(path: str) -> Model:
 def model_to_spec(model: Model) -> dict[str, Any]:
     """The spec dict of ``model`` (valid against :func:`json_schema`)."""
     out: dict[str, Any] = {"version": SPEC_VERSION, "name": model.name}
-    out["layers"] = [layer.to_spec() for layer in model.layers]
+    out["layers"] = []
+    for layer in model.layers:
+        spec = layer.to_spec()
+        meta = _meta_to_spec(layer)
+        if meta:
+            spec["meta"] = meta
+        out["layers"].append(spec)
     out["outputs"] = list(model.outputs)
     return out
 

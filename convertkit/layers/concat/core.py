@@ -24,6 +24,7 @@ class Concat(Layer):
     axis: int = 1
 
     def __post_init__(self) -> None:
+        self._normalise_meta()
         check_name(self.kind, self.name)
         names = tuple(self.input_names)
         if not names:

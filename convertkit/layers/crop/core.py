@@ -36,6 +36,7 @@ class Crop(Layer):
     offset: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        self._normalise_meta()
         check_name(self.kind, self.name)
         check_name(self.kind, self.input, "input")
         if (self.shape is None) == (not self.shape_like):

@@ -11,7 +11,7 @@ Fields use ONNX names: ``kernel_shape``, ``strides``, ``dilations``, ``group``, 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -26,7 +26,7 @@ from ...fillers import (
     weight_source_schema,
     weight_source_to_spec,
 )
-from ...ir import Layer, TensorType
+from ...ir import UNSET, Layer, TensorType, set_meta
 from .._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, is_int, layer_schema
 
 __all__ = ["Deconvolution", "Padding", "Geometry", "BlobTraining", "PADDING_CONVENTIONS"]
@@ -184,6 +184,9 @@ class Geometry:
         )
 
 
+#: ``meta`` key: per-blob training parameters as the user wrote them (Caffe ``param { }``), a tuple of
+#: :class:`BlobTraining`.
+TRAINING = "caffe.training"
 #: Fillers that draw random values; Caffe's FillerParameter has no seed, so only a caffemodel keeps their values.
 _RANDOM_FILLERS = ("uniform", "gaussian", "xavier", "msra")
 #: The largest finite float32; values up to it round to a finite float32 (Caffe's proto ``float`` fields).
@@ -285,6 +288,7 @@ class Deconvolution(Layer):
     """
 
     kind: ClassVar[str] = "Deconvolution"
+    spec_meta_keys: ClassVar[tuple[str, ...]] = (TRAINING,)
     name: str
     input: str
     output: str = ""
@@ -299,9 +303,12 @@ class Deconvolution(Layer):
     weight: WeightSource
     bias: WeightSource | None = None
     frozen: bool = False
-    training: tuple[BlobTraining, ...] = ()
+    #: Compatibility keyword for ``meta["caffe.training"]`` (read back as the :attr:`training` property).
+    training: InitVar[tuple[BlobTraining, ...] | None] = UNSET
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, training: tuple[BlobTraining, ...] | None) -> None:
+        self._normalise_meta()
+        set_meta(self, TRAINING, training)
         check_name(self.kind, self.name)
         check_name(self.kind, self.input, "input")
         set_ = object.__setattr__
@@ -391,20 +398,21 @@ class Deconvolution(Layer):
         where = f"layer {self.name!r} (Deconvolution)"
         if not isinstance(self.frozen, bool):
             raise self.error(f"frozen must be true or false, got {self.frozen!r}")
-        if not isinstance(self.training, (tuple, list)):
-            raise self.error(f"training must be a sequence of BlobTraining (weights, then bias), got {self.training!r}")
+        given = self.meta.get(TRAINING, ())
+        if not isinstance(given, (tuple, list)):
+            raise self.error(f"training must be a sequence of BlobTraining (weights, then bias), got {given!r}")
         blobs = self.blob_names
-        if len(self.training) > len(blobs):
+        if len(given) > len(blobs):
             raise self.error(
-                f"training lists {len(self.training)} blobs, the layer has {len(blobs)} ({', '.join(blobs)}); "
+                f"training lists {len(given)} blobs, the layer has {len(blobs)} ({', '.join(blobs)}); "
                 "drop the extra entries"
             )
         training = []
-        for blob, t in zip(blobs, self.training, strict=False):
+        for blob, t in zip(blobs, given, strict=False):
             if not isinstance(t, BlobTraining):
                 raise self.error(f"training of the {blob} blob must be a BlobTraining, got {type(t).__name__}")
             training.append(t.check(where, blob))
-        object.__setattr__(self, "training", tuple(training))
+        set_meta(self, TRAINING, tuple(training) or None)
         if not training:
             return
         listed = training + [BlobTraining()] * (len(blobs) - len(training))
@@ -417,7 +425,7 @@ class Deconvolution(Layer):
         object.__setattr__(self, "frozen", not trained)
         if training == [BlobTraining(lr_mult=0.0, decay_mult=0.0)] * len(blobs):
             # Exactly what frozen alone is written as: one canonical form, so equal layers compare equal.
-            object.__setattr__(self, "training", ())
+            set_meta(self, TRAINING, None)
 
     # -- graph facets -------------------------------------------------------------------------------------------
     @property
@@ -644,3 +652,13 @@ class Deconvolution(Layer):
         return diagonal
 
     # -- ONNX -----------------------------------------------------------------------------------------------------
+
+
+def _training(self: Deconvolution) -> tuple[BlobTraining, ...]:
+    """How a trainer treats each parameter blob (``meta["caffe.training"]``; ``()`` when not given)."""
+    value: tuple[BlobTraining, ...] = self.meta.get(TRAINING, ())
+    return value
+
+
+# The property is set after the class is made: the dataclass owns the ``training`` keyword (an InitVar).
+Deconvolution.training = property(_training)  # type: ignore[assignment,method-assign]

@@ -25,6 +25,7 @@ class Input(Layer):
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
+        self._normalise_meta()
         check_name(self.kind, self.name)
         shape = int_tuple(self.name, self.kind, "shape", self.shape)
         if any(d < 1 for d in shape):

@@ -29,6 +29,7 @@ class Slice(Layer):
     slice_points: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        self._normalise_meta()
         check_name(self.kind, self.name)
         check_name(self.kind, self.input, "input")
         names = tuple(self.output_names)

@@ -33,7 +33,7 @@ spatial axes, opset >= 18: one float32 scale, the min or max of the size ratios,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -41,7 +41,7 @@ import numpy as np
 from ... import shapes
 from ...errors import ValidationError
 from ...fillers import Filler
-from ...ir import Layer, TensorType
+from ...ir import UNSET, Layer, TensorType, set_meta
 from .._fields import check_name, float_tuple, int_array_schema, int_tuple, layer_schema
 from ..deconvolution.core import Deconvolution, Padding
 
@@ -61,6 +61,8 @@ MODES: tuple[str, ...] = ("nearest", "linear", "cubic")
 KEEP_ASPECT_RATIO_POLICIES: tuple[str, ...] = ("stretch", "not_larger", "not_smaller")
 SEMANTICS: tuple[str, ...] = ("resize", "deconvolution")
 _HALF_PIXEL_FAMILY = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel")
+#: ``meta`` key: the layer was read from the fork's Caffe ``Interp`` in this size form (an :class:`InterpForm`).
+INTERP = "caffe.interp"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -118,6 +120,7 @@ class Upsample(Layer):
     """
 
     kind: ClassVar[str] = "Upsample"
+    spec_meta_keys: ClassVar[tuple[str, ...]] = (INTERP,)
     #: The chain :meth:`to_onnx` writes for linear Resize lowered to the recipe (see :meth:`from_onnx_chain`).
     name: str
     input: str
@@ -136,9 +139,12 @@ class Upsample(Layer):
     extrapolation_value: float = 0.0
     roi: tuple[float, ...] | None = None
     keep_aspect_ratio_policy: str = "stretch"
-    caffe_interp: InterpForm | None = None
+    #: Compatibility keyword for ``meta["caffe.interp"]`` (read back as the :attr:`caffe_interp` property).
+    caffe_interp: InitVar[InterpForm | None] = UNSET
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, caffe_interp: InterpForm | None) -> None:
+        self._normalise_meta()
+        set_meta(self, INTERP, caffe_interp)
         check_name(self.kind, self.name)
         check_name(self.kind, self.input, "input")
         set_ = object.__setattr__
@@ -545,3 +551,13 @@ class Upsample(Layer):
     # -- Caffe ----------------------------------------------------------------------------------------------------
 
     # -- ONNX -----------------------------------------------------------------------------------------------------
+
+
+def _caffe_interp(self: Upsample) -> InterpForm | None:
+    """The fork's ``Interp`` size form this layer was read from (``meta["caffe.interp"]``), or None."""
+    value: InterpForm | None = self.meta.get(INTERP)
+    return value
+
+
+# The property is set after the class is made: the dataclass owns the ``caffe_interp`` keyword (an InitVar).
+Upsample.caffe_interp = property(_caffe_interp)  # type: ignore[assignment,method-assign]
