@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from ..errors import ConvertkitError, FormatError, SpecError
-from ..ir import LAYER_KINDS, Layer, Model
+from ..ir import LAYER_KINDS, Layer, Meta, Model
 
 __all__ = ["SPEC_VERSION", "SPEC_SUFFIXES", "json_schema", "load_spec", "save_spec", "model_from_spec", "model_to_spec"]
 
@@ -164,7 +164,7 @@ def model_from_spec(data: Any, base_dir: str = ".", source: str = "spec") -> Mod
             layer = cls.from_spec(given, base_dir)
             if spec.get("meta"):
                 extra = {k: tuple(v) if isinstance(v, list) else v for k, v in spec["meta"].items()}
-                layer = dataclasses.replace(layer, meta={**layer.meta, **extra})
+                layer = dataclasses.replace(layer, meta=Meta({**layer.meta, **extra}))
             built.append(layer)
         except ConvertkitError as exc:
             raise type(exc)(f"{source}: $.layers[{i}]: {exc}") from exc

@@ -91,8 +91,8 @@ def write(layer: Deconvolution, ctx: CaffeEmitter, types: list[TensorType]) -> N
         filler_to_proto(layer.weight, cp.weight_filler)
     if isinstance(layer.bias, Filler):
         filler_to_proto(layer.bias, cp.bias_filler)
-    if layer.training:
-        for t in layer.training:
+    if layer.blob_training:
+        for t in layer.blob_training:
             spec = proto.param.add()
             if t.name is not None:
                 spec.name = t.name

@@ -388,6 +388,12 @@ class Deconvolution(Layer):
                 )
 
     @property
+    def blob_training(self) -> tuple[BlobTraining, ...]:
+        """How a trainer treats each parameter blob (``meta["caffe.training"]``; ``()`` when not given)."""
+        value: tuple[BlobTraining, ...] = self.meta.get(TRAINING, ())
+        return value
+
+    @property
     def blob_names(self) -> tuple[str, ...]:
         """The parameter blobs in Caffe's order: ``("weights",)`` or ``("weights", "bias")``."""
         return ("weights", "bias") if self.bias_term else ("weights",)
@@ -573,8 +579,8 @@ class Deconvolution(Layer):
             out["bias"] = weight_source_to_spec(self.bias)
         if self.frozen:
             out["frozen"] = True
-        if self.training:
-            out["training"] = [t.to_spec() for t in self.training]
+        if self.blob_training:
+            out["training"] = [t.to_spec() for t in self.blob_training]
         return out
 
     @classmethod
@@ -655,10 +661,10 @@ class Deconvolution(Layer):
 
 
 def _training(self: Deconvolution) -> tuple[BlobTraining, ...]:
-    """How a trainer treats each parameter blob (``meta["caffe.training"]``; ``()`` when not given)."""
-    value: tuple[BlobTraining, ...] = self.meta.get(TRAINING, ())
-    return value
+    return self.blob_training
 
 
-# The property is set after the class is made: the dataclass owns the ``training`` keyword (an InitVar).
-Deconvolution.training = property(_training)  # type: ignore[assignment,method-assign]
+# The attribute is set after the class is made: the dataclass owns the ``training`` keyword (an InitVar).
+setattr(  # noqa: B010  (mypy cannot see an attribute assigned to the class)
+    Deconvolution, "training", property(_training, doc="Compatibility name of :attr:`Deconvolution.blob_training`.")
+)

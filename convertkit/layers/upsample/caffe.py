@@ -37,7 +37,7 @@ def write(layer: Upsample, ctx: CaffeEmitter, types: list[TensorType]) -> None:
             "the fork's bilinear Interp); export to ONNX instead",
             UnsupportedError,
         )
-    if layer.caffe_interp is not None:
+    if layer.interp_form is not None:
         _write_interp(layer, ctx, in_spatial, layer.output_spatial(in_spatial))
         return
     if layer.semantics == "deconvolution":
@@ -155,7 +155,7 @@ def _write_interp(
 ) -> None:
     interp = ctx.add_layer(layer.name, "Interp", [layer.input], [layer.output])
     p = interp.interp_param
-    form = layer.caffe_interp
+    form = layer.interp_form
     if form is not None:
         if not form.by_factors:
             p.height, p.width = out_spatial

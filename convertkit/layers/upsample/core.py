@@ -192,8 +192,14 @@ class Upsample(Layer):
         self._check_resize_features()
         self._check_caffe_interp()
 
+    @property
+    def interp_form(self) -> InterpForm | None:
+        """The fork's ``Interp`` size form this layer was read from (``meta["caffe.interp"]``), or None."""
+        value: InterpForm | None = self.meta.get(INTERP)
+        return value
+
     def _check_caffe_interp(self) -> None:
-        form = self.caffe_interp
+        form = self.interp_form
         if form is None:
             return
         if not isinstance(form, InterpForm):
@@ -496,8 +502,8 @@ class Upsample(Layer):
                 out[fname] = getattr(self, fname)
         if self.roi is not None:
             out["roi"] = list(self.roi)
-        if self.caffe_interp is not None:
-            out["caffe_interp"] = self.caffe_interp.to_spec()
+        if self.interp_form is not None:
+            out["caffe_interp"] = self.interp_form.to_spec()
         return out
 
     @classmethod
@@ -554,10 +560,10 @@ class Upsample(Layer):
 
 
 def _caffe_interp(self: Upsample) -> InterpForm | None:
-    """The fork's ``Interp`` size form this layer was read from (``meta["caffe.interp"]``), or None."""
-    value: InterpForm | None = self.meta.get(INTERP)
-    return value
+    return self.interp_form
 
 
-# The property is set after the class is made: the dataclass owns the ``caffe_interp`` keyword (an InitVar).
-Upsample.caffe_interp = property(_caffe_interp)  # type: ignore[assignment,method-assign]
+# The attribute is set after the class is made: the dataclass owns the ``caffe_interp`` keyword (an InitVar).
+setattr(  # noqa: B010  (mypy cannot see an attribute assigned to the class)
+    Upsample, "caffe_interp", property(_caffe_interp, doc="Compatibility name of :attr:`Upsample.interp_form`.")
+)
