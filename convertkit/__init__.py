@@ -25,7 +25,20 @@ from .codec.onnx import OnnxImportWarning
 from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, UnsupportedError, ValidationError
 from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
-from .layers import BlobTraining, Concat, Crop, Deconvolution, Geometry, Input, InterpForm, Padding, Slice, Upsample
+from .layers import (
+    Bias,
+    BlobTraining,
+    Concat,
+    Crop,
+    Deconvolution,
+    Geometry,
+    Input,
+    InterpForm,
+    Pad,
+    Padding,
+    Slice,
+    Upsample,
+)
 
 __version__ = "0.1.0"
 
@@ -45,6 +58,8 @@ __all__ = [
     "Crop",
     "Slice",
     "Concat",
+    "Pad",
+    "Bias",
     "Filler",
     "Values",
     "bilinear_kernel",

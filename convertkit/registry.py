@@ -31,7 +31,6 @@ __all__ = [
     "kinds",
     "kind_of",
     "onnx_readers",
-    "onnx_patterns",
     "onnx_graph_input",
     "caffe_readers",
     "caffe_facet_for_type",
@@ -50,16 +49,16 @@ class OnnxFacet(Generic[L]):
     """How a kind reads and writes ONNX.
 
     ``write(layer, ctx, input_types)`` appends the layer's nodes; ``read(node)`` builds the layer from a node of
-    one of ``op_types``; ``read_chain(nodes)`` folds one of ``patterns`` (op types in order, each node feeding
-    only the next) back into one layer or declines (None); ``graph_input(name, type)`` is the kind that stands for
-    a graph input (one kind has it).
+    one of ``op_types``, or declines (None: not a form of this kind; the node is listed as unsupported);
+    ``read_alone`` False keeps what ``read`` built only where a fusion (:mod:`convertkit.passes`) absorbs it;
+    ``graph_input(name, type)`` is the kind that stands for a graph input (one kind has it).  Multi-node forms
+    are IR passes, not facets.
     """
 
     write: Callable[[L, OnnxEmitter, list[TensorType]], None] | None = None
     op_types: tuple[str, ...] = ()
-    read: Callable[[OnnxNode], Layer] | None = None
-    patterns: tuple[tuple[str, ...], ...] = ()
-    read_chain: Callable[[list[OnnxNode]], Layer | None] | None = None
+    read: Callable[[OnnxNode], Layer | None] | None = None
+    read_alone: bool = True
     graph_input: Callable[[str, TensorType], Layer] | None = None
 
 
@@ -123,10 +122,6 @@ def _check(record: LayerKind[L]) -> None:
     onnx, caffe = record.onnx, record.caffe
     if bool(onnx.op_types) != (onnx.read is not None):
         raise TypeError(f"{where}: ONNX op_types and read go together")
-    if bool(onnx.patterns) != (onnx.read_chain is not None):
-        raise TypeError(f"{where}: ONNX patterns and read_chain go together")
-    if any(len(p) < 2 for p in onnx.patterns):
-        raise TypeError(f"{where}: an ONNX pattern is a chain of two or more op types")
     if bool(caffe.types) != (caffe.read is not None):
         raise TypeError(f"{where}: Caffe types and read go together")
     for other in _KINDS.values():
@@ -172,11 +167,6 @@ def onnx_readers() -> dict[str, LayerKind[Layer]]:
     return {op: k for k in kinds() for op in k.onnx.op_types}
 
 
-def onnx_patterns() -> list[tuple[LayerKind[Layer], tuple[str, ...]]]:
-    """Every ``(kind, pattern)`` a kind folds back from ONNX, longest patterns first."""
-    return sorted(((k, p) for k in kinds() for p in k.onnx.patterns), key=lambda kp: -len(kp[1]))
-
-
 def onnx_graph_input(name: str, t: TensorType) -> Layer:
     """The layer that stands for an ONNX graph input."""
     for k in kinds():
@@ -211,6 +201,8 @@ def support_table() -> str:
                 {(True, True): "read, write", (True, False): "read", (False, True): "write"}.get((reads, writes), "—")
             )
         ops = ", ".join(k.onnx.op_types) or ("graph input" if k.onnx.graph_input else "—")
+        if k.onnx.op_types and not k.onnx.read_alone:
+            ops += " (inside a fusion)"
         caffe_types = ", ".join(k.caffe.types) or "—"
         lines.append(f"| {k.name} | " + " | ".join(cells) + f" | {ops} | {caffe_types} |")
     return "\n".join(lines)

@@ -2,8 +2,8 @@
 
 - :class:`OnnxEmitter`: what a kind's ONNX writer appends nodes and initializers to.
 - :class:`OnnxNode`: one ONNX node as a kind's ONNX reader sees it (attributes decoded, inputs typed or constant).
-- :func:`constant_pads`, :func:`slice_bounds`, :func:`channel_bias`: reading Pad, Slice and bias-Add nodes, shared
-  by every kind that folds its own multi-node exports back.
+- :func:`pad_amounts`, :func:`pad_value`, :func:`slice_bounds`, :func:`channel_bias`: reading Pad, Slice and
+  bias-Add nodes.
 
 Nothing here knows a layer kind; ``onnx`` is imported only when a model is built or read.
 """
@@ -27,7 +27,8 @@ __all__ = [
     "OnnxNode",
     "OnnxImportWarning",
     "attribute_value",
-    "constant_pads",
+    "pad_amounts",
+    "pad_value",
     "slice_bounds",
     "channel_bias",
 ]
@@ -176,6 +177,10 @@ class OnnxNode:
     def input_type(self, index: int) -> TensorType:
         return self._types[self.value(index)]
 
+    def is_constant(self, index: int) -> bool:
+        """Whether input ``index`` is present and a constant (initializer, Constant node or bound graph input)."""
+        return self.has_input(index) and self.input_names[index] in self._constants
+
     def constant(self, index: int, what: str) -> np.ndarray:
         """The constant value of input ``index`` (initializer, Constant node or bound graph input)."""
         name = self._input_name(index, what)
@@ -207,29 +212,30 @@ def channel_bias(b: np.ndarray, dtype: str, channels: int, rank: int) -> np.ndar
     return np.ascontiguousarray(np.broadcast_to(b.reshape(-1), (channels,)))
 
 
-def constant_pads(node: OnnxNode, rank: int, mode: str) -> tuple[list[int], list[int]] | None:
-    """``(begin, end)`` pads per axis of an ONNX ``Pad`` node in ``mode`` with constant pads (and, for mode
-    constant, value +0), or None when the node is something else.  ``node`` is an :class:`OnnxNode`."""
-    if node.attr("mode", "constant") != mode:
-        return None
+def pad_amounts(node: OnnxNode, rank: int) -> tuple[list[int], list[int]] | None:
+    """``(begin, end)`` pads per axis of an ONNX ``Pad`` node with constant, non-negative pads (attribute before
+    opset 11, inputs ``pads`` and ``axes`` since), or None when they are something else."""
     if node.opset < 11:
         raw = np.asarray(node.attr("pads", []), dtype=np.int64)
-        value = np.asarray(node.attr("value", 0.0))
         axes = list(range(rank))
     else:
         raw = np.asarray(node.constant(1, "pads")).astype(np.int64).ravel()
-        given = node.optional_constant(2, "constant_value") if node.has_input(2) else None
-        value = np.asarray(0.0 if given is None else given)
         given_axes = node.optional_constant(3, "axes") if node.has_input(3) else None
         axes = list(range(rank)) if given_axes is None else [int(a) % rank for a in np.asarray(given_axes).ravel()]
-    if mode == "constant" and (value.size != 1 or float(value.ravel()[0]) != 0.0 or np.signbit(value.ravel()[0])):
-        return None
     if len(raw) != 2 * len(axes) or len(set(axes)) != len(axes) or np.any(raw < 0):
         return None
     begin, end = [0] * rank, [0] * rank
     for k, a in enumerate(axes):
         begin[a], end[a] = int(raw[k]), int(raw[len(axes) + k])
     return begin, end
+
+
+def pad_value(node: OnnxNode) -> np.ndarray:
+    """The constant an ONNX ``Pad`` in mode constant fills with (attribute before opset 11, input 2 since)."""
+    if node.opset < 11:
+        return np.asarray(node.attr("value", 0.0))
+    given = node.optional_constant(2, "constant_value") if node.has_input(2) else None
+    return np.asarray(0.0 if given is None else given)
 
 
 def slice_bounds(node: OnnxNode, shape: tuple[int, ...]) -> dict[int, tuple[int, int]]:

@@ -12,6 +12,7 @@ from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..ir import Model, TensorType
+from ..passes import ExportOptions, lower
 from ..registry import kind_of
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET", "OnnxEmitter", "to_onnx", "save_onnx", "load_onnx_model"]
@@ -45,6 +46,7 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
         raise UnsupportedError(f"ONNX opset must be an integer, got {opset!r}")
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
+    model = lower(model, ExportOptions(target="onnx"))
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
     for layer in model.layers:

@@ -7,11 +7,11 @@ layer: graph inputs, initializers and ``Constant`` nodes (constants), ``Identity
 that computes constants (evaluated at import, since every shape is static), the report of unsupported ops, and the
 per-node error context.
 
-A kind whose ONNX export writes several nodes declares those chains in its facet's ``patterns`` (op types in order)
-and folds them back with ``read_chain(nodes: list[OnnxNode]) -> Layer | None``: this module finds
-each chain whose values between nodes feed only the next node (and are no graph output), offers it to the kind
-(longest chains first), and, if the kind declines (None), converts the nodes one by one, so an op without a kind
-(``Pad``, a run-time ``Add``) is still reported as unsupported.
+Multi-node forms are IR passes (:mod:`convertkit.passes`): every node is read on its own (a kind may decline a
+node that is not its form: None), then :func:`convertkit.passes.fuse` folds convertkit's own exports (and the same
+constructs from other exporters) back into one layer each.  A node read by a kind that exists here only inside such
+forms (``read_alone=False``: ``Pad``, a run-time ``Add``) and left over is reported as unsupported, with every
+other unsupported op, in one error.
 
 The IR needs static shapes and constant weights:
 
@@ -25,7 +25,6 @@ as :class:`OnnxImportWarning` (``warnings.warn``), naming the node; the CLI prin
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 from collections.abc import Mapping
@@ -37,7 +36,8 @@ from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ..codec.onnx import OnnxImportWarning, OnnxNode, attribute_value
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..ir import DTYPES, Layer, Model, TensorType
-from ..registry import LayerKind, onnx_graph_input, onnx_patterns, onnx_readers
+from ..passes import fuse
+from ..registry import LayerKind, kind_of, onnx_graph_input, onnx_readers
 
 __all__ = [
     "OnnxImportWarning",
@@ -205,63 +205,36 @@ def _fold(
     return {v: np.asarray(r) for v, r in zip(node.output, results, strict=True)}
 
 
-def _pattern_chains(
-    nodes: list[Any], folded: set[int], graph_outputs: set[str]
-) -> dict[int, list[tuple[LayerKind[Layer], list[int]]]]:
-    """Head node index -> the candidate chains starting there ``(kind, node indices)``, longest first.
-
-    A candidate follows a kind's ONNX ``patterns`` op types through values read by exactly one node (once) and
-    not listed as graph outputs; whether it really is the pattern is the kind's ``read_chain`` to decide.
-    """
-    consumers: dict[str, list[int]] = {}
-    for index, node in enumerate(nodes):
-        for v in node.input:
-            if v:
-                consumers.setdefault(v, []).append(index)
-    patterns = onnx_patterns()
-
-    def plain(index: int) -> bool:
-        return nodes[index].domain in ("", "ai.onnx") and index not in folded
-
-    chains: dict[int, list[tuple[LayerKind[Layer], list[int]]]] = {}
-    for index, node in enumerate(nodes):
-        if not plain(index):
-            continue
-        for kind, pattern in patterns:
-            if pattern[0] != node.op_type:
-                continue
-            members = [index]
-            for op_type in pattern[1:]:
-                outputs = nodes[members[-1]].output
-                users = consumers.get(outputs[0], []) if len(outputs) == 1 else []
-                if outputs[0] in graph_outputs or len(users) != 1:
-                    break
-                if nodes[users[0]].op_type != op_type or not plain(users[0]):
-                    break
-                members.append(users[0])
-            else:
-                chains.setdefault(index, []).append((kind, members))
-    return chains
-
-
 def _unsupported_report(
-    nodes: list[Any], names: list[str], table: Mapping[str, LayerKind[Layer]], folded: set[int]
+    nodes: list[Any],
+    names: list[str],
+    table: Mapping[str, LayerKind[Layer]],
+    skip: set[int],
+    also: set[int] | None = None,
 ) -> None:
+    """Raise one error listing every op type convertkit cannot import here, with the nodes of each.
+
+    Listed: nodes of other domains, of op types no kind reads (unless in ``skip``), and the nodes in ``also``
+    (read by no kind in the form they have).
+    """
     missing: dict[str, list[str]] = {}
     for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
         domain = node.domain if node.domain not in ("", "ai.onnx") else ""
-        if domain or (node.op_type not in table and node.op_type not in GLUE_OPS and index not in folded):
+        unknown = node.op_type not in table and node.op_type not in GLUE_OPS and index not in skip
+        if domain or unknown or index in (also or set()):
             key = f"{domain}::{node.op_type}" if domain else node.op_type
             missing.setdefault(key, []).append(name)
     if missing:
         listed = "; ".join(
             f"{op} (node{'s' if len(ns) > 1 else ''} {', '.join(map(repr, ns))})" for op, ns in sorted(missing.items())
         )
-        known = ", ".join(sorted(set(table) | set(GLUE_OPS)))
+        alone = sorted({op for op, k in table.items() if k.onnx.read_alone} | set(GLUE_OPS))
+        inside = sorted(op for op, k in table.items() if not k.onnx.read_alone)
         raise UnsupportedError(
             f"the ONNX model uses {len(missing)} op type(s) convertkit cannot import: {listed}. "
-            f"convertkit imports {known}, and shape arithmetic ({', '.join(SHAPE_OPS)}) where it computes "
-            "constants"
+            f"convertkit imports {', '.join(alone)}; {', '.join(inside)} inside its exact multi-node forms "
+            f"(e.g. ConvTranspose -> Pad -> Add for output_padding past the stride); and shape arithmetic "
+            f"({', '.join(SHAPE_OPS)}) where it computes constants"
         )
 
 
@@ -385,9 +358,9 @@ def from_onnx(
 
     nodes, names = _resolve_identities(graph, nodes, names, set(values))
     folded = _constant_nodes(nodes, set(values))
-    chains = _pattern_chains(nodes, folded, {vi.name for vi in graph.output})
-    # Chain members are judged when their chain is offered to its kind (below); the rest are reported now.
-    _unsupported_report(nodes, names, table, folded | {i for cs in chains.values() for _, ms in cs for i in ms})
+    # Op types no kind reads are reported now, all at once; nodes a kind declines, and nodes read only as part of
+    # a multi-node form that did not fold, are reported after the fusions.
+    _unsupported_report(nodes, names, table, folded)
 
     layers: list[Layer] = []
     types: dict[str, TensorType] = {}
@@ -398,8 +371,7 @@ def from_onnx(
         layers.append(onnx_graph_input(vi.name, t))
         types[vi.name] = t
 
-    # Constant arithmetic that needs no value's shape is evaluated up front, so a chain offered at its head
-    # (below) sees constants computed by nodes placed after the head; the rest waits for the shapes.
+    # Constant arithmetic that needs no value's shape is evaluated up front; the rest waits for the shapes.
     evaluated: set[int] = set()
     for index in sorted(folded):
         node = nodes[index]
@@ -408,9 +380,9 @@ def from_onnx(
             evaluated.add(index)
 
     taken = {layer.name for layer in layers}
-    consumed: set[int] = set()  # nodes folded into a chain's layer
-    missing: list[int] = []  # chain members left without a kind when their chain did not fold
+    missing: list[int] = []  # nodes no kind reads in the form they have
     unavailable: set[str] = set()  # values computed by missing nodes (or from them)
+    origin: dict[str, int] = {}  # layer name -> the node it was read from
 
     def view_of(index: int, layer_name: str) -> OnnxNode:
         node = nodes[index]
@@ -426,7 +398,7 @@ def from_onnx(
         )
 
     for index, (node, name) in enumerate(zip(nodes, names, strict=True)):
-        if node.op_type == "Constant" or index in consumed:
+        if node.op_type == "Constant":
             continue
         if node.op_type == "Identity":  # only constants reach here
             values[node.output[0]] = values[node.input[0]]
@@ -444,55 +416,31 @@ def from_onnx(
             k += 1
             layer_name = f"{name}_{k}"
         view = view_of(index, layer_name)
-        built: Layer | None = None
-        for chain_kind, members in chains.get(index, []):
-            if any(m in consumed for m in members):
-                continue
-            # Past the head, a chain reads only the previous node's output and constants known by now.
-            if any(
-                v and v != nodes[prev].output[0] and v not in values
-                for prev, m in zip(members, members[1:], strict=False)
-                for v in nodes[m].input
-            ):
-                continue
-            views = [view] + [view_of(m, names[m]) for m in members[1:]]
-            # The head's own warnings are kept only if the chain folds; otherwise its conversion below repeats them.
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", OnnxImportWarning)
-                try:
-                    assert chain_kind.onnx.read_chain is not None  # the registry pairs patterns with read_chain
-                    built = chain_kind.onnx.read_chain(views)
-                except ConvertkitError:
-                    raise
-                except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
-                    raise view.error(
-                        f"cannot convert the chain {[v.op_type for v in views]}: {exc}", FormatError
-                    ) from exc
-            if built is not None:
-                for w in caught:
-                    warnings.warn(w.message, stacklevel=2)
-                consumed.update(members)
-                if built.name in taken:
-                    built = dataclasses.replace(built, name=layer_name)  # type: ignore[type-var]
-                break
-        if built is None and node.op_type not in table:
-            missing.append(index)
-            unavailable.update(node.output)
-            continue
-        taken.add(layer_name if built is None else built.name)
         try:
-            layer: Layer = built if built is not None else _read(table[node.op_type], view)
-            out_types = layer.infer([types[v] for v in layer.inputs])
+            built = _read(table[node.op_type], view)
+            if built is None:
+                missing.append(index)
+                unavailable.update(node.output)
+                continue
+            out_types = built.infer([types[v] for v in built.inputs])
         except ConvertkitError:
             raise
         except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
             raise view.error(f"cannot convert: {exc}", FormatError) from exc
-        for value, t in zip(layer.outputs, out_types, strict=True):
+        taken.add(built.name)
+        origin[built.name] = index
+        for value, t in zip(built.outputs, out_types, strict=True):
             types[value] = t
-        layers.append(layer)
+        layers.append(built)
 
+    # convertkit's own multi-node forms (and the same constructs from other exporters) fold back into one layer;
+    # what a kind reads only inside such a form and that did not fold is an unsupported op after all.
+    layers = fuse(layers, types, [vi.name for vi in graph.output if vi.name in types])
+    for layer in layers:
+        if layer.name in origin and not kind_of(layer).onnx.read_alone and origin[layer.name] not in missing:
+            missing.append(origin[layer.name])
     if missing:
-        _unsupported_report(nodes, names, table, set(range(len(nodes))) - set(missing))
+        _unsupported_report(nodes, names, table, set(range(len(nodes))), set(missing))
     outputs = []
     for vi in graph.output:
         if vi.name in values and vi.name not in types:
@@ -506,7 +454,7 @@ def from_onnx(
     return Model(layers, outputs, name=graph.name or "convertkit")
 
 
-def _read(kind: LayerKind[Layer], node: OnnxNode) -> Layer:
+def _read(kind: LayerKind[Layer], node: OnnxNode) -> Layer | None:
     assert kind.onnx.read is not None  # the registry pairs op_types with read
     return kind.onnx.read(node)
 

@@ -4,10 +4,12 @@ Each kind's package holds ``core.py`` (fields, validation, shape rule, reference
 per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :class:`~convertkit.registry.LayerKind`.
 """
 
+from .bias import Bias
 from .concat import Concat
 from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .input import Input
+from .pad import Pad
 from .slice import Slice
 from .upsample import InterpForm, Upsample
 
@@ -22,4 +24,6 @@ __all__ = [
     "Crop",
     "Slice",
     "Concat",
+    "Pad",
+    "Bias",
 ]

@@ -17,6 +17,7 @@ from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
+from ...passes import ExportOptions, lower
 from ...registry import kind_of
 
 __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe", "DIALECTS"]
@@ -40,6 +41,7 @@ def to_caffe(
 ) -> CaffeNet:
     """Export ``model`` as a Caffe net and its weights, exactly, or raise naming the layer that cannot be."""
     ctx = CaffeEmitter(dialect=dialect, with_weights=with_weights, warn=warn)
+    model = lower(model, ExportOptions(target="caffe", dialect=dialect))
     ctx.net.name = model.name
     ctx.weights.name = model.name
     ctx.reserve(list(model.types))

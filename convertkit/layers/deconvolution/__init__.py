@@ -17,8 +17,6 @@ KIND = register(
             write=onnx.write,
             op_types=onnx.OP_TYPES,
             read=onnx.read,
-            patterns=onnx.PATTERNS,
-            read_chain=onnx.read_chain,
         ),
         caffe=CaffeFacet(
             write=caffe.write,

@@ -2,36 +2,26 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 
 from ... import shapes
-from ...codec.onnx import OnnxEmitter, OnnxNode, channel_bias, constant_pads, slice_bounds
+from ...codec.onnx import OnnxEmitter, OnnxNode
 from ...errors import ValidationError
 from ...fillers import Values
 from ...ir import TensorType
 from .core import Deconvolution, Padding
 
 OP_TYPES = ("ConvTranspose",)
-#: Chains :func:`write` emits (see :func:`read_chain`), folded back into one layer on import.
-PATTERNS: tuple[tuple[str, ...], ...] = (
-    ("ConvTranspose", "Pad", "Slice", "Add"),
-    ("ConvTranspose", "Pad", "Add"),
-    ("ConvTranspose", "Pad", "Slice"),
-    ("ConvTranspose", "Pad"),
-)
 
 
 def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> None:
-    """Emit ``ConvTranspose`` with explicit pads (never auto_pad / output_shape).
+    """Emit one ``ConvTranspose`` with explicit pads (never auto_pad / output_shape).
 
-    onnxruntime refuses ``output_padding >= stride``, and an output_padding that the end pad would crop again
-    is redundant, so the end pad absorbs output_padding first (``pe' = pe - op`` when ``pe >= op``; exact:
-    the appended rows are cropped again).  What is left is emitted as the attribute when it is < stride;
-    otherwise the ConvTranspose runs without bias and without output_padding, a ``Pad`` appends the zero rows
-    and an ``Add`` puts the bias on every row (the appended rows hold bias only, as in the definition).
+    The end pad absorbs output_padding first (the appended rows are cropped again: exact); what is left must be
+    below the stride, which onnxruntime requires — an output_padding past it is lowered before export to
+    ``Deconvolution -> Pad -> [Crop] -> [Bias]`` (:mod:`convertkit.passes.deconvolution`).
     """
     x = types[0]
     geo = layer.geometry(x.shape[2:])
@@ -39,15 +29,17 @@ def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> No
     dtype = np.dtype(x.dtype)
     begin = list(geo.pads[:n])
     end = list(geo.pads[n:])
-    attr_op, appended = [0] * n, [0] * n
+    attr_op = [0] * n
     for a in range(n):
         absorbed = min(end[a], geo.output_padding[a])
         end[a] -= absorbed
-        rest = geo.output_padding[a] - absorbed
-        if rest < geo.strides[a]:
-            attr_op[a] = rest
-        else:
-            appended[a] = rest
+        attr_op[a] = geo.output_padding[a] - absorbed
+        if attr_op[a] >= geo.strides[a]:
+            raise layer.error(
+                f"output_padding {attr_op[a]} on axis {a} reaches the stride {geo.strides[a]}, which onnxruntime "
+                "refuses; export through convertkit.to_onnx, which lowers it to Pad rows first",
+                ValidationError,
+            )
     weight = ctx.add_initializer(f"{layer.name}.weight", layer.weight_array(x.shape[1], dtype))
     bias = layer.bias_array(dtype)
     attrs: dict[str, Any] = {
@@ -59,52 +51,10 @@ def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> No
     }
     if any(attr_op):
         attrs["output_padding"] = attr_op
-    if not any(appended):
-        inputs = [layer.input, weight]
-        if bias is not None:
-            inputs.append(ctx.add_initializer(f"{layer.name}.bias", bias))
-        ctx.add_node("ConvTranspose", inputs, [layer.output], name=layer.name, **attrs)
-        return
-    # On an appended axis the ConvTranspose keeps full - pb rows; when pb crops the whole scatter away
-    # (only bias rows remain), keep one row and drop the surplus with a Slice after the Pad, because
-    # onnxruntime refuses an empty ConvTranspose output.
-    lead = [0] * n
-    for a in range(n):
-        if appended[a]:
-            full = shapes.conv_transpose_full_size(
-                x.shape[2 + a], geo.kernel_shape[a], geo.strides[a], geo.dilations[a]
-            )
-            lead[a] = max(0, begin[a] - (full - 1))
-            begin[a] -= lead[a]
-    attrs["pads"] = begin + end
-    value = ctx.fresh(f"{layer.name}.unpadded")
-    ctx.add_node("ConvTranspose", [layer.input, weight], [value], name=layer.name, **attrs)
-    steps: list[tuple[str, Any]] = [("pad", appended)]
-    if any(lead):
-        steps.append(("slice", lead))
+    inputs = [layer.input, weight]
     if bias is not None:
-        steps.append(("bias", bias))
-    for k, (step, arg) in enumerate(steps):
-        out = layer.output if k == len(steps) - 1 else ctx.fresh(f"{layer.name}.{step}")
-        if step == "pad":
-            amounts = np.array([0, 0] + [0] * n + [0, 0] + arg, dtype=np.int64)
-            pad_init = ctx.add_initializer(f"{layer.name}.output_padding", amounts)
-            ctx.add_node("Pad", [value, pad_init], [out], name=f"{layer.name}.output_padding", mode="constant")
-        elif step == "slice":
-            axes = [a for a in range(n) if arg[a]]
-            ctx.add_slice(
-                value,
-                out,
-                name=f"{layer.name}.crop",
-                prefix=f"{layer.name}.crop_",
-                starts=[arg[a] for a in axes],
-                ends=[2**62] * len(axes),
-                axes=[2 + a for a in axes],
-            )
-        else:
-            b = ctx.add_initializer(f"{layer.name}.bias", arg.reshape((1, layer.out_channels) + (1,) * n))
-            ctx.add_node("Add", [value, b], [out], name=f"{layer.name}.bias")
-        value = out
+        inputs.append(ctx.add_initializer(f"{layer.name}.bias", bias))
+    ctx.add_node("ConvTranspose", inputs, [layer.output], name=layer.name, **attrs)
 
 
 def read(node: OnnxNode) -> Deconvolution:
@@ -229,65 +179,3 @@ def read(node: OnnxNode) -> Deconvolution:
         weight=Values(array=w),
         bias=Values(array=b) if b is not None else None,
     )
-
-
-def read_chain(chain: list[OnnxNode]) -> Deconvolution | None:
-    """Fold what :meth:`to_onnx` writes for output_padding >= stride back into one layer, or None.
-
-    ``chain`` is ``ConvTranspose`` (no bias) -> ``Pad`` (constant zeros at the
-    end of spatial axes only) [-> ``Slice`` (start rows of spatial axes only, to the end)] [-> ``Add`` (a
-    constant broadcast along the channels)].  It is one Deconvolution with ``output_padding`` + the appended
-    rows, the crop added to the begin pads and the Add as bias, exactly, when the appended rows lie past the
-    scatter (the ConvTranspose's end pad <= its output_padding) — zeros, then the bias, as in the definition.
-    Anything else is not this pattern (None): its Pad or Add stays unsupported and is reported.
-    """
-    head, pad = chain[0], chain[1]
-    rest = chain[2:]
-    if head.has_input(2) or pad.input_names[0] != head.output_names[0]:
-        return None
-    base = read(head)
-    x = head.input_type(0)
-    n = base.spatial_rank
-    geo = base.geometry(x.shape[2:])
-    (conv_out,) = base.infer([x])
-    amounts = constant_pads(pad, len(x.shape), "constant")
-    if amounts is None:
-        return None
-    begin_pad, end_pad = amounts
-    if any(begin_pad) or any(end_pad[:2]):
-        return None
-    appended = list(end_pad[2:])
-    if any(p and e > op for p, e, op in zip(appended, geo.pads[n:], geo.output_padding, strict=True)):
-        return None
-    padded = (*conv_out.shape[:2], *(d + p for d, p in zip(conv_out.shape[2:], appended, strict=True)))
-    lead, bias, value = [0] * n, None, pad.output_names[0]
-    for node in rest:
-        if node.op_type == "Slice":
-            if node.input_names[0] != value:
-                return None
-            bounds = slice_bounds(node, padded)
-            if any(a < 2 or hi != padded[a] for a, (_, hi) in bounds.items()):
-                return None
-            for a, (lo, _) in bounds.items():
-                lead[a - 2] = lo
-        else:
-            others = [k for k, v in enumerate(node.input_names) if v != value]
-            if len(node.input_names) != 2 or len(others) != 1:
-                return None
-            b = np.asarray(node.constant(others[0], "the bias"))
-            bias = channel_bias(b, x.dtype, base.out_channels, len(x.shape))
-            if bias is None:
-                return None
-        value = node.output_names[0]
-    pads = tuple(p + lead_a for p, lead_a in zip(geo.pads[:n], lead, strict=True)) + tuple(geo.pads[n:])
-    try:
-        return dataclasses.replace(
-            base,
-            output=value,
-            padding=Padding(pads=pads),
-            output_padding=tuple(op + p for op, p in zip(geo.output_padding, appended, strict=True)),
-            bias_term=bias is not None,
-            bias=Values(array=bias) if bias is not None else None,
-        )
-    except ValidationError:
-        return None

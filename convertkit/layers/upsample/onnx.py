@@ -2,75 +2,28 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import numpy as np
 
 from ... import shapes
-from ...codec.onnx import OnnxEmitter, OnnxNode, constant_pads, slice_bounds
+from ...codec.onnx import OnnxEmitter, OnnxNode
 from ...errors import UnsupportedError, ValidationError
 from ...ir import TensorType
-from ..deconvolution import onnx as deconvolution_onnx
-from ..deconvolution.core import Deconvolution
 from .core import COORDINATE_TRANSFORMATION_MODES, KEEP_ASPECT_RATIO_POLICIES, MODES, NEAREST_MODES, Upsample
 
 OP_TYPES = ("Resize", "Upsample")
-#: The edge-replicated recipe :func:`write` emits for linear half-pixel Resize, folded back by :func:`read_chain`.
-PATTERNS: tuple[tuple[str, ...], ...] = (("Pad", "ConvTranspose", "Slice"),)
 
 
 def write(layer: Upsample, ctx: OnnxEmitter, types: list[TensorType]) -> None:
-    x = types[0]
-    n = len(x.shape) - 2
-    if layer.lowering == "resize":
-        _emit_resize(layer, ctx, x)
-        return
-    deconv = layer.as_deconvolution(x.shape[1], x.shape[2:])
-    if layer.semantics == "deconvolution" or layer.mode == "nearest":
-        deconvolution_onnx.write(deconv, ctx, types)
-        return
-    # Resize semantics through the recipe: replicate the edge, run the recipe, crop f rows at each end.
-    factors = layer.factors(x.shape[2:])
-    padded = ctx.fresh(f"{layer.name}.edge")
-    pads = np.array([0, 0] + [1] * n + [0, 0] + [1] * n, dtype=np.int64)
-    ctx.add_node(
-        "Pad",
-        [layer.input, ctx.add_initializer(f"{layer.name}.edge_pads", pads)],
-        [padded],
-        name=f"{layer.name}.edge",
-        mode="edge",
-    )
-    padded_type = TensorType((*x.shape[:2], *(d + 2 for d in x.shape[2:])), x.dtype)
-    raw = ctx.fresh(f"{layer.name}.recipe")
-    recipe = Deconvolution(
-        name=f"{layer.name}.recipe",
-        input=padded,
-        output=raw,
-        out_channels=deconv.out_channels,
-        group=deconv.group,
-        kernel_shape=deconv.kernel_shape,
-        strides=deconv.strides,
-        padding=deconv.padding,
-        bias_term=False,
-        weight=deconv.weight,
-        frozen=True,
-    )
-    deconvolution_onnx.write(recipe, ctx, [padded_type])
-    starts = np.array(factors, dtype=np.int64)
-    ends = np.array([f + f * d for f, d in zip(factors, x.shape[2:], strict=True)], dtype=np.int64)
-    axes = np.arange(2, n + 2, dtype=np.int64)
-    ctx.add_node(
-        "Slice",
-        [
-            raw,
-            ctx.add_initializer(f"{layer.name}.crop_starts", starts),
-            ctx.add_initializer(f"{layer.name}.crop_ends", ends),
-            ctx.add_initializer(f"{layer.name}.crop_axes", axes),
-        ],
-        [layer.output],
-        name=f"{layer.name}.crop",
-    )
+    """One ``Resize`` node; the deconvolution lowerings are IR passes run before export
+    (:mod:`convertkit.passes.upsample`)."""
+    if layer.lowering != "resize":
+        raise layer.error(
+            f"lowering {layer.lowering!r} is an IR pass; export through convertkit.to_onnx, which runs it",
+            UnsupportedError,
+        )
+    _emit_resize(layer, ctx, types[0])
 
 
 def _emit_resize(layer: Upsample, ctx: OnnxEmitter, x: TensorType) -> None:
@@ -133,56 +86,6 @@ def read(node: OnnxNode) -> Upsample:
     if node.op_type == "Upsample" or node.opset < 11:
         return _from_onnx_asymmetric(node, x)
     return _from_onnx_resize(node, x)
-
-
-def read_chain(chain: list[OnnxNode]) -> Upsample | None:
-    """Fold ``Pad(edge, 1)`` -> recipe ``ConvTranspose`` -> ``Slice [f, f + f*in)`` back into one layer, or None.
-
-    It is linear half_pixel Resize by integer factors ``f``
-    lowered to the deconvolution recipe when every part is exactly what :func:`write` writes: edge pads of 1
-    on the spatial axes only, a ConvTranspose with group = C = M, no bias, the recipe's kernel, stride and pads
-    and weights bit for bit, and the crop of ``f`` rows at each end.  Anything else is not this pattern.
-    """
-    pad, conv, crop = chain
-    x = pad.input_type(0)
-    rank, n = len(x.shape), len(x.shape) - 2
-    if n < 1 or conv.input_names[0] != pad.output_names[0] or crop.input_names[0] != conv.output_names[0]:
-        return None
-    if constant_pads(pad, rank, "edge") != ([0, 0] + [1] * n, [0, 0] + [1] * n):
-        return None
-    if conv.has_input(2) or any(conv.attr(a) is not None for a in ("auto_pad", "output_shape")):
-        return None
-    w = np.asarray(conv.constant(1, "the weight W"))
-    c = x.shape[1]
-    strides = tuple(int(s) for s in conv.attr("strides", [1] * n))
-    if len(strides) != n or any(s < 1 for s in strides) or w.shape[:2] != (c, 1) or conv.attr("group", 1) != c:
-        return None
-    if any(conv.attr(a) is not None and any(v != d for v in conv.attr(a)) for a, d in (("dilations", 1),)):
-        return None
-    if any(conv.attr("output_padding", [0] * n)):
-        return None
-    try:
-        layer = Upsample(
-            name=pad.name.removesuffix(".edge") or pad.name,
-            input=pad.value(0),
-            output=crop.output_names[0],
-            mode="linear",
-            scales=tuple(float(f) for f in strides),
-            lowering="deconvolution",
-        )
-        recipe = layer.as_deconvolution(c, x.shape[2:])
-    except ValidationError:
-        return None
-    geo = recipe.geometry(x.shape[2:])
-    pads = tuple(int(p) for p in conv.attr("pads", [0] * (2 * n)))
-    expected = recipe.weight_array(c, w.dtype)
-    if tuple(w.shape[2:]) != recipe.kernel_shape or pads != geo.pads or not np.array_equal(w, expected):
-        return None
-    padded = (*x.shape[:2], *(d + 2 for d in x.shape[2:]))
-    (raw,) = dataclasses.replace(recipe, input="padded").infer([TensorType(padded, x.dtype)])
-    bounds = slice_bounds(crop, raw.shape)
-    want = {2 + a: (f, f + f * d) for a, (f, d) in enumerate(zip(strides, x.shape[2:], strict=True))}
-    return layer if bounds == want else None
 
 
 def _spatial_scales(node: OnnxNode, x: TensorType, scales: np.ndarray) -> tuple[float, ...]:

@@ -1,0 +1,100 @@
+"""``Bias``: add a per-channel constant, ``y[n, c, ...] = x[n, c, ...] + bias[c]``.
+
+The bias of a Deconvolution whose output_padding onnxruntime cannot take as an attribute goes on after the
+appended rows (:mod:`convertkit.passes`).  ONNX: ``Add`` with a ``(1, C, 1, ...)`` constant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...fillers import (
+    Filler,
+    Values,
+    WeightSource,
+    weight_source_from_spec,
+    weight_source_schema,
+    weight_source_to_spec,
+)
+from ...ir import Layer, TensorType
+from .._fields import check_name, layer_schema
+
+__all__ = ["Bias"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Bias(Layer):
+    """``output = input + bias`` broadcast along the channel axis (axis 1); ``bias`` has shape ``(C,)``."""
+
+    kind: ClassVar[str] = "Bias"
+    name: str
+    input: str
+    output: str = ""
+    bias: WeightSource
+
+    def __post_init__(self) -> None:
+        self._normalise_meta()
+        check_name(self.kind, self.name)
+        check_name(self.kind, self.input, "input")
+        if not self.output:
+            object.__setattr__(self, "output", self.name)
+        if not isinstance(self.bias, (Filler, Values)):
+            raise self.error(f"bias must be a Filler or Values, got {type(self.bias).__name__}")
+        if isinstance(self.bias, Filler) and self.bias.type == "bilinear":
+            raise self.error("the bilinear filler fills kernels; a bias (C,) has no spatial axes")
+        if isinstance(self.bias, Values) and self.bias.array.ndim != 1:
+            raise self.error(f"bias must have shape (C,), got {tuple(self.bias.array.shape)}")
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    def bias_array(self, channels: int, dtype: Any = np.float32) -> np.ndarray:
+        """The materialised bias ``(C,)``."""
+        return self.bias.materialize((channels,), dtype)
+
+    def infer(self, inputs: list[TensorType]) -> list[TensorType]:
+        (x,) = inputs
+        if len(x.shape) < 2:
+            raise self.error(f"input {self.input!r} has shape {list(x.shape)}; Bias needs (N, C, ...)")
+        if isinstance(self.bias, Values) and self.bias.array.shape != (x.shape[1],):
+            raise self.error(
+                f"bias has shape {tuple(self.bias.array.shape)}, the input {list(x.shape)} has {x.shape[1]} channels"
+            )
+        return [x]
+
+    def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
+        (x,) = inputs
+        b = self.bias_array(x.shape[1], x.dtype).reshape((1, x.shape[1]) + (1,) * (x.ndim - 2))
+        return [x + b]
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
+        if self.output != self.name:
+            out["output"] = self.output
+        out["bias"] = weight_source_to_spec(self.bias)
+        return out
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Bias:
+        return cls(
+            name=spec["name"],
+            input=spec["input"],
+            output=spec.get("output", ""),
+            bias=weight_source_from_spec(spec["bias"], base_dir),
+        )
+
+    @classmethod
+    def spec_schema(cls) -> dict[str, Any]:
+        return layer_schema(
+            cls.kind,
+            {"input": True, "output": True, "bias": weight_source_schema()},
+            required=["input", "bias"],
+        )

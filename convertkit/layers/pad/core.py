@@ -1,0 +1,129 @@
+"""``Pad``: pad the spatial axes of ``input`` with zeros (``constant``) or by repeating the edge (``edge``).
+
+``pads`` are ONNX's ``(begin..., end...)`` over the spatial axes (N and C are never padded), non-negative.  The
+multi-node recipes of :mod:`convertkit.passes` use it (the edge replication that turns Caffe's bilinear recipe into
+half-pixel Resize, the rows output_padding appends past what onnxruntime accepts).  ONNX: ``Pad``.  Caffe has no
+Pad layer: ``edge`` is written as ``Slice`` + ``Concat`` of the edge rows, ``constant`` zeros as a frozen grouped
+``Deconvolution`` with a one-hot kernel (both exact).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ...ir import Layer, TensorType
+from .._fields import check_name, int_array_schema, int_tuple, layer_schema
+
+__all__ = ["Pad", "PAD_MODES"]
+
+PAD_MODES: tuple[str, ...] = ("constant", "edge")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pad(Layer):
+    """Pad the spatial axes of ``input`` by ``pads`` (begin..., end...) in ``mode`` (``value`` for constant)."""
+
+    kind: ClassVar[str] = "Pad"
+    name: str
+    input: str
+    output: str = ""
+    pads: tuple[int, ...]
+    mode: str = "constant"
+    value: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._normalise_meta()
+        check_name(self.kind, self.name)
+        check_name(self.kind, self.input, "input")
+        if not self.output:
+            object.__setattr__(self, "output", self.name)
+        pads = int_tuple(self.name, self.kind, "pads", self.pads)
+        if not pads or len(pads) % 2:
+            raise self.error(f"pads needs (begin..., end...) for each spatial axis, got {list(pads)}")
+        if any(p < 0 for p in pads):
+            raise self.error(f"pads must be >= 0 (a negative pad crops: use Crop), got {list(pads)}")
+        object.__setattr__(self, "pads", pads)
+        if self.mode not in PAD_MODES:
+            raise self.error(f"mode must be one of {', '.join(PAD_MODES)}, got {self.mode!r}")
+        if isinstance(self.value, bool) or not isinstance(self.value, (int, float)) or not math.isfinite(self.value):
+            raise self.error(f"value must be a finite number, got {self.value!r}")
+        if self.mode == "edge" and self.value != 0.0:
+            raise self.error(f"value {self.value!r} applies to mode constant only; mode edge repeats the edge")
+        object.__setattr__(self, "value", float(self.value))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
+
+    @property
+    def spatial_rank(self) -> int:
+        return len(self.pads) // 2
+
+    def widths(self, rank: int) -> list[tuple[int, int]]:
+        """``numpy.pad`` widths for a tensor of ``rank`` (N and C unpadded)."""
+        n = self.spatial_rank
+        return [(0, 0)] * (rank - n) + [(self.pads[a], self.pads[n + a]) for a in range(n)]
+
+    def infer(self, inputs: list[TensorType]) -> list[TensorType]:
+        (x,) = inputs
+        n = self.spatial_rank
+        if len(x.shape) != n + 2:
+            raise self.error(
+                f"input {self.input!r} has rank {len(x.shape)} {list(x.shape)}, but pads {list(self.pads)} are for "
+                f"{n} spatial axes (rank {n + 2})"
+            )
+        if self.mode == "edge" and any(d < 1 for d in x.shape):
+            raise self.error(f"mode edge needs a non-empty input, got {list(x.shape)}")
+        shape = tuple(d + b + e for d, (b, e) in zip(x.shape, self.widths(len(x.shape)), strict=True))
+        return [TensorType(shape, x.dtype)]
+
+    def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
+        (x,) = inputs
+        widths = self.widths(x.ndim)
+        if self.mode == "edge":
+            return [np.pad(x, widths, mode="edge")]
+        return [np.pad(x, widths, mode="constant", constant_values=np.asarray(self.value, dtype=x.dtype))]
+
+    def to_spec(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
+        if self.output != self.name:
+            out["output"] = self.output
+        out["pads"] = list(self.pads)
+        if self.mode != "constant":
+            out["mode"] = self.mode
+        if self.value != 0.0 or np.signbit(self.value):
+            out["value"] = self.value
+        return out
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Pad:
+        return cls(
+            name=spec["name"],
+            input=spec["input"],
+            output=spec.get("output", ""),
+            pads=tuple(spec["pads"]),
+            mode=spec.get("mode", "constant"),
+            value=spec.get("value", 0.0),
+        )
+
+    @classmethod
+    def spec_schema(cls) -> dict[str, Any]:
+        return layer_schema(
+            cls.kind,
+            {
+                "input": True,
+                "output": True,
+                "pads": int_array_schema(0, min_items=2),
+                "mode": {"enum": list(PAD_MODES)},
+                "value": {"type": "number"},
+            },
+            required=["input", "pads"],
+        )
