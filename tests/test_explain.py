@@ -497,3 +497,18 @@ def test_png_and_svg_are_written(flags, formats, tmp_path, capsys):
         text = paths["svg"].read_text()
         assert text.lstrip().startswith("<?xml") and "<svg" in text and "scatter" in text
     capsys.readouterr()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# README
+# ----------------------------------------------------------------------------------------------------------------
+
+
+def test_readme_explain_example_is_current(capsys):
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Explain one layer") :]
+    start = section.index("```\n$ convertkit explain") + 4
+    block = section[start : section.index("\n```", start)]
+    command, _, shown = block.partition("\n")
+    assert main(command.split()[2:]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == shown.rstrip("\n")
