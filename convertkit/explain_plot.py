@@ -144,7 +144,9 @@ def draw_scatter(explanation: Explanation, path: str, *, fmt: str | None = None)
                         zorder=3,
                     )
     # The cropped border hatched, output_padding rows marked, the kept output outlined.
-    kept = Rectangle((pbw - 0.5, pbh - 0.5), out_w, out_h, fill=False, edgecolor="red", linewidth=2.5, zorder=4)
+    kept = Rectangle(
+        (pbw - 0.5, pbh - 0.5), out_w, out_h, fill=False, edgecolor="black", linestyle="--", linewidth=2.5, zorder=4
+    )
     for y0, y1, x0, x1 in (
         (0, pbh, 0, cols),
         (pbh + out_h, rows, 0, cols),
@@ -154,7 +156,13 @@ def draw_scatter(explanation: Explanation, path: str, *, fmt: str | None = None)
         if y1 > y0 and x1 > x0:
             ax.add_patch(
                 Rectangle(
-                    (x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, facecolor="red", alpha=0.12, hatch="//", edgecolor="red"
+                    (x0 - 0.5, y0 - 0.5),
+                    x1 - x0,
+                    y1 - y0,
+                    facecolor="dimgray",
+                    alpha=0.18,
+                    hatch="//",
+                    edgecolor="dimgray",
                 )
             )
     for y0, y1, x0, x1 in ((full_h, rows, 0, cols), (0, full_h, full_w, cols)):
@@ -189,10 +197,12 @@ def draw_scatter(explanation: Explanation, path: str, *, fmt: str | None = None)
     bar.set_ticks(range(0, top + 1, max(1, top // 8)))
     handles = [
         Patch(facecolor="none", edgecolor="tab:blue", linewidth=2, label="kernel placement (input cell's colour)"),
-        Patch(facecolor="none", edgecolor="red", linewidth=2.5, label="output kept by the pads"),
+        Patch(facecolor="none", edgecolor="black", linestyle="--", linewidth=2.5, label="output kept by the pads"),
     ]
     if (out_h, out_w) != (rows, cols):
-        handles.append(Patch(facecolor="red", alpha=0.12, hatch="//", edgecolor="red", label="cropped by the pads"))
+        handles.append(
+            Patch(facecolor="dimgray", alpha=0.18, hatch="//", edgecolor="dimgray", label="cropped by the pads")
+        )
     if oph or opw:
         handles.append(
             Patch(
