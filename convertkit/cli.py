@@ -181,6 +181,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    _add_explain_parser(sub)
     return parser
 
 
@@ -428,12 +429,104 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- explain (issue 11): one self-contained block -------------------------------------------------------------------
+_EXPLAIN_FLAGS = ("input", "kernel", "stride", "pad", "dilation", "output_padding", "group", "channels", "out_channels")
+
+
+def _add_explain_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "explain",
+        help="explain one deconvolution or upsample: sizes per convention, the symbolic scatter, its Caffe/ONNX forms",
+        description="Explain one Deconvolution or Upsample, from MODEL (--layer NAME) or from the flags "
+        "--input HxW --kernel K [--stride ...]: output sizes under each convention with their formulas, the "
+        "symbolic output matrix (small 1-D/2-D layers), the Caffe and ONNX forms convertkit writes, and for "
+        "upsampling the filler and where Caffe's recipe, Resize half_pixel and align_corners differ.",
+    )
+    p.add_argument("model", nargs="?", metavar="MODEL", help="a spec, .onnx or .prototxt (else give the flags)")
+    p.add_argument("--layer", metavar="NAME", help="the layer to explain (default: the model's only one)")
+    _add_input_shape(p)
+    _add_caffe_options(p)
+    g = p.add_argument_group("a deconvolution from flags (no MODEL); sizes per spatial axis as HxW, or one for all")
+    g.add_argument("--input", metavar="HxW", help="spatial input size, e.g. 2x2 (1-D: 5)")
+    g.add_argument("--kernel", metavar="KHxKW")
+    g.add_argument("--stride", metavar="SHxSW", help="default 1")
+    g.add_argument(
+        "--pad", metavar="P", help="symmetric per axis (1, 1x0) or ONNX pads begin...,end... (0,1,1,0); default 0"
+    )
+    g.add_argument("--dilation", metavar="DHxDW", help="default 1")
+    g.add_argument("--output-padding", metavar="OHxOW", help="default 0")
+    g.add_argument("--group", type=int, metavar="G", help="default 1")
+    g.add_argument("--channels", type=int, metavar="C", help="input channels (default: group)")
+    g.add_argument("--out-channels", type=int, metavar="M", help="output channels (default: group)")
+    p.add_argument("--matrix", action="store_true", help="fail (exit 2) when the symbolic matrix cannot be shown")
+    p.add_argument("--json", action="store_true", help="print the explanation as JSON")
+    p.add_argument("--png", metavar="FILE", help="draw the scatter to FILE (needs matplotlib: convertkit[plot])")
+    p.add_argument("--svg", metavar="FILE", help="draw the scatter to FILE as SVG (needs matplotlib)")
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from .explain import deconvolution_model, explain
+
+    given = [f"--{f.replace('_', '-')}" for f in _EXPLAIN_FLAGS if getattr(args, f) is not None]
+    if args.model is not None:
+        if given:
+            raise _UserError(f"give MODEL (with --layer) or the flags, not both: {', '.join(given)} with {args.model}")
+        model, source = _load(args.model, args), args.model
+    else:
+        model_only = [
+            flag
+            for flag, value in (
+                ("--layer", args.layer is not None),
+                ("--input-shape", bool(args.input_shape)),
+                ("--weights", args.weights is not None),
+                ("--fill-missing", args.fill_missing != "zeros"),
+                ("--compact", args.compact),
+            )
+            if value
+        ]
+        if model_only:
+            raise _UserError(f"{', '.join(model_only)} apply to a MODEL file, not to a layer from flags")
+        if args.input is None or args.kernel is None:
+            raise _UserError(
+                "give MODEL, or at least --input HxW and --kernel K (e.g. --input 2x2 --kernel 3 --stride 2)"
+            )
+        model, source = (
+            deconvolution_model(
+                args.input,
+                args.kernel,
+                stride=args.stride,
+                pad=args.pad,
+                dilation=args.dilation,
+                output_padding=args.output_padding,
+                group=1 if args.group is None else args.group,
+                channels=args.channels,
+                out_channels=args.out_channels,
+            ),
+            "from flags, a ones kernel for the weights",
+        )
+    explanation = explain(model, args.layer, require_matrix=args.matrix, source=source)
+    for path, fmt in ((args.png, "png"), (args.svg, "svg")):
+        if path is not None:
+            from .explain_plot import draw_scatter
+
+            draw_scatter(explanation, path, fmt=fmt)
+    if args.json:
+        print(json.dumps(explanation.to_dict(), indent=2))
+    else:
+        print(explanation.format())
+    return EXIT_OK
+
+
+# -- end of explain --------------------------------------------------------------------------------------------------
+
+
 _COMMANDS = {
     "convert": _cmd_convert,
     "run": _cmd_run,
     "check": _cmd_check,
     "validate": _cmd_validate,
     "schema": _cmd_schema,
+    "explain": _cmd_explain,
 }
 
 

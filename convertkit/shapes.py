@@ -21,8 +21,10 @@ __all__ = [
     "caffe_deconv_output_size",
     "caffe_conv_output_size",
     "onnx_auto_pad_pads",
+    "onnx_inferred_auto_pad_size",
     "onnx_output_shape_pads",
     "tf_conv_transpose_pads",
+    "tf_conv_transpose_output_size",
     "pytorch_conv_transpose_pads",
     "resize_output_size",
     "exact_resize_output_size",
@@ -101,6 +103,18 @@ def onnx_auto_pad_pads(i: int, k: int, s: int, d: int, op: int, auto_pad: str) -
     return pb, pe, op
 
 
+def onnx_inferred_auto_pad_size(i: int, k: int, s: int, d: int = 1, op: int = 0) -> int:
+    """ONNX ConvTranspose ``auto_pad`` SAME_UPPER / SAME_LOWER as onnx shape inference sizes it (measured, onnx 1.23).
+
+    ``o = min(i * s, s * (i - 1) + k_eff) + op``: shape inference pads the scatter down to ``i * s`` *before*
+    ``output_padding`` (no pads when the scatter is shorter) and then adds ``op``.  onnxruntime counts ``op`` in the
+    total pad instead, ``o = min(i * s, s * (i - 1) + k_eff + op)`` (:func:`onnx_auto_pad_pads`), so the two
+    disagree whenever ``op > 0`` and ``s * (i - 1) + k_eff + op > i * s``; exporters that trust shape inference
+    declare this size.
+    """
+    return min(i * s, conv_transpose_full_size(i, k, s, d)) + op
+
+
 def onnx_output_shape_pads(
     i: int, k: int, s: int, d: int, op: int, o: int, auto_pad: str = "NOTSET"
 ) -> tuple[int, int, int]:
@@ -144,6 +158,19 @@ def tf_conv_transpose_pads(i: int, k: int, s: int, d: int, o: int, padding: str)
         )
     rest = s * (i - 1) + k_eff - pb - o
     return (pb, rest, 0) if rest >= 0 else (pb, 0, -rest)
+
+
+def tf_conv_transpose_output_size(i: int, k: int, s: int, d: int, padding: str) -> int:
+    """The ``output_shape`` TensorFlow/Keras give ``conv_transpose`` when none is asked for (no output_padding).
+
+    ``SAME``: ``o = i * s``; ``VALID``: ``o = i * s + max(k_eff - s, 0)`` (Keras ``deconv_output_length``).
+    :func:`tf_conv_transpose_pads` turns it into pads.
+    """
+    if padding == "SAME":
+        return i * s
+    if padding == "VALID":
+        return i * s + max(effective_kernel(k, d) - s, 0)
+    raise ValueError(f"TensorFlow padding must be SAME or VALID, not {padding!r}")
 
 
 def pytorch_conv_transpose_pads(padding: int, output_padding: int = 0) -> tuple[int, int, int]:
