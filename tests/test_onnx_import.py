@@ -845,6 +845,7 @@ def conv_transpose_nodes(draw: Any) -> tuple[Deconv, str]:
     return case, form
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -937,6 +938,7 @@ def resize_nodes(draw: Any) -> Rs:
     return Rs("any", "Resize", opset, x, attrs, scales=scales, roi=opset == 11)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -585,6 +585,7 @@ def models(draw: Any) -> ck.Model:
     return ck.Model(layers, [value, *outputs])
 
 
+@pytest.mark.slow
 @settings(max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(models())
 def test_any_convertkit_model_round_trips_through_onnx_bit_for_bit(model: ck.Model):
