@@ -298,6 +298,7 @@ def test_n_d_deconvolution_in_opencv(cfg: dict, tmp_path: Path) -> None:
     _compare(_deconv_model(cfg), tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_runs_a_prototxt_in_opencv_with_onnxruntimes_numbers(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -377,6 +378,7 @@ def test_second_piece_of_a_slice_is_reachable_through_a_split_copy(tmp_path: Pat
     _compare(model, tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_check_caffe_runs_the_export_in_opencv(tmp_path: Path) -> None:
     import subprocess
     import sys
@@ -408,6 +410,7 @@ def _run_cli(*args: str, cwd: Path):
     return subprocess.run([sys.executable, "-m", "convertkit", *args], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [(), ("--fill-missing", "bilinear"), ("--fill-missing", "bilinear", "--compact")])
 def test_cli_runs_a_prototxt_without_weights_in_opencv(extra: tuple, tmp_path: Path) -> None:
     # OpenCV segfaulted on a Deconvolution without blobs: the materialised blobs go in a temporary caffemodel.
@@ -481,6 +484,7 @@ def test_check_caffe_refuses_n_d_deconvolution_up_front(name: str, cfg: dict) ->
         ck.formats.caffe.check_caffe(_deconv_model(cfg))
 
 
+@pytest.mark.slow
 def test_cli_refuses_what_opencv_cannot_run_in_one_line(tmp_path: Path) -> None:
     examples = Path(__file__).resolve().parents[1] / "examples"
     r = _run_cli("check", str(examples / "deconv3d_asymmetric.json"), "--caffe", cwd=tmp_path)

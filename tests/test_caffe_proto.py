@@ -54,6 +54,7 @@ def test_generated_module_matches_the_proto_it_came_from() -> None:
     )
 
 
+@pytest.mark.slow
 def test_generated_module_is_what_the_pinned_generator_emits() -> None:
     try:
         version = metadata.version("grpcio-tools")

@@ -434,6 +434,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "convertkit", *args], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_cli_caffe_round_trip(tmp_path: Path) -> None:
     model = ck.Model(
         [ck.Input(name="x", shape=(1, 3, 4, 4)), ck.Upsample(name="up", input="x", mode="linear", scales=(2, 2))]
@@ -453,6 +454,7 @@ def test_cli_caffe_round_trip(tmp_path: Path) -> None:
     assert r.returncode == 2 and "Traceback" not in r.stderr and "not a Caffe prototxt" in r.stderr
 
 
+@pytest.mark.slow
 def test_cli_reads_a_net_whose_data_layer_has_no_shape(tmp_path: Path) -> None:
     (tmp_path / "fcn.prototxt").write_text(
         """

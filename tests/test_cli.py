@@ -22,6 +22,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "convertkit", *args], capture_output=True, text=True, cwd=REPO)
 
 
+@pytest.mark.slow
 def test_help_and_validate_do_not_import_onnxruntime():
     code = (
         "import sys\n"
@@ -46,6 +47,7 @@ def test_help_and_validate_do_not_import_onnxruntime():
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.slow
 def test_convert_run_check_seed(tmp_path):
     out = tmp_path / "seed.onnx"
     r = _cli("convert", str(EX / "seed_5x5.json"), "-o", str(out))
@@ -79,6 +81,7 @@ def test_run_reference_backend_and_seed(capsys):
     assert "up3d: 1x4x13x13x11 float32" in first
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -108,6 +111,7 @@ def test_user_errors_exit_2_with_one_line(args, message, tmp_path):
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_bad_spec_exit_2_with_json_path(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"layers": [{"type": "Input", "name": "x", "shape": [1, 0]}]}))
@@ -149,6 +153,7 @@ def test_opset_range_ends(opset, tmp_path):
         assert main(["check", str(EX / example), "--opset", str(opset)]) == 0
 
 
+@pytest.mark.slow
 def test_options_that_do_not_apply_are_refused(tmp_path):
     import convertkit as ck
 
@@ -160,6 +165,7 @@ def test_options_that_do_not_apply_are_refused(tmp_path):
     assert r.returncode == 2 and "apply to a .prototxt output only" in r.stderr
 
 
+@pytest.mark.slow
 def test_foreign_warnings_print_once_and_do_not_hang(tmp_path):
     # An input holding infinities makes numpy warn inside the reference; the CLI used to re-record its own
     # re-emitted warnings forever.
@@ -185,6 +191,7 @@ def test_foreign_warnings_print_once_and_do_not_hang(tmp_path):
     assert len(warning_lines) == len(set(warning_lines))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -203,6 +210,7 @@ def test_nonsense_options_are_user_errors(args, message, tmp_path):
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
 
 
+@pytest.mark.slow
 def test_npz_given_as_input_and_odd_output_names(tmp_path):
     np.savez(tmp_path / "in.npz", data=np.ones((1, 1, 2, 2), np.float32))
     r = _cli("run", str(EX / "seed_5x5.json"), "--input", f"data={tmp_path / 'in.npz'}")
@@ -229,6 +237,7 @@ def test_repro_dir_that_cannot_be_written(monkeypatch, tmp_path, capsys):
     assert "reproduction cannot be saved" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_run_onnx_with_symbolic_input_on_onnxruntime(tmp_path):
     from onnx import TensorProto, helper, numpy_helper
 
@@ -249,12 +258,14 @@ def test_run_onnx_with_symbolic_input_on_onnxruntime(tmp_path):
     assert r.returncode == 0 and "y: 1x2x6x8 float32" in r.stdout, r.stderr
 
 
+@pytest.mark.slow
 def test_non_utf8_spec(tmp_path):
     (tmp_path / "enc.json").write_bytes(b"\xff\xfe{}")
     r = _cli("validate", str(tmp_path / "enc.json"))
     assert r.returncode == 2 and "not a UTF-8 text file" in r.stderr
 
 
+@pytest.mark.slow
 def test_empty_or_garbage_onnx(tmp_path):
     (tmp_path / "empty.onnx").write_bytes(b"")
     (tmp_path / "garbage.onnx").write_bytes(b"garbage")
@@ -264,6 +275,7 @@ def test_empty_or_garbage_onnx(tmp_path):
     assert r.returncode == 2 and "cannot read ONNX model" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_run_onnx_feed_checked_against_declared_inputs(tmp_path):
     out = tmp_path / "seed.onnx"
     assert main(["convert", str(EX / "seed_5x5.json"), "-o", str(out)]) == 0

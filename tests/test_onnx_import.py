@@ -49,9 +49,18 @@ def make_model(
 
 
 def import_quietly(proto: Any, **kwargs: Any) -> ck.Model:
+    """Import a drawn node (the property tests): which OnnxImportWarnings it gives depends on the draw, and the
+    table rows assert them exactly (``import_expecting``, ``test_*_warnings``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OnnxImportWarning)
         return from_onnx(proto, **kwargs)
+
+
+def import_expecting(proto: Any, warn: tuple[str, ...] = (), **kwargs: Any) -> ck.Model:
+    """Import, asserting the OnnxImportWarnings are exactly ``warn`` (one fragment per warning, in order)."""
+    model, messages = import_with_warnings(proto, **kwargs)
+    assert len(messages) == len(warn) and all(f in m for f, m in zip(warn, messages, strict=True)), messages
+    return model
 
 
 def import_with_warnings(proto: Any, **kwargs: Any) -> tuple[ck.Model, list[str]]:
@@ -167,7 +176,7 @@ def deconv_model(case: Deconv, seed: int = 0) -> Any:
 @pytest.mark.parametrize("case", DECONV_CASES, ids=lambda c: c.id)
 def test_conv_transpose_reference_matches_onnxruntime(case: Deconv):
     proto = deconv_model(case)
-    model = import_quietly(proto)
+    model = import_expecting(proto, case.warn)
     feeds = feeds_for(model)
     original = run_onnx(proto, feeds)["y"]
     np.testing.assert_allclose(run_model(model, feeds)["y"], original, rtol=1e-5, atol=1e-5)
@@ -176,7 +185,7 @@ def test_conv_transpose_reference_matches_onnxruntime(case: Deconv):
 @pytest.mark.parametrize("case", DECONV_CASES, ids=lambda c: c.id)
 def test_conv_transpose_round_trip_is_bit_exact(case: Deconv):
     proto = deconv_model(case)
-    model = import_quietly(proto)
+    model = import_expecting(proto, case.warn)
     feeds = feeds_for(model)
     exported = ck.to_onnx(model)
     assert all(
@@ -196,7 +205,7 @@ def test_conv_transpose_warnings(case: Deconv):
 
 @pytest.mark.parametrize("case", DECONV_CASES, ids=lambda c: c.id)
 def test_conv_transpose_keeps_the_padding_convention(case: Deconv):
-    layer = import_quietly(deconv_model(case)).layer("deconv")
+    layer = import_expecting(deconv_model(case), case.warn).layer("deconv")
     expected = (
         "onnx_output_shape"
         if "output_shape" in case.attrs
@@ -206,11 +215,11 @@ def test_conv_transpose_keeps_the_padding_convention(case: Deconv):
     )
     assert layer.padding.convention == expected
     # The spec form keeps it too, and reloads to the same model.
-    spec = model_to_spec(import_quietly(deconv_model(case)))
+    spec = model_to_spec(import_expecting(deconv_model(case), case.warn))
     reloaded = model_from_spec(spec)
     feeds = feeds_for(reloaded)
     np.testing.assert_array_equal(
-        run_model(reloaded, feeds)["y"], run_model(import_quietly(deconv_model(case)), feeds)["y"]
+        run_model(reloaded, feeds)["y"], run_model(import_expecting(deconv_model(case), case.warn), feeds)["y"]
     )
 
 
@@ -220,7 +229,7 @@ def test_output_padding_beyond_stride_but_below_dilation_is_exact():
     case = Deconv(
         "op-dilation", (1, 2, 4, 4), (2, 2, 3, 3), {"strides": [2, 2], "dilations": [3, 3], "output_padding": [2, 2]}
     )
-    model = import_quietly(deconv_model(case))
+    model = import_expecting(deconv_model(case))
     assert model.types["y"].shape == (1, 2, 15, 15)
     report = ck.check(model)
     assert report.passed, report.format()
@@ -269,7 +278,7 @@ def test_conv_transpose_invalid_combinations_are_refused(row):
     x = (1, 2, 3, 3) if w[0] == 2 else (1, 3, 3, 3)
     proto = deconv_model(Deconv("bad", x, w, attrs, bias=False))
     with pytest.raises(error, match=fragment) as info:
-        import_quietly(proto)
+        import_expecting(proto)
     assert "'deconv'" in str(info.value)
 
 
@@ -474,7 +483,7 @@ def resize_model(case: Rs) -> Any:
 @pytest.mark.parametrize("case", RESIZE_CASES, ids=lambda c: c.id)
 def test_resize_round_trip_is_bit_exact(case: Rs):
     proto = resize_model(case)
-    model = import_quietly(proto)
+    model = import_expecting(proto, case.warn)
     feeds = feeds_for(model)
     original = run_onnx(proto, feeds)["y"]
     assert model.types["y"].shape == original.shape
@@ -484,7 +493,7 @@ def test_resize_round_trip_is_bit_exact(case: Rs):
 @pytest.mark.parametrize("case", RESIZE_CASES, ids=lambda c: c.id)
 def test_resize_reference_matches_onnxruntime(case: Rs):
     proto = resize_model(case)
-    model = import_quietly(proto)
+    model = import_expecting(proto, case.warn)
     feeds = feeds_for(model)
     np.testing.assert_allclose(run_model(model, feeds)["y"], run_onnx(proto, feeds)["y"], rtol=1e-5, atol=1e-5)
 
@@ -501,14 +510,14 @@ def test_resize_warnings(case: Rs):
 
 def test_imported_scales_keep_their_float32_value():
     case = Rs("s", "Resize", 13, (1, 1, 10, 10), {"mode": "nearest"}, scales=(1, 1, 1.7, 0.3))
-    layer = import_quietly(resize_model(case)).layer("resize")
+    layer = import_expecting(resize_model(case)).layer("resize")
     assert layer.scales == (float(np.float32(1.7)), float(np.float32(0.3)))
 
 
 def test_legacy_forms_are_asymmetric_with_onnxruntime_rounding():
-    up = import_quietly(resize_model(RESIZE_CASES[0])).layer("resize")
+    up = import_expecting(resize_model(RESIZE_CASES[0]), RESIZE_CASES[0].warn).layer("resize")
     assert (up.coordinate_transformation_mode, up.nearest_mode) == ("asymmetric", "floor")
-    down = import_quietly(resize_model(RESIZE_CASES[5])).layer("resize")
+    down = import_expecting(resize_model(RESIZE_CASES[5]), RESIZE_CASES[5].warn).layer("resize")
     assert (down.coordinate_transformation_mode, down.nearest_mode) == ("asymmetric", "ceil")
 
 
@@ -604,7 +613,7 @@ BAD_RESIZE = [
 def test_resize_unsupported_forms_are_refused(row):
     _, case, error, fragment = row
     with pytest.raises(error, match=fragment) as info:
-        import_quietly(resize_model(case))
+        import_expecting(resize_model(case))
     assert "'resize'" in str(info.value)
 
 
@@ -613,7 +622,7 @@ def test_antialias_on_nearest_is_dropped_with_a_warning():
     case = Rs("aa", "Resize", 18, (1, 2, 6, 6), {"mode": "nearest", "antialias": 1}, scales=(1, 1, 0.5, 0.5))
     model, messages = import_with_warnings(resize_model(case))
     assert len(messages) == 1 and "antialias" in messages[0] and "onnxruntime rejects" in messages[0]
-    plain = import_quietly(
+    plain = import_expecting(
         resize_model(Rs("p", "Resize", 18, (1, 2, 6, 6), {"mode": "nearest"}, scales=(1, 1, 0.5, 0.5)))
     )
     assert model.layer("resize") == plain.layer("resize")
@@ -629,7 +638,7 @@ def test_resize_needs_exactly_one_of_scales_and_sizes():
         opset=13,
     )
     with pytest.raises(ck.ValidationError, match="exactly one of the scales"):
-        import_quietly(proto)
+        import_expecting(proto)
 
 
 # -- graph plumbing -----------------------------------------------------------------------------------------------
@@ -651,7 +660,7 @@ def test_weights_bias_and_scales_from_constant_nodes_and_identities():
         helper.make_node("Identity", ["r"], ["y"]),
     ]
     proto = make_model(nodes, {"x": (1, 2, 3, 3)}, ["y"], opset=13)
-    model = import_quietly(proto)
+    model = import_expecting(proto)
     assert [layer.kind for layer in model.layers] == ["Input", "Deconvolution", "Upsample"]
     assert model.outputs == ("y",)
     feeds = feeds_for(model)
@@ -661,7 +670,7 @@ def test_weights_bias_and_scales_from_constant_nodes_and_identities():
 def test_unnamed_nodes_get_op_type_names():
     node = helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="nearest")
     proto = make_model([node], {"x": (1, 1, 2, 2)}, ["y"], {"scales": np.array([1, 1, 2, 2], np.float32)}, opset=13)
-    assert [layer.name for layer in import_quietly(proto).layers] == ["x", "Resize_0"]
+    assert [layer.name for layer in import_expecting(proto).layers] == ["x", "Resize_0"]
 
 
 def test_every_unsupported_op_is_listed_once_with_its_nodes():
@@ -759,7 +768,7 @@ def test_float32_sized_scales_that_sizes_cannot_reproduce_are_refused():
     scale = float(np.nextafter(np.float32(11 / 3), np.float32(0)))
     case = Rs("amb", "Resize", 13, (1, 1, 3, 4), {"mode": "nearest"}, scales=(1, 1, scale, 1))
     with pytest.raises(ck.UnsupportedError, match=r"ambiguous output size: .* = 11, .* = 10; and sizes"):
-        import_quietly(resize_model(case))
+        import_expecting(resize_model(case))
 
 
 @pytest.mark.parametrize("opset", [11, 13, 18])
@@ -783,7 +792,7 @@ def test_split_and_concat_map_to_the_glue_kinds(opset: int):
         helper.make_node("Concat", ["ya", "yb"], ["y"], name="cat", axis=-3),
     ]
     proto = make_model(nodes, {"x": (1, 5, 4, 4)}, ["y"], inits, opset=opset)
-    model = import_quietly(proto)
+    model = import_expecting(proto)
     assert [layer.kind for layer in model.layers] == ["Input", "Slice", "Deconvolution", "Deconvolution", "Concat"]
     feeds = feeds_for(model)
     original = run_onnx(proto, feeds)["y"]
@@ -795,7 +804,7 @@ def test_split_by_num_outputs_takes_ceil_pieces():
     node = helper.make_node("Split", ["x"], ["a", "b", "c"], name="split", axis=2, num_outputs=3)
     cat = helper.make_node("Concat", ["c", "a"], ["y"], name="cat", axis=2)
     proto = make_model([node, cat], {"x": (1, 1, 7, 2)}, ["y", "b"], opset=18)
-    model = import_quietly(proto)
+    model = import_expecting(proto)
     assert model.layer("split").slice_points == (3, 6)
     feeds = feeds_for(model)
     original = run_onnx(proto, feeds)
@@ -808,7 +817,7 @@ def test_concat_with_a_constant_is_refused():
     node = helper.make_node("Concat", ["x", "k"], ["y"], name="cat", axis=1)
     proto = make_model([node], {"x": (1, 1, 2, 2)}, ["y"], {"k": np.ones((1, 1, 2, 2), np.float32)}, opset=13)
     with pytest.raises(ck.UnsupportedError, match="'cat'.*is a constant"):
-        import_quietly(proto)
+        import_expecting(proto)
 
 
 # -- any ConvTranspose node -----------------------------------------------------------------------------------------
@@ -845,6 +854,7 @@ def conv_transpose_nodes(draw: Any) -> tuple[Deconv, str]:
     return case, form
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -937,6 +947,7 @@ def resize_nodes(draw: Any) -> Rs:
     return Rs("any", "Resize", opset, x, attrs, scales=scales, roi=opset == 11)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, derandomize=True, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )

@@ -38,9 +38,8 @@ def feeds_for(model: ck.Model, seed: int = 0) -> dict[str, np.ndarray]:
 
 
 def reimport(proto: Any) -> ck.Model:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OnnxImportWarning)
-        return from_onnx(proto)
+    # No row here warns on import; warnings are errors (pyproject), so one that starts to fails its row.
+    return from_onnx(proto)
 
 
 def assert_round_trip(proto: Any, model: ck.Model, feeds: dict[str, np.ndarray]) -> None:
@@ -585,6 +584,7 @@ def models(draw: Any) -> ck.Model:
     return ck.Model(layers, [value, *outputs])
 
 
+@pytest.mark.slow
 @settings(max_examples=300, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(models())
 def test_any_convertkit_model_round_trips_through_onnx_bit_for_bit(model: ck.Model):

@@ -4,6 +4,7 @@ onnxruntime runs with the reference's numbers (seeded, bounded)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,6 +59,7 @@ def deconvolutions(draw):
     return (draw(st.integers(1, 2)), c_in, *spatial), layer
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(deconvolutions())
 def test_any_valid_deconvolution_exports_exactly(case):
@@ -72,6 +74,7 @@ def test_any_valid_deconvolution_exports_exactly(case):
     assert report.passed, report.format()
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     mode=st.sampled_from(["nearest", "linear"]),

@@ -170,25 +170,6 @@ def test_every_facet_hook_is_typed_without_any(name, hook):
     assert signature.return_annotation is not inspect.Signature.empty, name
 
 
-#: (reads, writes) per kind and format; Pad and Bias exist for the IR passes' multi-node forms (read from ONNX only
-#: inside them, and Caffe has no Pad or plain Bias layer to read).
-SUPPORT = {
-    "Concat": {"spec": (True, True), "onnx": (True, True), "caffe": (True, True)},
-    "Crop": {"spec": (True, True), "onnx": (True, True), "caffe": (True, True)},
-    "Deconvolution": {"spec": (True, True), "onnx": (True, True), "caffe": (True, True)},
-    "Input": {"spec": (True, True), "onnx": (True, True), "caffe": (True, True)},
-    "Slice": {"spec": (True, True), "onnx": (True, True), "caffe": (True, True)},
-    "Upsample": {"spec": (True, True), "onnx": (True, True), "caffe": (True, True)},
-    "Pad": {"spec": (True, True), "onnx": (True, True), "caffe": (False, True)},
-    "Bias": {"spec": (True, True), "onnx": (True, True), "caffe": (False, False)},
-}
-
-
-def test_what_every_kind_supports():
-    assert {k.name: k.supports() for k in registry.kinds()} == SUPPORT
-    assert {k.name for k in registry.kinds() if not k.onnx.read_alone} == {"Pad", "Bias"}
-
-
 def test_readme_support_table_is_the_registrys():
     readme = (REPO / "README.md").read_text()
     assert registry.support_table() in readme, (

@@ -8,8 +8,10 @@ onnxruntime accepts that file.  Skipped when torch is not installed (it is an op
 
 from __future__ import annotations
 
+import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +46,8 @@ class Row:
     x: tuple[int, ...]
     opsets: tuple[int, ...] = (11, 13, 17)
     ort_rejects_original: bool = False  # onnxruntime refuses PyTorch's file; the export still runs
+    #: The OnnxImportWarning (regex) the import gives at opsets 9 and 10, where sizes travel as float32 scales.
+    warns_before_opset11: str | None = None
 
 
 ROWS = [
@@ -102,7 +106,11 @@ ROWS = [
         (1, 3, 4, 5),
     ),
     Row(
-        "interpolate-nearest-size", lambda: Interpolate(size=(7, 9), mode="nearest"), (1, 2, 3, 4), (9, 10, 11, 13, 17)
+        "interpolate-nearest-size",
+        lambda: Interpolate(size=(7, 9), mode="nearest"),
+        (1, 2, 3, 4),
+        (9, 10, 11, 13, 17),
+        warns_before_opset11=r"gives 7 rows in onnxruntime .* imported as sizes \[7, 9\]",
     ),
     Row(
         "interpolate-bilinear-size-align_corners",
@@ -125,6 +133,25 @@ ROWS = [
 CASES = [(row, opset) for row in ROWS for opset in row.opsets]
 
 
+@contextlib.contextmanager
+def quiet_torchscript_exporter() -> Iterator[None]:
+    """Ignore the two deprecation notices torch (2.9+) gives on every ``dynamo=False`` export, which these rows
+    use on purpose (it is the exporter older PyTorch code runs): the exporter's own notice, and the one its
+    internals raise calling their own deprecated helpers (``exporter_context``).  Neither is ours to fix; any
+    other warning from the export still fails the test (warnings are errors, see pyproject)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="You are using the legacy TorchScript-based ONNX export", category=DeprecationWarning
+        )
+        warnings.filterwarnings(
+            "ignore",
+            message="The feature will be removed. Please remove usage of this function",
+            category=DeprecationWarning,
+            module=r"torch\.onnx\.",
+        )
+        yield
+
+
 def _row(row_id: str) -> Row:
     return next(row for row in ROWS if row.id == row_id)
 
@@ -136,8 +163,15 @@ def _export(row: Row, opset: int) -> tuple[Any, np.ndarray, np.ndarray]:
     with torch.no_grad():
         expected = module(x).numpy()
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+    # Before opset 11 the exporter warns that its Upsample-9 / Resize-10 may not match PyTorch (the rows check
+    # that convertkit's import does).
+    old_upsample = opset < 11 and any(isinstance(m, (nn.Upsample, Interpolate)) for m in module.modules())
+    notice = (
+        pytest.warns(UserWarning, match=rf"export the model with onnx:(Upsample|Resize) for ONNX opset version {opset}")
+        if old_upsample
+        else contextlib.nullcontext()
+    )
+    with notice, quiet_torchscript_exporter():
         torch.onnx.export(
             module, (x,), buffer, dynamo=False, opset_version=opset, input_names=["x"], output_names=["y"]
         )
@@ -145,15 +179,18 @@ def _export(row: Row, opset: int) -> tuple[Any, np.ndarray, np.ndarray]:
 
 
 def _import(proto: Any) -> ck.Model:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", OnnxImportWarning)
-        return from_onnx(proto)
+    # No row's import warns (warnings are errors, see pyproject): a new OnnxImportWarning fails its row.
+    return from_onnx(proto)
 
 
 @pytest.mark.parametrize("row,opset", CASES, ids=[f"{r.id}-opset{o}" for r, o in CASES])
 def test_pytorch_export_imports_exactly(row: Row, opset: int):
     proto, x, expected = _export(row, opset)
-    model = _import(proto)
+    if opset < 11 and row.warns_before_opset11:
+        with pytest.warns(OnnxImportWarning, match=row.warns_before_opset11):
+            model = _import(proto)
+    else:
+        model = _import(proto)
     assert model.types["y"].shape == expected.shape
     np.testing.assert_allclose(run_model(model, {"x": x})["y"], expected, rtol=1e-5, atol=1e-5)
     exported = run_onnx(ck.to_onnx(model), {"x": x})["y"]
@@ -194,8 +231,7 @@ def test_initializers_listed_as_inputs_and_unfolded_constants_import():
     module = nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1).eval()
     x = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 3, 4, 5)).astype(np.float32))
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_torchscript_exporter():
         torch.onnx.export(
             module,
             (x,),

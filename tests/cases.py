@@ -1,0 +1,857 @@
+"""The case table: small seeded models, one row each, by the layer kind they exercise.
+
+Every suite in ``tests/test_kinds.py`` is parametrised over :data:`CASES` (STYLE habit 8).  A row says what it
+builds and what each format and runtime must do with it:
+
+- ``spec``: model -> spec dict -> JSON / YAML -> model, bit for bit (every kind has a spec form);
+- ``onnx``: export to ONNX and import it back (``to_onnx`` -> ``from_onnx`` -> ``to_onnx``, bit for bit);
+- ``onnxruntime``: the export runs in onnxruntime and matches the NumPy reference (``convertkit.check``);
+  defaults to ``onnx``;
+- ``caffe``: export to a prototxt + caffemodel and read it back (``to_caffe`` / ``save_caffe`` / ``load_caffe``);
+- ``opencv``: OpenCV's Caffe reader runs the export and matches the reference (``check_caffe``); defaults to
+  ``caffe``.
+
+Each is :class:`Works` (optionally with the warning that path must give), :class:`Refused` (convertkit raises
+this error with this message: a documented refusal, asserted with ``pytest.raises``) or :class:`Gap` (a known
+failure: an ``xfail(strict=True)`` with its reason, so a fix shows up as an XPASS).
+
+A row's ``kind`` is the registered kind it is about; ``tests/test_kinds.py`` checks every registered kind has rows.
+Builders build the model (and the Deconvolution and Upsample layers in it) when called, so a row whose model stops
+validating fails its own tests, not the collection of all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+import convertkit as ck
+
+
+@dataclass(frozen=True)
+class Works:
+    """The path is expected to work; ``warns`` is the message (regex) of the warning it must give, if any."""
+
+    warns: str | None = None
+    category: type[Warning] = ck.CaffeWarning
+
+
+@dataclass(frozen=True)
+class Refused:
+    """convertkit refuses the path with ``error`` whose message matches ``match`` (a documented limit)."""
+
+    match: str
+    error: type[Exception] = ck.UnsupportedError
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A known failure of the path (a bug or a peer's limit that convertkit does not refuse): strict xfail."""
+
+    reason: str
+    raises: type[BaseException] | tuple[type[BaseException], ...] = AssertionError
+
+
+Expect = Works | Refused | Gap
+WORKS = Works()
+#: OpenCV's Caffe reader runs 2-D Deconvolution only; ``check_caffe`` refuses the rest up front (the prototxt
+#: itself is valid Caffe and the caffe suite reads it back).
+OPENCV_2D_ONLY = Refused(r"OpenCV's Caffe Deconvolution is 2-D only")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    kind: str
+    build: Callable[[], ck.Model]
+    atol: float = 1e-5
+    rtol: float = 1e-4
+    spec: Expect = WORKS
+    onnx: Expect = WORKS
+    onnxruntime: Expect | None = None
+    caffe: Expect = WORKS
+    opencv: Expect | None = None
+    #: ONNX opset of the export (None: convertkit's default).
+    opset: int | None = None
+    #: Caffe dialect of the export ("pspnet" may use the fork's Interp).
+    dialect: str = "bvlc"
+    #: Whether the row's suites are slow enough to leave out of a quick ``-m "not slow"`` run.
+    slow: bool = False
+
+    def expect(self, what: str) -> Expect:
+        """The expectation of ``what`` (spec, onnx, onnxruntime, caffe, opencv), with the defaults filled in."""
+        if what == "onnxruntime":
+            return self.onnxruntime if self.onnxruntime is not None else self.onnx
+        if what == "opencv":
+            return self.opencv if self.opencv is not None else self.caffe
+        return getattr(self, what)
+
+
+# -- builders -------------------------------------------------------------------------------------------------------
+
+
+def _weights(seed: int, shape: tuple[int, ...]) -> ck.Values:
+    return ck.Values(array=np.random.default_rng(seed).standard_normal(shape).astype(np.float32))
+
+
+def model(*layers: Callable[[], Any] | Any, outputs: Iterable[str] | None = None) -> Callable[[], ck.Model]:
+    """A builder of ``Model(layers)``; a layer given as a zero-argument callable is built when the model is."""
+
+    def build() -> ck.Model:
+        return ck.Model([layer() if callable(layer) else layer for layer in layers], outputs)
+
+    return build
+
+
+def x(*shape: int, name: str = "x", dtype: str = "float32") -> ck.Input:
+    return ck.Input(name=name, shape=shape, dtype=dtype)
+
+
+def deconvolution(
+    shape: tuple[int, ...], *, dtype: str = "float32", seed: int = 1, **fields: Any
+) -> Callable[[], ck.Model]:
+    """Input ``x`` of ``shape`` -> Deconvolution ``d``; seeded gaussian weights and bias unless given."""
+    fields.setdefault("weight", ck.Filler(type="gaussian", std=1.0, seed=seed))
+    if fields.get("bias_term", True):
+        fields.setdefault("bias", ck.Filler(type="gaussian", std=1.0, seed=seed + 1))
+    return model(x(*shape, dtype=dtype), lambda: ck.Deconvolution(name="d", input="x", **fields))
+
+
+def upsample(shape: tuple[int, ...], **fields: Any) -> Callable[[], ck.Model]:
+    """Input ``x`` of ``shape`` -> Upsample ``u``."""
+    return model(x(*shape), lambda: ck.Upsample(name="u", input="x", **fields))
+
+
+def explicit(*pads: int) -> ck.Padding:
+    return ck.Padding(pads=pads)
+
+
+def caffe_pad(*pad: int) -> ck.Padding:
+    return ck.Padding(convention="caffe", pad=pad)
+
+
+# -- the table ------------------------------------------------------------------------------------------------------
+
+RESIZE_ONLY = r"has no Caffe form \(Caffe upsamples by deconvolution or the fork's bilinear Interp\)"
+
+DECONVOLUTION = [
+    Case(
+        "deconvolution-1d-k3s2-pads1x0",
+        "Deconvolution",
+        deconvolution((1, 2, 5), out_channels=3, kernel_shape=(3,), strides=(2,), padding=explicit(1, 0)),
+        opencv=OPENCV_2D_ONLY,
+    ),
+    Case(
+        "deconvolution-1d-k2s2d4-op3-below-dilation",
+        "Deconvolution",
+        # output_padding 3 >= stride 2 (allowed below the dilation 4): ConvTranspose -> Pad -> Add in ONNX.
+        deconvolution(
+            (2, 3, 6),
+            out_channels=3,
+            kernel_shape=(2,),
+            strides=(2,),
+            dilations=(4,),
+            output_padding=(3,),
+            padding=caffe_pad(1),
+        ),
+        opencv=OPENCV_2D_ONLY,
+    ),
+    Case(
+        "deconvolution-2d-k3s2-seed-5x5",
+        "Deconvolution",
+        deconvolution(
+            (1, 1, 2, 2),
+            out_channels=1,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            bias_term=False,
+            weight=ck.Values(array=np.ones((1, 1, 3, 3), np.float32)),
+        ),
+    ),
+    Case(
+        "deconvolution-2d-k4s2p1-group2",
+        "Deconvolution",
+        deconvolution(
+            (1, 4, 5, 6), out_channels=4, group=2, kernel_shape=(4, 4), strides=(2, 2), padding=caffe_pad(1, 1)
+        ),
+    ),
+    Case(
+        "deconvolution-2d-k4s2p1-bilinear-frozen-depthwise",
+        "Deconvolution",
+        deconvolution(
+            (1, 3, 5, 4),
+            out_channels=3,
+            group=3,
+            kernel_shape=(4, 4),
+            strides=(2, 2),
+            padding=caffe_pad(1, 1),
+            bias_term=False,
+            weight=ck.Filler(type="bilinear"),
+            frozen=True,
+        ),
+    ),
+    Case(
+        "deconvolution-2d-k3x2s2x1-group3-values",
+        "Deconvolution",
+        deconvolution(
+            (2, 3, 4, 3),
+            out_channels=6,
+            group=3,
+            kernel_shape=(3, 2),
+            strides=(2, 1),
+            weight=_weights(3, (3, 2, 3, 2)),
+            bias=_weights(4, (6,)),
+        ),
+    ),
+    Case(
+        "deconvolution-2d-k3s2d2-asymmetric-pads",
+        "Deconvolution",
+        deconvolution(
+            (1, 2, 4, 4),
+            out_channels=2,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            dilations=(2, 2),
+            padding=explicit(0, 1, 2, 0),
+        ),
+    ),
+    Case(
+        "deconvolution-2d-k3s2-asymmetric-pads-op1",
+        "Deconvolution",
+        deconvolution(
+            (1, 2, 4, 5),
+            out_channels=3,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            padding=explicit(1, 0, 0, 1),
+            output_padding=(1, 1),
+        ),
+    ),
+    Case(
+        "deconvolution-2d-k1s3-op2x1-bias-rows-past-the-scatter",
+        "Deconvolution",
+        deconvolution((1, 2, 3, 3), out_channels=3, kernel_shape=(1, 1), strides=(3, 3), output_padding=(2, 1)),
+    ),
+    Case(
+        "deconvolution-2d-s1x2-d3-op2x1-below-dilation",
+        "Deconvolution",
+        # op 2 >= stride 1 on axis 0: the Pad -> Add form; op 1 < stride 2 on axis 1 stays an attribute.
+        deconvolution(
+            (1, 2, 4, 5),
+            out_channels=4,
+            group=2,
+            kernel_shape=(3, 2),
+            strides=(1, 2),
+            dilations=(3, 3),
+            output_padding=(2, 1),
+        ),
+    ),
+    Case(
+        "deconvolution-2d-s2x1-d3-op2-start-crop-no-bias",
+        "Deconvolution",
+        # pads that crop the scatter's start with output_padding >= stride: ConvTranspose -> Pad -> Slice.
+        deconvolution(
+            (1, 2, 4, 5),
+            out_channels=4,
+            group=2,
+            kernel_shape=(3, 2),
+            strides=(2, 1),
+            dilations=(3, 3),
+            output_padding=(2, 2),
+            padding=explicit(9, 9, 0, 0),
+            bias_term=False,
+        ),
+    ),
+    Case(
+        "deconvolution-2d-pytorch-pad1-op1",
+        "Deconvolution",
+        deconvolution(
+            (1, 2, 4, 4),
+            out_channels=2,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            output_padding=(1, 1),
+            padding=ck.Padding(convention="pytorch", pad=(1, 1)),
+        ),
+    ),
+    *(
+        Case(
+            f"deconvolution-2d-onnx-auto-pad-{auto_pad.lower().replace('_', '-')}-k{k}s2-op{op}",
+            "Deconvolution",
+            deconvolution(
+                (1, 2, 5, 4),
+                out_channels=2,
+                kernel_shape=(k, k),
+                strides=(2, 2),
+                output_padding=(op, op),
+                padding=ck.Padding(convention="onnx_auto_pad", auto_pad=auto_pad),
+            ),
+        )
+        for auto_pad, k, op in (("SAME_UPPER", 3, 1), ("SAME_LOWER", 4, 0), ("VALID", 3, 1))
+    ),
+    *(
+        Case(
+            f"deconvolution-2d-onnx-output-shape-{auto_pad.lower().replace('_', '-')}-{'x'.join(map(str, out))}",
+            "Deconvolution",
+            deconvolution(
+                (1, 2, 4, 4),
+                out_channels=2,
+                kernel_shape=(3, 3),
+                strides=(2, 2),
+                padding=ck.Padding(convention="onnx_output_shape", output_shape=out, auto_pad=auto_pad),
+            ),
+        )
+        # an odd total pad (8 from 9), and rows past the scatter that output_padding can say (10 from 9)
+        for auto_pad, out in (("NOTSET", (8, 8)), ("SAME_UPPER", (8, 7)), ("NOTSET", (10, 10)))
+    ),
+    Case(
+        "deconvolution-2d-onnx-output-shape-notset-12x10-rows-past-stride",
+        "Deconvolution",
+        deconvolution(
+            (1, 2, 4, 4),
+            out_channels=2,
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            padding=ck.Padding(convention="onnx_output_shape", output_shape=(12, 10)),
+        ),
+        onnx=Gap(
+            "output_shape 12 from a scatter of 9 appends 3 rows (>= stride 2 and >= dilation 1): the export writes "
+            "ConvTranspose -> Pad, whose fold would need output_padding 3, which the IR refuses (PyTorch's rule "
+            "op < max(stride, dilation)), so convertkit cannot re-import its own export: 'Pad (node "
+            "'d.output_padding')' is listed as unsupported",
+            raises=ck.UnsupportedError,
+        ),
+        onnxruntime=WORKS,
+    ),
+    *(
+        Case(
+            f"deconvolution-2d-tensorflow-{auto_pad.lower()}-{'x'.join(map(str, out))}",
+            "Deconvolution",
+            deconvolution(
+                (1, 2, 4, 4),
+                out_channels=3,
+                kernel_shape=(3, 3),
+                strides=(2, 2),
+                padding=ck.Padding(convention="tensorflow", auto_pad=auto_pad, output_shape=out),
+            ),
+        )
+        for auto_pad, out in (("SAME", (8, 8)), ("SAME", (7, 8)), ("VALID", (10, 9)))
+    ),
+    Case(
+        "deconvolution-2d-xavier-constant-bias-training",
+        "Deconvolution",
+        deconvolution(
+            (1, 2, 3, 4),
+            out_channels=2,
+            kernel_shape=(3, 2),
+            strides=(2, 1),
+            weight=ck.Filler(type="xavier", variance_norm="AVERAGE", seed=4),
+            bias=ck.Filler(type="constant", value=0.25),
+            training=(ck.BlobTraining(lr_mult=1.0, decay_mult=1.0), ck.BlobTraining(lr_mult=2.0, decay_mult=0.0)),
+        ),
+    ),
+    Case(
+        "deconvolution-3d-k3x3x2-s2x2x1-asymmetric-pads-op-group2",
+        "Deconvolution",
+        deconvolution(
+            (1, 4, 3, 3, 3),
+            out_channels=4,
+            group=2,
+            kernel_shape=(3, 3, 2),
+            strides=(2, 2, 1),
+            padding=explicit(1, 0, 1, 0, 1, 1),
+            output_padding=(1, 1, 0),
+            weight=ck.Filler(type="msra", seed=5),
+            bias=ck.Filler(type="uniform", min=-1.0, max=1.0, seed=6),
+        ),
+        opencv=OPENCV_2D_ONLY,
+    ),
+    Case(
+        "deconvolution-2d-fcn32s-upscore-21ch-k64s32",
+        "Deconvolution",
+        # FCN-32s' upscore at its real size: 21 classes, bilinear x32 (10x10 -> 352x352)
+        deconvolution(
+            (1, 21, 10, 10),
+            out_channels=21,
+            group=21,
+            kernel_shape=(64, 64),
+            strides=(32, 32),
+            bias_term=False,
+            weight=ck.Filler(type="bilinear"),
+            frozen=True,
+        ),
+        slow=True,
+    ),
+    Case(
+        "deconvolution-2d-float64",
+        "Deconvolution",
+        deconvolution((1, 2, 3, 3), dtype="float64", out_channels=2, kernel_shape=(2, 2), strides=(2, 2)),
+        onnxruntime=Refused(r"onnxruntime has no kernel for this model.*use float32"),
+        caffe=Refused(r"value 'x' is float64; Caffe nets compute in float32"),
+    ),
+]
+
+UPSAMPLE = [
+    Case("upsample-2d-nearest-half-pixel-scales-x2", "Upsample", upsample((1, 3, 4, 5), mode="nearest", scales=(2, 2))),
+    Case(
+        "upsample-2d-nearest-asymmetric-floor-scales-x3x2",
+        "Upsample",
+        upsample(
+            (1, 2, 3, 4),
+            mode="nearest",
+            scales=(3, 2),
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="floor",
+        ),
+    ),
+    Case(
+        "upsample-2d-nearest-tf-half-pixel-for-nn-floor-sizes-x2",
+        "Upsample",
+        upsample(
+            (1, 2, 3, 4),
+            mode="nearest",
+            sizes=(6, 8),
+            coordinate_transformation_mode="tf_half_pixel_for_nn",
+            nearest_mode="floor",
+        ),
+    ),
+    Case(
+        "upsample-2d-nearest-half-pixel-round-prefer-ceil-x3",
+        "Upsample",
+        upsample((1, 2, 3, 3), mode="nearest", scales=(3, 3), nearest_mode="round_prefer_ceil"),
+    ),
+    Case(
+        "upsample-2d-nearest-asymmetric-ceil-x2",
+        "Upsample",
+        upsample(
+            (1, 2, 3, 4),
+            mode="nearest",
+            scales=(2, 2),
+            coordinate_transformation_mode="asymmetric",
+            nearest_mode="ceil",
+        ),
+        caffe=Refused(r"output row i does not read input row i // f"),
+    ),
+    Case(
+        "upsample-2d-nearest-half-pixel-scales-x1.5",
+        "Upsample",
+        upsample((1, 2, 4, 4), mode="nearest", scales=(1.5, 1.5)),
+        caffe=Refused(r"the factors are not integers"),
+    ),
+    Case(
+        "upsample-2d-nearest-align-corners-sizes",
+        "Upsample",
+        upsample((1, 2, 3, 4), mode="nearest", sizes=(7, 9), coordinate_transformation_mode="align_corners"),
+        caffe=Refused(r"the factors are not integers"),
+    ),
+    Case(
+        "upsample-2d-nearest-keep-aspect-not-larger",
+        "Upsample",
+        upsample((1, 2, 3, 4), mode="nearest", sizes=(9, 9), keep_aspect_ratio_policy="not_larger"),
+        caffe=Refused(r"keep_aspect_ratio_policy not_larger " + RESIZE_ONLY),
+    ),
+    Case("upsample-2d-linear-half-pixel-scales-x2", "Upsample", upsample((1, 3, 4, 5), mode="linear", scales=(2, 2))),
+    Case(
+        "upsample-2d-linear-half-pixel-21ch-scales-x8",
+        "Upsample",
+        upsample((1, 21, 16, 16), mode="linear", scales=(8, 8)),
+    ),
+    Case(
+        "upsample-2d-linear-pytorch-half-pixel-sizes-x3x2",
+        "Upsample",
+        upsample((1, 2, 3, 4), mode="linear", sizes=(9, 8), coordinate_transformation_mode="pytorch_half_pixel"),
+    ),
+    Case(
+        "upsample-2d-linear-half-pixel-symmetric-scales-x1x4",
+        "Upsample",
+        upsample((1, 2, 3, 4), mode="linear", scales=(1, 4), coordinate_transformation_mode="half_pixel_symmetric"),
+    ),
+    Case(
+        "upsample-2d-linear-half-pixel-scales-x0.5",
+        "Upsample",
+        upsample((1, 2, 6, 8), mode="linear", scales=(0.5, 0.5)),
+        caffe=Refused(r"has no exact Caffe form: Caffe's recipe is exact for integer factors"),
+    ),
+    Case(
+        "upsample-2d-linear-asymmetric-scales-x2",
+        "Upsample",
+        upsample((1, 2, 3, 4), mode="linear", scales=(2, 2), coordinate_transformation_mode="asymmetric"),
+        caffe=Refused(r"coordinate_transformation_mode asymmetric .* has no exact Caffe form"),
+    ),
+    Case(
+        "upsample-2d-linear-align-corners-zoom3x2",
+        "Upsample",
+        # sizes z * (in - 1) + 1: the triangle-kernel Deconvolution in Caffe
+        upsample((1, 2, 4, 5), mode="linear", sizes=(10, 9), coordinate_transformation_mode="align_corners"),
+    ),
+    Case(
+        "upsample-2d-linear-align-corners-any-size-bvlc",
+        "Upsample",
+        upsample((1, 2, 4, 5), mode="linear", sizes=(11, 6), coordinate_transformation_mode="align_corners"),
+        caffe=Refused(r"bilinear align_corners from \[4, 5\] to \[11, 6\] has no exact stock Caffe form"),
+    ),
+    Case(
+        "upsample-2d-linear-align-corners-any-size-pspnet-interp",
+        "Upsample",
+        upsample((1, 2, 4, 5), mode="linear", sizes=(11, 6), coordinate_transformation_mode="align_corners"),
+        dialect="pspnet",
+    ),
+    Case(
+        "upsample-2d-linear-antialias-scales-x0.5",
+        "Upsample",
+        upsample((1, 2, 6, 8), mode="linear", scales=(0.5, 0.5), antialias=True),
+        caffe=Refused(r"antialias " + RESIZE_ONLY),
+    ),
+    Case(
+        "upsample-2d-linear-antialias-opset17",
+        "Upsample",
+        upsample((1, 2, 6, 8), mode="linear", scales=(0.5, 0.5), antialias=True),
+        opset=17,
+        onnx=Refused(r"antialias.*opset", error=ck.ConvertkitError),
+        caffe=Refused(r"antialias " + RESIZE_ONLY),
+    ),
+    Case(
+        "upsample-2d-linear-tf-crop-and-resize-roi",
+        "Upsample",
+        upsample(
+            (1, 2, 4, 4),
+            mode="linear",
+            sizes=(6, 5),
+            coordinate_transformation_mode="tf_crop_and_resize",
+            roi=(0.125, 0.0, 0.875, 0.75),
+            extrapolation_value=0.5,
+        ),
+        caffe=Refused(r"tf_crop_and_resize " + RESIZE_ONLY),
+    ),
+    Case(
+        "upsample-2d-linear-tf-crop-and-resize-roi-not-float32",
+        "Upsample",
+        upsample(
+            (1, 2, 4, 4),
+            mode="linear",
+            sizes=(6, 5),
+            coordinate_transformation_mode="tf_crop_and_resize",
+            roi=(0.1, 0.0, 0.9, 0.8),
+        ),
+        onnx=Refused(r"roi \[0.1, 0.0, 0.9, 0.8\] is not exactly representable in float32"),
+        caffe=Refused(r"tf_crop_and_resize " + RESIZE_ONLY),
+    ),
+    Case(
+        "upsample-2d-cubic-half-pixel-scales-x2",
+        "Upsample",
+        upsample((1, 2, 4, 5), mode="cubic", scales=(2, 2)),
+        caffe=Refused(r"mode cubic " + RESIZE_ONLY),
+    ),
+    Case(
+        "upsample-2d-cubic-align-corners-exclude-outside-a-0.5",
+        "Upsample",
+        upsample(
+            (1, 2, 4, 5),
+            mode="cubic",
+            sizes=(7, 9),
+            coordinate_transformation_mode="align_corners",
+            cubic_coeff_a=-0.5,
+            exclude_outside=True,
+        ),
+        caffe=Refused(r"mode cubic " + RESIZE_ONLY),
+    ),
+    Case(
+        "upsample-2d-linear-recipe-scales-x2",
+        "Upsample",
+        upsample((1, 3, 4, 5), mode="linear", scales=(2, 2), semantics="deconvolution"),
+    ),
+    Case(
+        "upsample-2d-nearest-recipe-sizes-x3",
+        "Upsample",
+        upsample((1, 2, 3, 3), mode="nearest", sizes=(9, 9), semantics="deconvolution"),
+    ),
+    Case(
+        "upsample-2d-linear-lowered-deconvolution-scales-x2",
+        "Upsample",
+        upsample((1, 2, 4, 5), mode="linear", scales=(2, 2), lowering="deconvolution"),
+    ),
+    Case(
+        "upsample-2d-nearest-lowered-deconvolution-scales-x2x3",
+        "Upsample",
+        upsample((1, 2, 4, 5), mode="nearest", scales=(2, 3), lowering="deconvolution"),
+    ),
+    Case(
+        "upsample-3d-linear-lowered-deconvolution-sizes",
+        "Upsample",
+        upsample((1, 2, 2, 3, 2), mode="linear", sizes=(4, 9, 2), lowering="deconvolution"),
+        opencv=OPENCV_2D_ONLY,
+    ),
+    Case(
+        "upsample-1d-nearest-scales-x3",
+        "Upsample",
+        upsample((1, 2, 5), mode="nearest", scales=(3,)),
+        opencv=OPENCV_2D_ONLY,
+    ),
+    Case(
+        "upsample-2d-interp-zoom-factor-2",
+        "Upsample",
+        upsample(
+            (1, 2, 4, 5),
+            mode="linear",
+            sizes=(7, 9),
+            coordinate_transformation_mode="align_corners",
+            caffe_interp=ck.InterpForm(zoom_factor=2),
+        ),
+    ),
+    Case(
+        "upsample-2d-interp-height-width",
+        "Upsample",
+        upsample(
+            (1, 2, 4, 5),
+            mode="linear",
+            sizes=(11, 6),
+            coordinate_transformation_mode="align_corners",
+            caffe_interp=ck.InterpForm(),
+        ),
+    ),
+    Case(
+        "upsample-2d-interp-shrink-factor-2",
+        "Upsample",
+        upsample(
+            (1, 2, 5, 7),
+            mode="linear",
+            sizes=(3, 4),
+            coordinate_transformation_mode="align_corners",
+            caffe_interp=ck.InterpForm(shrink_factor=2),
+        ),
+        opencv=Refused(r"OpenCV's Interp implements zoom_factor/height/width only; this one has shrink_factor 2"),
+    ),
+    Case(
+        "upsample-2d-interp-zoom-factor-that-no-longer-fits",
+        "Upsample",
+        # zoom 8 would give [25, 33]: the writer falls back to height/width, and says so.
+        upsample(
+            (1, 2, 4, 5),
+            mode="linear",
+            sizes=(9, 7),
+            coordinate_transformation_mode="align_corners",
+            caffe_interp=ck.InterpForm(zoom_factor=8),
+        ),
+        caffe=Works(warns=r"written as Interp with height/width \[9, 7\]: its factors \{'zoom_factor': 8\}"),
+    ),
+]
+
+CROP = [
+    Case(
+        "crop-2d-shape-like-offset1x2",
+        "Crop",
+        model(x(1, 2, 5, 6), x(1, 2, 3, 3, name="r"), ck.Crop(name="c", input="x", shape_like="r", offset=(1, 2))),
+    ),
+    Case(
+        "crop-2d-shape-like-one-offset-for-every-axis",
+        "Crop",
+        model(x(1, 2, 5, 6), x(1, 2, 3, 4, name="r"), ck.Crop(name="c", input="x", shape_like="r", offset=(1,))),
+    ),
+    Case(
+        "crop-2d-explicit-offset-shape",
+        "Crop",
+        model(x(1, 4, 5, 6), ck.Crop(name="c", input="x", shape=(3, 4), offset=(1, 2))),
+    ),
+    Case(
+        "crop-axis1-explicit-channels-and-spatial",
+        "Crop",
+        model(x(1, 4, 5, 6), ck.Crop(name="c", input="x", axis=1, shape=(2, 3, 4), offset=(1, 0, 2))),
+    ),
+    Case(
+        "crop-3d-explicit-negative-axis",
+        "Crop",
+        model(x(1, 2, 3, 4, 5), ck.Crop(name="c", input="x", axis=-2, shape=(2, 3), offset=(1, 1))),
+    ),
+    Case(
+        "crop-after-deconvolution-fcn-style",
+        "Crop",
+        model(
+            x(1, 2, 9, 11, name="data"),
+            x(1, 2, 6, 7, name="score"),
+            lambda: ck.Deconvolution(
+                name="upscore",
+                input="score",
+                out_channels=2,
+                kernel_shape=(4, 4),
+                strides=(2, 2),
+                weight=_weights(3, (2, 2, 4, 4)),
+                bias_term=False,
+            ),
+            ck.Crop(name="crop", input="upscore", shape_like="data", offset=(3, 1)),
+        ),
+    ),
+]
+
+#: Pad and Bias carry the pieces of the IR passes' multi-node forms; a lone one is read from ONNX only inside them.
+LONE_IMPORT = Gap(
+    "a lone Pad / Add reads from ONNX only inside convertkit's exact multi-node forms (read_alone=False) until "
+    "whole-network import",
+    raises=ck.UnsupportedError,
+)
+
+PAD_BIAS = [
+    Case(
+        "pad-2d-edge-asymmetric",
+        "Pad",
+        model(x(1, 2, 4, 5), ck.Pad(name="p", input="x", pads=(1, 0, 2, 3), mode="edge")),
+        onnx=LONE_IMPORT,
+        onnxruntime=WORKS,
+    ),
+    Case(
+        "pad-2d-zeros",
+        "Pad",
+        model(x(1, 3, 4, 5), ck.Pad(name="p", input="x", pads=(0, 2, 1, 0))),
+        onnx=LONE_IMPORT,
+        onnxruntime=WORKS,
+    ),
+    Case(
+        "pad-1d-value",
+        "Pad",
+        model(x(1, 2, 6), ck.Pad(name="p", input="x", pads=(2, 1), value=-1.5)),
+        onnx=LONE_IMPORT,
+        onnxruntime=WORKS,
+        caffe=Refused("no stock Caffe form"),
+    ),
+    Case(
+        "bias-2d-per-channel",
+        "Bias",
+        model(x(1, 3, 4, 5), ck.Bias(name="b", input="x", bias=_weights(2, (3,)))),
+        onnx=LONE_IMPORT,
+        onnxruntime=WORKS,
+        caffe=Refused("has no Caffe form"),
+    ),
+]
+
+SLICE = [
+    Case(
+        "slice-channels-at-points-1-3",
+        "Slice",
+        model(x(1, 4, 3, 3), ck.Slice(name="s", input="x", output_names=("a", "b", "c"), slice_points=(1, 3))),
+    ),
+    Case(
+        "slice-axis2-equal-pieces",
+        "Slice",
+        model(x(1, 2, 6, 3), ck.Slice(name="s", input="x", axis=2, output_names=("top", "middle", "bottom"))),
+        opencv=Gap(
+            "equal pieces are written as a Caffe Slice without slice_point (valid Caffe: the axis is split among "
+            "the tops); OpenCV 4.x's reader gives that Slice one output fewer than its tops and fails "
+            "('out_port < out.size()'), and check_caffe does not refuse it up front (explicit slice points run)",
+            raises=ck.ConvertkitError,
+        ),
+    ),
+    Case(
+        "slice-negative-axis-last-point",
+        "Slice",
+        model(x(1, 2, 3, 5), ck.Slice(name="s", input="x", axis=-1, output_names=("a", "b"), slice_points=(4,))),
+    ),
+    Case(
+        "slice-single-output",
+        "Slice",
+        model(x(1, 2, 3, 3), ck.Slice(name="s", input="x", output_names=("only",))),
+        onnx=Gap(
+            "a one-output Slice is exported as ONNX Identity; copying the graph input to the graph output, that "
+            "is exactly what the importer refuses ('convertkit has no copy layer'), so convertkit's own export "
+            "does not re-import (after another layer the Identity is folded away instead)",
+            raises=ck.UnsupportedError,
+        ),
+        onnxruntime=WORKS,
+    ),
+    Case(
+        "slice-second-piece-is-the-only-output",
+        "Slice",
+        # the output is top 1 of the Caffe Slice: OpenCV reaches it through a Split copy
+        model(
+            x(1, 4, 3, 3),
+            ck.Slice(name="s", input="x", output_names=("a", "b"), slice_points=(1,)),
+            outputs=["b"],
+        ),
+    ),
+]
+
+CONCAT = [
+    Case(
+        "concat-channels-two-inputs",
+        "Concat",
+        model(x(1, 2, 3, 4), x(1, 3, 3, 4, name="y"), ck.Concat(name="cat", input_names=("x", "y"))),
+    ),
+    Case(
+        "concat-axis3-three-inputs",
+        "Concat",
+        model(
+            x(1, 2, 3, 1),
+            x(1, 2, 3, 4, name="y"),
+            ck.Concat(name="cat", input_names=("x", "y", "x"), axis=3),
+        ),
+    ),
+    Case(
+        "concat-negative-axis",
+        "Concat",
+        model(x(1, 2, 3, 4), x(1, 2, 2, 4, name="y"), ck.Concat(name="cat", input_names=("y", "x"), axis=-2)),
+    ),
+    Case(
+        "concat-single-input",
+        "Concat",
+        model(x(1, 2, 3, 4), ck.Concat(name="cat", input_names=("x",))),
+    ),
+    Case(
+        "concat-slice-deconvolution-crop-glue",
+        "Concat",
+        model(
+            x(1, 4, 5, 5),
+            ck.Slice(name="s", input="x", output_names=("a", "b", "c"), slice_points=(1, 3)),
+            lambda: ck.Deconvolution(
+                name="up",
+                input="b",
+                out_channels=2,
+                kernel_shape=(4, 4),
+                strides=(2, 2),
+                padding=explicit(1, 1, 1, 1),
+                group=2,
+                bias_term=False,
+                weight=ck.Filler(type="bilinear"),
+                frozen=True,
+            ),
+            ck.Crop(name="cr", input="up", shape_like="x", offset=(1, 2)),
+            ck.Concat(name="cat", input_names=("a", "cr", "c"), axis=1),
+            outputs=["cat", "a", "c"],
+        ),
+    ),
+]
+
+INPUT = [
+    Case(
+        "input-is-also-an-output",
+        "Input",
+        model(x(1, 2, 3, 4), ck.Crop(name="c", input="x", shape=(2, 2)), outputs=["c", "x"]),
+    ),
+    Case(
+        "input-rank5-two-inputs",
+        "Input",
+        model(x(1, 2, 2, 3, 2), x(1, 1, 2, 3, 2, name="y"), ck.Concat(name="cat", input_names=("x", "y"))),
+    ),
+    Case(
+        "input-float64",
+        "Input",
+        # ONNX Slice runs float64; Caffe computes in float32 only.
+        model(x(1, 2, 3, 4, dtype="float64"), ck.Crop(name="c", input="x", shape=(2, 3), offset=(1, 1))),
+        caffe=Refused(r"value 'x' is float64; Caffe nets compute in float32"),
+    ),
+]
+
+CASES: list[Case] = [*DECONVOLUTION, *UPSAMPLE, *CROP, *SLICE, *CONCAT, *INPUT, *PAD_BIAS]
+
+
+def params(what: str, *, cases: Iterable[Case] = CASES) -> list[Any]:
+    """``CASES`` as ``pytest.param`` for a suite about ``what``: readable ids, slow marks, a Gap as strict xfail."""
+    out = []
+    for case in cases:
+        marks: list[Any] = [pytest.mark.slow] if case.slow else []
+        expect = case.expect(what)
+        if isinstance(expect, Gap):
+            marks.append(pytest.mark.xfail(reason=expect.reason, raises=expect.raises, strict=True))
+        out.append(pytest.param(case, id=case.id, marks=marks))
+    return out
