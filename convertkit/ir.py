@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from . import specfields
 from .errors import ConvertkitError, ValidationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,19 +145,21 @@ class Layer(abc.ABC):
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         """Run the layer on the NumPy reference; ``types`` are the input types."""
 
-    @abc.abstractmethod
     def to_spec(self) -> dict[str, Any]:
-        """The layer as a spec dict (JSON/YAML), keeping the conventions the user wrote."""
+        """The layer as a spec dict (JSON/YAML), keeping the conventions the user wrote; derived from the fields
+        (:mod:`convertkit.specfields`) unless the kind needs its own form."""
+        return specfields.spec_of(self)
 
     @classmethod
-    @abc.abstractmethod
     def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Layer:
         """Build the layer from a schema-valid spec dict; ``base_dir`` resolves relative ``.npy`` paths."""
+        layer: Layer = specfields.from_fields(cls, spec, base_dir)
+        return layer
 
     @classmethod
-    @abc.abstractmethod
     def spec_schema(cls) -> dict[str, Any]:
-        """JSON Schema of this kind's spec dict."""
+        """JSON Schema of this kind's spec dict (derived from the fields unless the kind needs its own)."""
+        return specfields.schema_of(cls)
 
     def _normalise_meta(self) -> None:
         """Kinds call this first in ``__post_init__``: ``meta`` may be given as any mapping."""

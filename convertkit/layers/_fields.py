@@ -9,6 +9,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import ValidationError
+from ..specfields import NAME_SCHEMA, int_array_schema, layer_schema
+
+__all__ = [
+    "check_name",
+    "is_int",
+    "int_tuple",
+    "float_tuple",
+    "NAME_SCHEMA",
+    "int_array_schema",
+    "layer_schema",
+]
 
 
 def check_name(kind: str, name: Any, what: str = "name") -> str:
@@ -48,27 +59,3 @@ def float_tuple(layer: str, kind: str, field: str, value: Any) -> tuple[float, .
     ):
         raise ValidationError(f"layer {layer!r} ({kind}): {field} must be numbers, got {value!r}")
     return tuple(float(v) for v in value)
-
-
-def int_array_schema(minimum: int, min_items: int = 1) -> dict:
-    return {"type": "array", "items": {"type": "integer", "minimum": minimum}, "minItems": min_items}
-
-
-NAME_SCHEMA: dict = {"type": "string", "minLength": 1}
-
-
-def layer_schema(kind: str, properties: dict, required: list[str], **extra: Any) -> dict:
-    """JSON Schema of one layer kind's spec dict: ``type`` and ``name`` plus the kind's own ``properties``.
-
-    ``input``/``output`` properties given as ``True`` mean a value name (a non-empty string).
-    """
-    props: dict[str, Any] = {"type": {"const": kind}, "name": NAME_SCHEMA}
-    for key, schema in properties.items():
-        props[key] = NAME_SCHEMA if schema is True else schema
-    return {
-        "type": "object",
-        "properties": props,
-        "required": ["type", "name", *required],
-        **extra,
-        "additionalProperties": False,
-    }

@@ -15,12 +15,9 @@ from ...fillers import (
     Filler,
     Values,
     WeightSource,
-    weight_source_from_spec,
-    weight_source_schema,
-    weight_source_to_spec,
 )
 from ...ir import Layer, TensorType
-from .._fields import check_name, layer_schema
+from .._fields import check_name
 
 __all__ = ["Bias"]
 
@@ -74,27 +71,3 @@ class Bias(Layer):
         (x,) = inputs
         b = self.bias_array(x.shape[1], x.dtype).reshape((1, x.shape[1]) + (1,) * (x.ndim - 2))
         return [x + b]
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
-        if self.output != self.name:
-            out["output"] = self.output
-        out["bias"] = weight_source_to_spec(self.bias)
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Bias:
-        return cls(
-            name=spec["name"],
-            input=spec["input"],
-            output=spec.get("output", ""),
-            bias=weight_source_from_spec(spec["bias"], base_dir),
-        )
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {"input": True, "output": True, "bias": weight_source_schema()},
-            required=["input", "bias"],
-        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 from ...ir import Layer, TensorType
-from .._fields import check_name, layer_schema
+from .._fields import check_name
 
 __all__ = ["Concat"]
 
@@ -70,32 +70,3 @@ class Concat(Layer):
 
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         return [np.concatenate(inputs, axis=self._axis(len(types[0].shape)))]
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input_names": list(self.input_names)}
-        if self.output != self.name:
-            out["output"] = self.output
-        if self.axis != 1:
-            out["axis"] = self.axis
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Concat:
-        return cls(
-            name=spec["name"],
-            input_names=tuple(spec["input_names"]),
-            output=spec.get("output", ""),
-            axis=spec.get("axis", 1),
-        )
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "input_names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-                "output": True,
-                "axis": {"type": "integer"},
-            },
-            required=["input_names"],
-        )

@@ -11,13 +11,13 @@ cut axis with the unused pieces into ``Silence``.  FCN nets crop their upsampled
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ...ir import Layer, TensorType
-from .._fields import check_name, int_array_schema, int_tuple, layer_schema
+from .._fields import check_name, int_tuple
 
 __all__ = ["Crop"]
 
@@ -27,13 +27,14 @@ class Crop(Layer):
     """Crop ``input`` to ``shape_like``'s shape (or to ``shape``) from ``axis`` on (negative axes from the end)."""
 
     kind: ClassVar[str] = "Crop"
+    spec_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["shape_like"]}, {"required": ["shape"]}]}
     name: str
     input: str
     shape_like: str = ""
-    shape: tuple[int, ...] | None = None
+    shape: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}})
     output: str = ""
     axis: int = 2
-    offset: tuple[int, ...] = ()
+    offset: tuple[int, ...] = field(default=(), metadata={"schema": {"minimum": 0}})
 
     def __post_init__(self) -> None:
         self._normalise_meta()
@@ -113,45 +114,3 @@ class Crop(Layer):
 
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         return [np.ascontiguousarray(inputs[0][self.crop_slices(types)])]
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
-        if self.shape is not None:
-            out["shape"] = list(self.shape)
-        else:
-            out["shape_like"] = self.shape_like
-        if self.output != self.name:
-            out["output"] = self.output
-        if self.axis != 2:
-            out["axis"] = self.axis
-        if self.offset:
-            out["offset"] = list(self.offset)
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Crop:
-        return cls(
-            name=spec["name"],
-            input=spec["input"],
-            shape_like=spec.get("shape_like", ""),
-            shape=tuple(spec["shape"]) if spec.get("shape") is not None else None,
-            output=spec.get("output", ""),
-            axis=spec.get("axis", 2),
-            offset=tuple(spec.get("offset", ())),
-        )
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "input": True,
-                "shape_like": True,
-                "shape": int_array_schema(1),
-                "output": True,
-                "axis": {"type": "integer"},
-                "offset": int_array_schema(0),
-            },
-            required=["input"],
-            oneOf=[{"required": ["shape_like"]}, {"required": ["shape"]}],
-        )

@@ -16,18 +16,15 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from ... import shapes
+from ... import shapes, specfields
 from ...errors import ValidationError
 from ...fillers import (
     Filler,
     Values,
     WeightSource,
-    weight_source_from_spec,
-    weight_source_schema,
-    weight_source_to_spec,
 )
 from ...ir import UNSET, Layer, TensorType, set_meta
-from .._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, is_int, layer_schema
+from .._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, is_int
 
 __all__ = ["Deconvolution", "Padding", "Geometry", "BlobTraining", "PADDING_CONVENTIONS"]
 
@@ -292,13 +289,15 @@ class Deconvolution(Layer):
     name: str
     input: str
     output: str = ""
-    out_channels: int
-    kernel_shape: tuple[int, ...]
-    strides: tuple[int, ...] | None = None
-    dilations: tuple[int, ...] | None = None
+    out_channels: int = field(metadata={"schema": {"minimum": 1}})
+    kernel_shape: tuple[int, ...] = field(metadata={"schema": {"minimum": 1}})
+    strides: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}, "per_axis_default": 1})
+    dilations: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}, "per_axis_default": 1})
     padding: Padding = field(default_factory=lambda: Padding(pads=None))
-    output_padding: tuple[int, ...] | None = None
-    group: int = 1
+    output_padding: tuple[int, ...] | None = field(
+        default=None, metadata={"schema": {"minimum": 0}, "per_axis_default": 0}
+    )
+    group: int = field(default=1, metadata={"schema": {"minimum": 1}})
     bias_term: bool = True
     weight: WeightSource
     bias: WeightSource | None = None
@@ -554,31 +553,15 @@ class Deconvolution(Layer):
 
     # -- spec -----------------------------------------------------------------------------------------------------
     def to_spec(self) -> dict[str, Any]:
-        n = self.spatial_rank
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
-        if self.output != self.name:
-            out["output"] = self.output
-        out["out_channels"] = self.out_channels
-        out["kernel_shape"] = list(self.kernel_shape)
-        for fname, default in (("strides", 1), ("dilations", 1), ("output_padding", 0)):
-            value = getattr(self, fname)
-            if value != (default,) * n:
-                out[fname] = list(value)
+        out = specfields.spec_of(self)
+        # explicit pads are written as "pads"; a convention as "padding"
+        out.pop("padding", None)
         if self.padding.convention == "explicit":
             assert self.padding.pads is not None
             if any(self.padding.pads):
                 out["pads"] = list(self.padding.pads)
         else:
             out["padding"] = self.padding.to_spec()
-        if self.group != 1:
-            out["group"] = self.group
-        if not self.bias_term:
-            out["bias_term"] = False
-        out["weight"] = weight_source_to_spec(self.weight)
-        if self.bias is not None:
-            out["bias"] = weight_source_to_spec(self.bias)
-        if self.frozen:
-            out["frozen"] = True
         if self.blob_training:
             out["training"] = [t.to_spec() for t in self.blob_training]
         return out
@@ -594,47 +577,21 @@ class Deconvolution(Layer):
             padding = Padding.from_spec(spec["padding"])
         else:
             padding = Padding(pads=tuple(spec["pads"]) if "pads" in spec else None)
-        return cls(
-            name=name,
-            input=spec["input"],
-            output=spec.get("output", ""),
-            out_channels=spec["out_channels"],
-            kernel_shape=tuple(spec["kernel_shape"]),
-            strides=tuple(spec["strides"]) if "strides" in spec else None,
-            dilations=tuple(spec["dilations"]) if "dilations" in spec else None,
-            output_padding=tuple(spec["output_padding"]) if "output_padding" in spec else None,
+        layer: Deconvolution = specfields.from_fields(
+            cls,
+            {k: v for k, v in spec.items() if k not in ("pads", "training")},
+            base_dir,
             padding=padding,
-            group=spec.get("group", 1),
-            bias_term=spec.get("bias_term", True),
-            weight=weight_source_from_spec(spec["weight"], base_dir),
-            bias=weight_source_from_spec(spec["bias"], base_dir) if "bias" in spec else None,
-            frozen=spec.get("frozen", False),
             training=tuple(BlobTraining.from_spec(t) for t in spec.get("training", ())),
         )
+        return layer
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "input": True,
-                "output": True,
-                "out_channels": {"type": "integer", "minimum": 1},
-                "kernel_shape": int_array_schema(1),
-                "strides": int_array_schema(1),
-                "dilations": int_array_schema(1),
-                "output_padding": int_array_schema(0),
-                "pads": int_array_schema(0, min_items=2),
-                "padding": Padding.spec_schema(),
-                "group": {"type": "integer", "minimum": 1},
-                "bias_term": {"type": "boolean"},
-                "weight": weight_source_schema(),
-                "bias": weight_source_schema(),
-                "frozen": {"type": "boolean"},
-                "training": {"type": "array", "items": BlobTraining.spec_schema(), "maxItems": 2},
-            },
-            required=["input", "out_channels", "kernel_shape", "weight"],
-        )
+        schema = specfields.schema_of(cls)
+        schema["properties"]["pads"] = int_array_schema(0, min_items=2)
+        schema["properties"]["training"] = {"type": "array", "items": BlobTraining.spec_schema(), "maxItems": 2}
+        return schema
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
 

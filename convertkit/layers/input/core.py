@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from ...errors import ValidationError
 from ...ir import DTYPES, Layer, TensorType
-from .._fields import check_name, int_array_schema, int_tuple, layer_schema
+from .._fields import check_name, int_tuple
 
 __all__ = ["Input"]
 
@@ -21,8 +21,8 @@ class Input(Layer):
     kind: ClassVar[str] = "Input"
     graph_input: ClassVar[bool] = True
     name: str
-    shape: tuple[int, ...]
-    dtype: str = "float32"
+    shape: tuple[int, ...] = field(metadata={"schema": {"minimum": 1}})
+    dtype: str = field(default="float32", metadata={"schema": {"enum": list(DTYPES)}})
 
     def __post_init__(self) -> None:
         self._normalise_meta()
@@ -47,24 +47,3 @@ class Input(Layer):
 
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         raise ValidationError(f"layer {self.name!r} (Input) has no computation; the interpreter feeds it")
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "shape": list(self.shape)}
-        if self.dtype != "float32":
-            out["dtype"] = self.dtype
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Input:
-        return cls(name=spec["name"], shape=tuple(spec["shape"]), dtype=spec.get("dtype", "float32"))
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "shape": int_array_schema(1, min_items=1),
-                "dtype": {"enum": list(DTYPES)},
-            },
-            required=["shape"],
-        )

@@ -10,13 +10,13 @@ Pad layer: ``edge`` is written as ``Slice`` + ``Concat`` of the edge rows, ``con
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from ...ir import Layer, TensorType
-from .._fields import check_name, int_array_schema, int_tuple, layer_schema
+from .._fields import check_name, int_tuple
 
 __all__ = ["Pad", "PAD_MODES"]
 
@@ -31,8 +31,8 @@ class Pad(Layer):
     name: str
     input: str
     output: str = ""
-    pads: tuple[int, ...]
-    mode: str = "constant"
+    pads: tuple[int, ...] = field(metadata={"schema": {"minimum": 0, "minItems": 2}})
+    mode: str = field(default="constant", metadata={"schema": {"enum": list(PAD_MODES)}})
     value: float = 0.0
 
     def __post_init__(self) -> None:
@@ -91,39 +91,3 @@ class Pad(Layer):
         if self.mode == "edge":
             return [np.pad(x, widths, mode="edge")]
         return [np.pad(x, widths, mode="constant", constant_values=np.asarray(self.value, dtype=x.dtype))]
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
-        if self.output != self.name:
-            out["output"] = self.output
-        out["pads"] = list(self.pads)
-        if self.mode != "constant":
-            out["mode"] = self.mode
-        if self.value != 0.0 or np.signbit(self.value):
-            out["value"] = self.value
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Pad:
-        return cls(
-            name=spec["name"],
-            input=spec["input"],
-            output=spec.get("output", ""),
-            pads=tuple(spec["pads"]),
-            mode=spec.get("mode", "constant"),
-            value=spec.get("value", 0.0),
-        )
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "input": True,
-                "output": True,
-                "pads": int_array_schema(0, min_items=2),
-                "mode": {"enum": list(PAD_MODES)},
-                "value": {"type": "number"},
-            },
-            required=["input", "pads"],
-        )

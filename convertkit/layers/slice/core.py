@@ -6,13 +6,13 @@ pieces, one per output (the size must divide).  ONNX: ``Split``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
 from ...ir import Layer, TensorType
-from .._fields import check_name, int_array_schema, int_tuple, layer_schema
+from .._fields import check_name, int_tuple
 
 __all__ = ["Slice"]
 
@@ -26,7 +26,7 @@ class Slice(Layer):
     input: str
     output_names: tuple[str, ...]
     axis: int = 1
-    slice_points: tuple[int, ...] = ()
+    slice_points: tuple[int, ...] = field(default=(), metadata={"schema": {"minimum": 1}})
 
     def __post_init__(self) -> None:
         self._normalise_meta()
@@ -82,39 +82,3 @@ class Slice(Layer):
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         axis, sizes = self.pieces(types[0].shape)
         return [np.ascontiguousarray(p) for p in np.split(inputs[0], np.cumsum(sizes)[:-1], axis=axis)]
-
-    def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": self.kind,
-            "name": self.name,
-            "input": self.input,
-            "output_names": list(self.output_names),
-        }
-        if self.axis != 1:
-            out["axis"] = self.axis
-        if self.slice_points:
-            out["slice_points"] = list(self.slice_points)
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Slice:
-        return cls(
-            name=spec["name"],
-            input=spec["input"],
-            output_names=tuple(spec["output_names"]),
-            axis=spec.get("axis", 1),
-            slice_points=tuple(spec.get("slice_points", ())),
-        )
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "input": True,
-                "output_names": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-                "axis": {"type": "integer"},
-                "slice_points": int_array_schema(1),
-            },
-            required=["input", "output_names"],
-        )

@@ -33,16 +33,16 @@ spatial axes, opset >= 18: one float32 scale, the min or max of the size ratios,
 from __future__ import annotations
 
 import math
-from dataclasses import InitVar, dataclass
+from dataclasses import InitVar, dataclass, field
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from ... import shapes
+from ... import shapes, specfields
 from ...errors import ValidationError
 from ...fillers import Filler
 from ...ir import UNSET, Layer, TensorType, set_meta
-from .._fields import check_name, float_tuple, int_array_schema, int_tuple, layer_schema
+from .._fields import check_name, float_tuple, int_tuple
 from ..deconvolution.core import Deconvolution, Padding
 
 __all__ = ["Upsample", "InterpForm", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES", "KEEP_ASPECT_RATIO_POLICIES"]
@@ -120,16 +120,19 @@ class Upsample(Layer):
     """
 
     kind: ClassVar[str] = "Upsample"
+    spec_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}]}
     spec_meta_keys: ClassVar[tuple[str, ...]] = (INTERP,)
     #: The chain :meth:`to_onnx` writes for linear Resize lowered to the recipe (see :meth:`from_onnx_chain`).
     name: str
     input: str
     output: str = ""
     mode: Literal["nearest", "linear", "cubic"] = "nearest"
-    scales: tuple[float, ...] | None = None
-    sizes: tuple[int, ...] | None = None
-    coordinate_transformation_mode: str = "half_pixel"
-    nearest_mode: str = "round_prefer_floor"
+    scales: tuple[float, ...] | None = field(default=None, metadata={"schema": {"exclusiveMinimum": 0}})
+    sizes: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}})
+    coordinate_transformation_mode: str = field(
+        default="half_pixel", metadata={"schema": {"enum": list(COORDINATE_TRANSFORMATION_MODES)}}
+    )
+    nearest_mode: str = field(default="round_prefer_floor", metadata={"schema": {"enum": list(NEAREST_MODES)}})
     semantics: Literal["resize", "deconvolution"] = "resize"
     lowering: Literal["resize", "deconvolution"] | None = None
     # Resize-only features (semantics and lowering "resize"), ONNX attribute names and defaults:
@@ -137,8 +140,10 @@ class Upsample(Layer):
     exclude_outside: bool = False
     antialias: bool = False
     extrapolation_value: float = 0.0
-    roi: tuple[float, ...] | None = None
-    keep_aspect_ratio_policy: str = "stretch"
+    roi: tuple[float, ...] | None = field(default=None, metadata={"schema": {"minItems": 2}})
+    keep_aspect_ratio_policy: str = field(
+        default="stretch", metadata={"schema": {"enum": list(KEEP_ASPECT_RATIO_POLICIES)}}
+    )
     #: Compatibility keyword for ``meta["caffe.interp"]`` (read back as the :attr:`caffe_interp` property).
     caffe_interp: InitVar[InterpForm | None] = UNSET
 
@@ -474,85 +479,26 @@ class Upsample(Layer):
 
     # -- spec -----------------------------------------------------------------------------------------------------
     def to_spec(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.kind, "name": self.name, "input": self.input}
-        if self.output != self.name:
-            out["output"] = self.output
-        out["mode"] = self.mode
-        if self.scales is not None:
-            out["scales"] = [int(s) if float(s).is_integer() else s for s in self.scales]
-        else:
-            assert self.sizes is not None
-            out["sizes"] = list(self.sizes)
-        if self.coordinate_transformation_mode != "half_pixel":
-            out["coordinate_transformation_mode"] = self.coordinate_transformation_mode
-        if self.nearest_mode != "round_prefer_floor":
-            out["nearest_mode"] = self.nearest_mode
-        if self.semantics != "resize":
-            out["semantics"] = self.semantics
-        if self.lowering != self.semantics:
-            out["lowering"] = self.lowering
-        for fname, default in (
-            ("cubic_coeff_a", -0.75),
-            ("exclude_outside", False),
-            ("antialias", False),
-            ("extrapolation_value", 0.0),
-            ("keep_aspect_ratio_policy", "stretch"),
-        ):
-            if getattr(self, fname) != default:
-                out[fname] = getattr(self, fname)
-        if self.roi is not None:
-            out["roi"] = list(self.roi)
+        out = specfields.spec_of(self)
+        if self.lowering == self.semantics:  # the default lowering is the one the semantics mean
+            out.pop("lowering", None)
         if self.interp_form is not None:
             out["caffe_interp"] = self.interp_form.to_spec()
         return out
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Upsample:
-        return cls(
-            name=spec["name"],
-            input=spec["input"],
-            output=spec.get("output", ""),
-            mode=spec.get("mode", "nearest"),
-            scales=tuple(spec["scales"]) if "scales" in spec else None,
-            sizes=tuple(spec["sizes"]) if "sizes" in spec else None,
-            coordinate_transformation_mode=spec.get("coordinate_transformation_mode", "half_pixel"),
-            nearest_mode=spec.get("nearest_mode", "round_prefer_floor"),
-            semantics=spec.get("semantics", "resize"),
-            lowering=spec.get("lowering"),
-            cubic_coeff_a=spec.get("cubic_coeff_a", -0.75),
-            exclude_outside=spec.get("exclude_outside", False),
-            antialias=spec.get("antialias", False),
-            extrapolation_value=spec.get("extrapolation_value", 0.0),
-            roi=tuple(spec["roi"]) if "roi" in spec else None,
-            keep_aspect_ratio_policy=spec.get("keep_aspect_ratio_policy", "stretch"),
-            caffe_interp=InterpForm.from_spec(spec["caffe_interp"]) if "caffe_interp" in spec else None,
+        form = InterpForm.from_spec(spec["caffe_interp"]) if "caffe_interp" in spec else None
+        layer: Upsample = specfields.from_fields(
+            cls, {k: v for k, v in spec.items() if k != "caffe_interp"}, base_dir, caffe_interp=form
         )
+        return layer
 
     @classmethod
     def spec_schema(cls) -> dict[str, Any]:
-        return layer_schema(
-            cls.kind,
-            {
-                "input": True,
-                "output": True,
-                "mode": {"enum": list(MODES)},
-                "scales": {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}, "minItems": 1},
-                "sizes": int_array_schema(1),
-                "coordinate_transformation_mode": {"enum": list(COORDINATE_TRANSFORMATION_MODES)},
-                "nearest_mode": {"enum": list(NEAREST_MODES)},
-                "semantics": {"enum": list(SEMANTICS)},
-                "lowering": {"enum": list(SEMANTICS)},
-                "cubic_coeff_a": {"type": "number"},
-                "exclude_outside": {"type": "boolean"},
-                "antialias": {"type": "boolean"},
-                "extrapolation_value": {"type": "number"},
-                "roi": {"type": "array", "items": {"type": "number"}, "minItems": 2},
-                "keep_aspect_ratio_policy": {"enum": list(KEEP_ASPECT_RATIO_POLICIES)},
-                "caffe_interp": InterpForm.spec_schema(),
-            },
-            required=["input"],
-            oneOf=[{"required": ["scales"]}, {"required": ["sizes"]}],
-        )
+        schema = specfields.schema_of(cls)
+        schema["properties"]["caffe_interp"] = InterpForm.spec_schema()
+        return schema
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
 
