@@ -6,12 +6,24 @@ ONNX ConvTranspose; ``resize`` follows ONNX Resize as onnxruntime computes it; `
 
 The forward kernels come in the same pairs (fast path + ``*_by_window`` oracle): ``conv`` (ONNX Conv = Caffe
 Convolution) and ``inner_product`` in :mod:`.convolution`; Caffe and ONNX pooling, their argmax masks,
-max-unpooling and the Caffe-to-ONNX pooling rule in :mod:`.pooling`.
+max-unpooling and the Caffe-to-ONNX pooling rule in :mod:`.pooling`; LRN, softmax and batch normalisation in
+:mod:`.normalization`.
 """
 
 from .conv_transpose import conv_transpose, conv_transpose_scatter
 from .convolution import conv, conv_by_window, inner_product
 from .interpreter import run_model
+from .normalization import (
+    batch_norm,
+    batch_norm_by_formula,
+    caffe_batch_norm,
+    caffe_batch_norm_statistics,
+    caffe_lrn,
+    lrn,
+    lrn_by_window,
+    softmax,
+    softmax_flattened,
+)
 from .pooling import (
     CaffePooling,
     OnnxPooling,
@@ -69,6 +81,16 @@ __all__ = [
     "OnnxPooling",
     "caffe_pooling_as_onnx",
     "caffe_pooling_equals_onnx",
+    # Normalisation
+    "lrn",
+    "lrn_by_window",
+    "caffe_lrn",
+    "softmax",
+    "softmax_flattened",
+    "batch_norm",
+    "batch_norm_by_formula",
+    "caffe_batch_norm",
+    "caffe_batch_norm_statistics",
     # Graphs
     "run_model",
 ]
