@@ -23,8 +23,9 @@ divisor then needs a correction map.
 The ``*_by_window`` functions are the plain oracles: a loop over output positions that slices each window.
 The fast paths pad once (``-inf`` for max, zeros for sums) far enough for every tap, then combine one strided
 view per kernel tap, in kernel row-major order, which is the order Caffe's loops visit a window's cells: a
-Caffe sum is accumulated in the same order, and ties in a max resolve to the first cell, as Caffe's strict ``>``
-does.
+Caffe sum is accumulated in the same order (so Caffe AVE is bit for bit Caffe's arithmetic), and an argmax keeps
+the first maximum, as Caffe's and onnxruntime's strict ``>`` do.  A max without the argmax reduces one axis at a
+time instead (``k_h + k_w`` passes, not ``k_h * k_w``), which gives the same values.
 """
 
 from __future__ import annotations
@@ -397,18 +398,40 @@ def _fast_max(
     (NaN never does), so ties keep the first cell in scan order, as Caffe's and onnxruntime's loops do.
     """
     padded = _padded(x, axes, -np.inf)
+    if not with_plane_index:
+        return _separable_max(padded, axes, init), None
     out = np.full((*x.shape[:2], *(axis.count for axis in axes)), init, dtype=x.dtype)
-    index = np.full(out.shape, -1, dtype=np.int64) if with_plane_index else None
+    index = np.full(out.shape, -1, dtype=np.int64)
     better = np.empty(out.shape, dtype=bool)
     for tap in _taps(axes):
         view = _tap_view(padded, axes, tap)
-        if index is None:
-            np.fmax(out, view, out=out)  # fmax ignores NaN, like a strict '>' test; -inf never wins over init
-            continue
         np.greater(view, out, out=better)
         np.copyto(out, view, where=better)
         np.copyto(index, _tap_plane_index(axes, tap, x.shape[2:], order), where=better)
     return out, index
+
+
+def _separable_max(padded: np.ndarray, axes: Sequence[_Axis], init: float) -> np.ndarray:
+    """The window maximum one axis at a time (last axis first), then against ``init``.
+
+    A maximum over a box is the maximum over its rows of the row maxima, so this is the per-tap running maximum
+    with ``k_0 + k_1 + ...`` passes instead of ``k_0 * k_1 * ...``.  ``fmax`` ignores NaN as a strict ``>`` test
+    does, and ``-inf`` padding never beats ``init``: the values equal the scan's.
+    """
+    reduced = padded
+    for a in reversed(range(len(axes))):
+        axis = axes[a]
+        lead = (slice(None),) * (2 + a)
+        span = axis.stride * (axis.count - 1) + 1
+        taps = [
+            reduced[lead + (slice(j * axis.dilation, j * axis.dilation + span, axis.stride),)]
+            for j in range(axis.kernel)
+        ]
+        out = taps[0].copy() if len(taps) == 1 else np.fmax(taps[0], taps[1])
+        for tap in taps[2:]:
+            np.fmax(out, tap, out=out)
+        reduced = out
+    return np.fmax(reduced, reduced.dtype.type(init), out=reduced)  # a fresh array: every axis was reduced
 
 
 def _fast_sum(x: np.ndarray, axes: Sequence[_Axis]) -> np.ndarray:
