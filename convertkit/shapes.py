@@ -173,20 +173,29 @@ def bilinear_upsample_recipe(f: int) -> tuple[int, int, int]:
 __all__ += ["caffe_pool_output_size", "onnx_pool_output_size"]
 
 
-def caffe_pool_output_size(i: int, k: int, s: int = 1, pad: int = 0, round_mode: str = "CEIL") -> int:
+def caffe_pool_output_size(
+    i: int, k: int, s: int = 1, pad: int = 0, round_mode: str = "CEIL", padded: bool | None = None
+) -> int:
     """Caffe Pooling: ``o = ceil((i + 2 * pad - k) / s) + 1`` (``floor`` with ``round_mode: FLOOR``), then
-    ``o -= 1`` if ``pad > 0`` and the last window starts in the padding, ``(o - 1) * s >= i + pad``.
+    ``o -= 1`` if the layer is padded and the last window starts in the padding or past it, ``(o - 1) * s >= i + pad``.
 
-    Caffe rounds *up* by default, so the last window may hang over the padded input; with padding, a last window
-    that would start at or past the input's end is dropped.  Without padding it is kept, even when it starts
-    past the input (``s > k``): Caffe then pools an empty window.  Global pooling is ``k = i, pad = 0, s = 1``.
-    (Caffe divides in float, ``ceil(float(i + 2 * pad - k) / s)``; equal to integer division below 2**24.)
+    ``padded`` is whether the *layer* pads on any axis (default: ``pad > 0``): Caffe tests ``pad_h || pad_w`` and
+    then applies the rule to both axes, so an unpadded axis of a padded layer drops a last window that starts past
+    the input too.  Caffe rounds *up* by default, so the last window may hang over the padded input.  In a layer
+    without any padding the last window is kept even when it starts past the input (``s > k``): Caffe then pools
+    an empty window.  Global pooling is ``k = i, pad = 0, s = 1``.  (Caffe divides in float,
+    ``ceil(float(i + 2 * pad - k) / s)``; equal to the integer division here below 2**24.)
     """
     if round_mode not in ("CEIL", "FLOOR"):
         raise ValueError(f"Caffe Pooling round_mode must be CEIL or FLOOR, not {round_mode!r}")
+    # BVLC caffe, src/caffe/layers/pooling_layer.cpp, PoolingLayer::Reshape:
+    #   pooled_height_ = static_cast<int>(ceil(static_cast<float>(height_ + 2 * pad_h_ - kernel_h_) / stride_h_)) + 1;
+    #   if (pad_h_ || pad_w_) { if ((pooled_height_ - 1) * stride_h_ >= height_ + pad_h_) --pooled_height_;
+    #                           if ((pooled_width_ - 1) * stride_w_ >= width_ + pad_w_) --pooled_width_; }
+    # ("ensure that the last pooling starts strictly inside the image (instead of at the padding)").
     span = i + 2 * pad - k
     o = (-(-span // s) if round_mode == "CEIL" else span // s) + 1
-    if pad > 0 and (o - 1) * s >= i + pad:
+    if (pad > 0 if padded is None else padded) and (o - 1) * s >= i + pad:
         o -= 1
     return o
 

@@ -114,6 +114,8 @@ def run_opencv_pooling(tmp_path: Path, x: np.ndarray, params: str, with_mask: bo
         ((5, 2, 2, 1), 3),
         # No pad: ceil((5 - 1) / 3) + 1 = 3, the last window starts at 6 >= 5 and is kept (and empty).
         ((5, 1, 3, 0), 3),
+        # The same axis in a layer padded on another axis: Caffe tests pad_h || pad_w, so it is dropped.
+        ((5, 1, 3, 0, "CEIL", True), 2),
         # Kernel larger than the input: ceil(-1 / 2) + 1 = 1.
         ((2, 3, 2, 0), 1),
         # global pooling: k = in, pad 0, stride 1.
@@ -190,6 +192,10 @@ OPENCV_ROUND_MODE = (
     "OpenCV's Caffe proto has its own bool ceil_mode = 13 where BVLC caffe.proto has enum round_mode = 13, so it "
     "cannot read 'round_mode: FLOOR' (pooling_layer.cpp switches on round_mode_)"
 )
+OPENCV_DROP_PER_AXIS = (
+    "OpenCV drops a last window starting past the input only on an axis with its own end pad "
+    "(pads_end[i] && ...); Caffe's Reshape tests pad_h_ || pad_w_ and then drops on both axes"
+)
 OPENCV_KERNEL_GT_INPUT = (
     "OpenCV refuses a kernel larger than the input; Caffe's LayerSetUp only checks kernel > 0 and pad < kernel "
     "and its Reshape gives ceil((in - kernel) / stride) + 1 = 1 output"
@@ -217,6 +223,16 @@ CAFFE_CASES = {
     "ave_empty_window_neg_zero": ((1, 1, 5, 7), "pool: AVE kernel_size: 1 stride: 3", {}),
     "ave_empty_window_nan": ((1, 1, 4, 6), "pool: AVE kernel_size: 1 stride: 2", {}),
     "max_empty_window": ((1, 1, 5, 7), "pool: MAX kernel_size: 1 stride: 3", {"xfail": OPENCV_EMPTY_WINDOW}),
+    "max_pad_h_only_stride_gt_kernel_w": (
+        (1, 1, 7, 5),
+        "pool: MAX kernel_h: 2 kernel_w: 1 pad_h: 1 pad_w: 0 stride_h: 2 stride_w: 3",
+        {"xfail": OPENCV_DROP_PER_AXIS},
+    ),
+    "ave_pad_h_only_stride_gt_kernel_w": (
+        (1, 1, 7, 5),
+        "pool: AVE kernel_h: 2 kernel_w: 1 pad_h: 1 pad_w: 0 stride_h: 2 stride_w: 3",
+        {"xfail": OPENCV_DROP_PER_AXIS},
+    ),
     "max_floor": ((1, 2, 7, 8), "pool: MAX kernel_size: 3 stride: 2 round_mode: FLOOR", {"xfail": OPENCV_ROUND_MODE}),
     "ave_kernel_gt_input": ((1, 1, 2, 3), "pool: AVE kernel_size: 3 stride: 2", {"xfail": OPENCV_KERNEL_GT_INPUT}),
 }
@@ -461,6 +477,8 @@ def _small_caffe_grid():
     for i, k, s, pool in itertools.product(range(1, 10), range(1, 5), range(1, 5), ("MAX", "AVE")):
         for p in range(k):
             yield i, CaffePooling(pool=pool, kernel_shape=(k, k), strides=(s, s), pads=(p, p, p, p))
+            if p:  # padded on the first axis only: the second still follows the padded-layer drop rule
+                yield i, CaffePooling(pool=pool, kernel_shape=(k, 1), strides=(s, s + 1), pads=(p, 0, p, 0))
 
 
 def test_every_small_caffe_pooling_has_an_exact_onnx_form_with_ceil_mode():
@@ -567,6 +585,10 @@ def _sampled_forms():
                     f"s{config.strides[0]}-p{config.pads[0]}-ceil{int(ceil_allowed)}",
                 )
             )
+    # A layer padded on one axis only, whose other axis drops its empty last window as ONNX does.
+    for pool in ("MAX", "AVE"):
+        config = CaffePooling(pool=pool, kernel_shape=(2, 1), strides=(2, 3), pads=(1, 0, 1, 0))
+        cases.append(pytest.param((7, 5), config, caffe_pooling_as_onnx((7, 5), config), id=f"{pool}-7x5-pad-h-only"))
     # And the divisor-map case of test_divisor_map_example on a 2-D input, sure to need the Mul.
     config = CaffePooling(pool="AVE", kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1))
     cases.append(

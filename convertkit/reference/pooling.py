@@ -6,7 +6,8 @@ Two conventions, one window model.  Along each spatial axis, output ``o`` pools 
 and what an average divides by:
 
 * **Caffe** (``src/caffe/layers/pooling_layer.cpp``, BVLC): ``out = ceil((in + 2 * pad - kernel) / stride) + 1``,
-  minus one when ``pad > 0`` and the last window starts in the padding; AVE divides by the window clipped to
+  minus one when the layer pads (on any axis: Caffe tests ``pad_h || pad_w``) and the last window starts in the
+  padding or past the input; AVE divides by the window clipped to
   ``[-pad, in + pad)`` (padded cells count, the ceil overhang past them does not); MAX ignores padding.
   Caffe's Pooling is 2-D; the functions here take any number of spatial axes with the same rule per axis.
 * **ONNX** (as onnxruntime and ``onnx.reference`` compute it): ``floor`` or, with ``ceil_mode``, ``ceil``, then
@@ -15,7 +16,7 @@ and what an average divides by:
   (``count_include_pad=1``: the ceil overhang past the end pad does not count either).
 
 So Caffe's pooling is ONNX's with ``pads = (pad, pad)``, ``ceil_mode=1`` and ``count_include_pad=1``, except
-where Caffe keeps a window that starts past the input (``pad = 0``, ``stride > kernel``), which it pools empty:
+where an unpadded Caffe layer keeps a window that starts past the input (``stride > kernel``) and pools it empty:
 MAX gives ``-FLT_MAX`` (mask -1), AVE ``0 / (negative or zero size)``, i.e. -0.0, 0.0 or NaN.
 :func:`caffe_pooling_as_onnx` returns the ONNX form, also without ``ceil_mode`` (ONNX opsets < 10), where the
 divisor then needs a correction map.
@@ -179,8 +180,9 @@ def _caffe_config(
         # pooling_layer.cpp: CHECK_LT(pad_h_, kernel_h_)
         raise ValidationError(f"{op}: pad must be smaller than the kernel, got pad {list(begin)} kernel {list(kernel)}")
     axes = []
+    padded = any(begin)  # Caffe drops a last window starting past the input on every axis of a padded layer
     for a, (i, k, s, p) in enumerate(zip(spatial, kernel, strides_t, begin, strict=True)):
-        count = shapes.caffe_pool_output_size(i, k, s, p, round_mode)
+        count = shapes.caffe_pool_output_size(i, k, s, p, round_mode, padded)
         if count < 1:
             raise ValidationError(
                 f"{op}: output size of spatial axis {a} is {count} < 1: "
@@ -194,7 +196,7 @@ def _caffe_axis_divisors(axis: _Axis) -> np.ndarray:
     # pooling_layer.cpp, Forward_cpu, case PoolingParameter_PoolMethod_AVE (BVLC caffe):
     #   hend = min(hstart + kernel_h_, height_ + pad_h_); pool_size = (hend - hstart) * (wend - wstart);
     # computed before hstart is clamped to 0: padded cells count, the ceil overhang past in + pad does not.
-    # With pad = 0 and a window starting past the input the extent is <= 0 (kept as Caffe computes it).
+    # In an unpadded layer a window starting past the input has extent <= 0 (kept as Caffe computes it).
     starts = np.array([axis.start(o) for o in range(axis.count)], dtype=np.int64)
     ends = np.minimum(starts + axis.kernel, axis.size + axis.pad_end)
     return ends - starts
@@ -937,8 +939,9 @@ def caffe_pooling_as_onnx(
     Raises
     ------
     convertkit.errors.UnsupportedError
-        When Caffe pools an empty window (``pad = 0`` and a window starting past the input, ``stride > kernel``
-        with ``round_mode: CEIL``): ONNX drops such windows, so no ONNX pooling has Caffe's output size.
+        When Caffe pools an empty window (a layer without any pad, a window starting past the input:
+        ``stride > kernel`` with ``round_mode: CEIL``): ONNX drops such windows, so no ONNX pooling has Caffe's
+        output size.
     """
     probe = np.empty((1, 1, *input_spatial), dtype=np.float32)
     config = _caffe_config(
@@ -948,10 +951,11 @@ def caffe_pooling_as_onnx(
     if empty:
         a, o = empty[0]
         axis = config.axes[a]
+        value = "-FLT_MAX" if caffe.pool == "MAX" else "0 / size <= 0"
         raise UnsupportedError(
             f"Caffe Pooling: output {o} of spatial axis {a} pools an empty window (in={axis.size}, "
-            f"kernel={axis.kernel}, stride={axis.stride}, pad=0, round_mode {caffe.round_mode}: it starts at "
-            f"{axis.start(o)} >= in), where Caffe writes {'-FLT_MAX' if caffe.pool == 'MAX' else '0 / size <= 0'}; "
+            f"kernel={axis.kernel}, stride={axis.stride}, no pad on any axis, round_mode {caffe.round_mode}: it "
+            f"starts at {axis.start(o)} >= in), where Caffe writes {value}; "
             "ONNX drops windows that start past the input, so no ONNX pooling has Caffe's output size — use "
             "round_mode FLOOR or stride <= kernel"
         )
