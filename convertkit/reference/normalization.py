@@ -79,7 +79,8 @@ def lrn(x: np.ndarray, *, size: int, alpha: float = 1e-4, beta: float = 0.75, bi
     total = squares[:, 0:channels].copy()
     for j in range(1, size):
         total += squares[:, j : j + channels]
-    scale = dtype(bias) + dtype(alpha / size) * total
+    alpha_over_size = dtype(alpha) / dtype(size)  # in x.dtype, as Caffe's Dtype and onnxruntime's float divide
+    scale = dtype(bias) + alpha_over_size * total
     return x * scale ** dtype(-beta)
 
 
