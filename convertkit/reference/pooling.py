@@ -25,8 +25,9 @@ The ``*_by_window`` functions are the plain oracles: a loop over output position
 The fast paths pad once (``-inf`` for max, zeros for sums) far enough for every tap, then combine one strided
 view per kernel tap, in kernel row-major order, which is the order Caffe's loops visit a window's cells: a
 Caffe sum is accumulated in the same order (so Caffe AVE is bit for bit Caffe's arithmetic), and an argmax keeps
-the first maximum, as Caffe's and onnxruntime's strict ``>`` do.  A max without the argmax reduces one axis at a
-time instead (``k_h + k_w`` passes, not ``k_h * k_w``), which gives the same values.
+the first maximum, as Caffe's and onnxruntime's strict ``>`` do.  A max without the argmax, and an ONNX average,
+reduce one axis at a time instead (``k_h + k_w`` passes, not ``k_h * k_w``): the same values for the max, another
+(equally valid) order of additions for the average.
 """
 
 from __future__ import annotations
@@ -413,13 +414,9 @@ def _fast_max(
     return out, index
 
 
-def _separable_max(padded: np.ndarray, axes: Sequence[_Axis], init: float) -> np.ndarray:
-    """The window maximum one axis at a time (last axis first), then against ``init``.
-
-    A maximum over a box is the maximum over its rows of the row maxima, so this is the per-tap running maximum
-    with ``k_0 + k_1 + ...`` passes instead of ``k_0 * k_1 * ...``.  ``fmax`` ignores NaN as a strict ``>`` test
-    does, and ``-inf`` padding never beats ``init``: the values equal the scan's.
-    """
+def _separable(padded: np.ndarray, axes: Sequence[_Axis], combine: np.ufunc) -> np.ndarray:
+    """Combine each window's taps one axis at a time, last axis first: ``k_0 + k_1 + ...`` passes over the data
+    instead of the ``k_0 * k_1 * ...`` of one pass per tap.  Always a fresh array (every axis is reduced)."""
     reduced = padded
     for a in reversed(range(len(axes))):
         axis = axes[a]
@@ -429,11 +426,21 @@ def _separable_max(padded: np.ndarray, axes: Sequence[_Axis], init: float) -> np
             reduced[lead + (slice(j * axis.dilation, j * axis.dilation + span, axis.stride),)]
             for j in range(axis.kernel)
         ]
-        out = taps[0].copy() if len(taps) == 1 else np.fmax(taps[0], taps[1])
+        out = taps[0].copy() if len(taps) == 1 else combine(taps[0], taps[1])
         for tap in taps[2:]:
-            np.fmax(out, tap, out=out)
+            combine(out, tap, out=out)
         reduced = out
-    return np.fmax(reduced, reduced.dtype.type(init), out=reduced)  # a fresh array: every axis was reduced
+    return reduced
+
+
+def _separable_max(padded: np.ndarray, axes: Sequence[_Axis], init: float) -> np.ndarray:
+    """The window maximum one axis at a time, then against ``init``.
+
+    A maximum over a box is the maximum over its rows of the row maxima; ``fmax`` ignores NaN as a strict ``>``
+    test does, and ``-inf`` padding never beats ``init``: the values equal the per-tap scan's.
+    """
+    reduced = _separable(padded, axes, np.fmax)
+    return np.fmax(reduced, reduced.dtype.type(init), out=reduced)
 
 
 def _fast_sum(x: np.ndarray, axes: Sequence[_Axis]) -> np.ndarray:
@@ -603,8 +610,11 @@ def average_pool(
     x = check_float_input("AveragePool", x)
     axes = _onnx_axes("AveragePool", x, kernel_shape, strides, pads, dilations, ceil_mode)
     divisors = _outer([_onnx_axis_divisors(axis, _check_count_include_pad(count_include_pad)) for axis in axes])
+    # Row sums, then sums of row sums: another order of additions than a per-tap scan (onnxruntime's own order
+    # is its MLAS kernel's), for k_h + k_w passes instead of k_h * k_w.
+    total = _separable(_padded(x, axes, 0.0), axes, np.add)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return _fast_sum(x, axes) / divisors.astype(x.dtype)
+        return total / divisors.astype(x.dtype)
 
 
 def average_pool_by_window(
