@@ -11,6 +11,7 @@ Caffe's own ``src/caffe/layers/pooling_layer.cpp`` the row is an xfail with the 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -626,8 +627,6 @@ def test_equality_needs_the_same_windows_and_divisors():
     config = CaffePooling(pool="AVE", kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1))
     exact = caffe_pooling_as_onnx((6, 6), config)
     assert caffe_pooling_equals_onnx((6, 6), config, exact)
-    from dataclasses import replace
-
     assert not caffe_pooling_equals_onnx((6, 6), config, replace(exact, count_include_pad=0))  # border divisors
     assert not caffe_pooling_equals_onnx((6, 6), config, replace(exact, ceil_mode=0))  # one window fewer
     assert not caffe_pooling_equals_onnx((6, 6), config, replace(exact, op_type="MaxPool"))
