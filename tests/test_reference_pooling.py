@@ -44,6 +44,7 @@ from convertkit.reference import (
     max_unpool,
     onnx_indices_to_caffe_mask,
     onnx_pool_divisors,
+    pooling,
 )
 from convertkit.reference.pooling import CAFFE_MAX_INIT
 
@@ -467,6 +468,34 @@ def test_caffe_fast_paths_equal_the_oracle_bit_for_bit(pool):
         y_masked, mask = caffe_max_pool_with_mask(x, **kwargs)
         np.testing.assert_array_equal(y_masked, y_oracle)
         np.testing.assert_array_equal(mask, mask_oracle)
+
+
+@pytest.mark.parametrize("x_shape", [(2, 3, 9, 11), (1, 5, 4, 6, 7), (3, 1, 10)])
+def test_plane_blocks_on_threads_give_the_serial_result(x_shape, monkeypatch):
+    # Large inputs are pooled in blocks of planes on worker threads; force that path on small ones.
+    x = np.random.default_rng(9).standard_normal(x_shape).astype(np.float32)
+    rank = len(x_shape) - 2
+    onnx_attrs = {"kernel_shape": [3] * rank, "strides": [2] * rank, "pads": [1] * (2 * rank), "ceil_mode": 1}
+    caffe_attrs = {"kernel_shape": [3] * rank, "strides": [2] * rank, "pads": [1] * (2 * rank)}
+    serial = (
+        max_pool_with_indices(x, **onnx_attrs),
+        average_pool(x, **onnx_attrs, count_include_pad=1),
+        caffe_max_pool_with_mask(x, **caffe_attrs),
+        caffe_pool(x, pool="MAX", **caffe_attrs),
+        caffe_pool(x, pool="AVE", **caffe_attrs),
+    )
+    monkeypatch.setattr(pooling, "_PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(pooling, "_WORKERS", 2)
+    threaded = (
+        max_pool_with_indices(x, **onnx_attrs),
+        average_pool(x, **onnx_attrs, count_include_pad=1),
+        caffe_max_pool_with_mask(x, **caffe_attrs),
+        caffe_pool(x, pool="MAX", **caffe_attrs),
+        caffe_pool(x, pool="AVE", **caffe_attrs),
+    )
+    for a, b in zip(serial, threaded, strict=True):
+        for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,), strict=True):
+            np.testing.assert_array_equal(u, v)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -34,7 +34,10 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -75,6 +78,14 @@ __all__ = [
 #: Caffe's MAX pooling starts every output at ``-FLT_MAX`` (``caffe_set(top_count, Dtype(-FLT_MAX), top_data)``),
 #: for float and double nets alike; a window with no cell keeps it.
 CAFFE_MAX_INIT = float(np.finfo(np.float32).min)
+
+#: Inputs of at least this many elements are pooled in blocks of planes on several threads (numpy releases the
+#: GIL in its loops); onnxruntime pools on its intra-op threads too.  Smaller ones are not worth the hand-off.
+_PARALLEL_MIN_ELEMENTS = 1 << 18
+_WORKERS = min(4, os.cpu_count() or 1)
+_BLOCKS_PER_WORKER = 4
+_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
 
 _POOL_METHODS = ("MAX", "AVE")
 _ROUND_MODES = ("CEIL", "FLOOR")
@@ -258,8 +269,9 @@ def caffe_pool(
     if config.pool == "MAX":
         return _fast_max(x, config.axes, CAFFE_MAX_INIT, with_plane_index=False)[0]
     divisors = _outer([_caffe_axis_divisors(axis) for axis in config.axes])
+    total = _fast_sum(x, config.axes)
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty window divides 0 by <= 0, as Caffe does
-        return _fast_sum(x, config.axes) / divisors.astype(x.dtype)
+        return np.divide(total, divisors.astype(x.dtype), out=total)
 
 
 def caffe_max_pool_with_mask(
@@ -358,11 +370,13 @@ def _padded(x: np.ndarray, axes: Sequence[_Axis], value: float) -> np.ndarray:
     extents = [axis.padded_extent for axis in axes]
     if not any(b or e for b, e in extents):
         return x
-    padded = np.full(
-        (*x.shape[:2], *(b + i + e for (b, e), i in zip(extents, x.shape[2:], strict=True))), value, dtype=x.dtype
-    )
+    padded = np.empty(x.shape[:2] + tuple(b + i + e for (b, e), i in zip(extents, x.shape[2:], strict=True)), x.dtype)
     interior = tuple(slice(b, b + i) for (b, _e), i in zip(extents, x.shape[2:], strict=True))
     padded[_NC + interior] = x
+    for a, ((b, _e), i) in enumerate(zip(extents, x.shape[2:], strict=True)):  # only the border is filled
+        lead = _NC + (slice(None),) * a
+        padded[lead + (slice(0, b),)] = value
+        padded[lead + (slice(b + i, None),)] = value
     return padded
 
 
@@ -392,7 +406,53 @@ def _tap_plane_index(
     return np.ravel_multi_index(tuple(clipped), plane_shape, order=order)
 
 
+def _executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="convertkit-pool")
+        return _EXECUTOR
+
+
+def _over_plane_blocks(
+    x: np.ndarray, compute: Callable[[np.ndarray], tuple[np.ndarray | None, ...]]
+) -> tuple[np.ndarray | None, ...]:
+    """``compute(x)``, run on blocks of the ``N * C`` planes in parallel for large inputs.
+
+    Pooling never mixes planes, and a plane index does not depend on the plane, so the blocks' results
+    (arrays, or None) are joined along the plane axis unchanged.
+    """
+    planes = x.shape[0] * x.shape[1]
+    if _WORKERS < 2 or planes < 2 or x.size < _PARALLEL_MIN_ELEMENTS:
+        return compute(x)
+    flat = x.reshape(1, planes, *x.shape[2:])
+    # More blocks than threads: when another process holds a core, the free thread takes the remaining blocks.
+    count = min(_BLOCKS_PER_WORKER * _WORKERS, planes)
+    bounds = [planes * k // count for k in range(count + 1)]
+    blocks = [flat[:, a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    results = list(_executor().map(compute, blocks))
+    joined: list[np.ndarray | None] = []
+    for part in zip(*results, strict=True):
+        if part[0] is None:
+            joined.append(None)
+            continue
+        whole = np.concatenate(part, axis=1)
+        joined.append(whole.reshape(x.shape[:2] + whole.shape[2:]))
+    return tuple(joined)
+
+
 def _fast_max(
+    x: np.ndarray, axes: Sequence[_Axis], init: float, *, with_plane_index: bool, order: Literal["C", "F"] = "C"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The window maxima (and the argmax plane indices), in parallel plane blocks: :func:`_block_max`."""
+    pooled, index = _over_plane_blocks(
+        x, lambda block: _block_max(block, axes, init, with_plane_index=with_plane_index, order=order)
+    )
+    assert pooled is not None
+    return pooled, index
+
+
+def _block_max(
     x: np.ndarray, axes: Sequence[_Axis], init: float, *, with_plane_index: bool, order: Literal["C", "F"] = "C"
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Running maximum over the taps of a ``-inf``-padded input, starting from ``init``.
@@ -443,7 +503,18 @@ def _separable_max(padded: np.ndarray, axes: Sequence[_Axis], init: float) -> np
     return np.fmax(reduced, reduced.dtype.type(init), out=reduced)
 
 
-def _fast_sum(x: np.ndarray, axes: Sequence[_Axis]) -> np.ndarray:
+def _fast_sum(x: np.ndarray, axes: Sequence[_Axis], *, separable: bool = False) -> np.ndarray:
+    """Window sums, in parallel plane blocks: per tap in scan order (:func:`_block_sum`), or one axis at a time."""
+
+    def compute(block: np.ndarray) -> tuple[np.ndarray]:
+        return (_separable(_padded(block, axes, 0.0), axes, np.add) if separable else _block_sum(block, axes),)
+
+    (total,) = _over_plane_blocks(x, compute)
+    assert total is not None
+    return total
+
+
+def _block_sum(x: np.ndarray, axes: Sequence[_Axis]) -> np.ndarray:
     """Sum over the taps of a zero-padded input, one tap after another (padded zeros add nothing)."""
     padded = _padded(x, axes, 0.0)
     taps = _taps(axes)
@@ -612,9 +683,9 @@ def average_pool(
     divisors = _outer([_onnx_axis_divisors(axis, _check_count_include_pad(count_include_pad)) for axis in axes])
     # Row sums, then sums of row sums: another order of additions than a per-tap scan (onnxruntime's own order
     # is its MLAS kernel's), for k_h + k_w passes instead of k_h * k_w.
-    total = _separable(_padded(x, axes, 0.0), axes, np.add)
+    total = _fast_sum(x, axes, separable=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return total / divisors.astype(x.dtype)
+        return np.divide(total, divisors.astype(x.dtype), out=total)
 
 
 def average_pool_by_window(
