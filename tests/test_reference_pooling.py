@@ -36,6 +36,7 @@ from convertkit.reference import (
     caffe_pool_divisors,
     caffe_pooling_as_onnx,
     caffe_pooling_equals_onnx,
+    convolution,
     global_average_pool,
     global_max_pool,
     max_pool,
@@ -44,7 +45,6 @@ from convertkit.reference import (
     max_unpool,
     onnx_indices_to_caffe_mask,
     onnx_pool_divisors,
-    pooling,
 )
 from convertkit.reference.pooling import CAFFE_MAX_INIT
 
@@ -484,8 +484,8 @@ def test_plane_blocks_on_threads_give_the_serial_result(x_shape, monkeypatch):
         caffe_pool(x, pool="MAX", **caffe_attrs),
         caffe_pool(x, pool="AVE", **caffe_attrs),
     )
-    monkeypatch.setattr(pooling, "_PARALLEL_MIN_ELEMENTS", 1)
-    monkeypatch.setattr(pooling, "_WORKERS", 2)
+    monkeypatch.setattr(convolution, "PARALLEL_MIN_ELEMENTS", 1)
+    monkeypatch.setattr(convolution, "_WORKERS", 2)
     threaded = (
         max_pool_with_indices(x, **onnx_attrs),
         average_pool(x, **onnx_attrs, count_include_pad=1),

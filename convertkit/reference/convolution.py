@@ -6,15 +6,18 @@ Two implementations of the convolution live here, as in :mod:`.conv_transpose`:
   (insert ``dilation - 1`` zeros between taps), then correlate: every output position is the dot product of the
   kernel with the input window under it, one group at a time, accumulated in float64.  Slow and obviously right.
 * :func:`conv` is the fast path.  A 1x1 unstrided, unpadded layer is one batched GEMM on the flattened input.
-  Depthwise-like layers (one input channel per group) multiply-add one strided input view per kernel tap.
-  Everything else is im2col: the strided views of the padded input for all taps are stacked into a
-  ``(C/group * prod(kernel), prod(out))`` matrix per group and multiplied by the weights in one float32 GEMM.
+  Depthwise-like layers (one input channel per group) multiply-add one strided input view per kernel tap, for
+  blocks of channels on worker threads.  Everything else is im2col, tile by tile (a block of output rows of one
+  batch item, ~4 MiB of columns): the strided views of the padded input for all taps are stacked into a
+  ``(C/group * prod(kernel), rows * rest)`` matrix per group and multiplied by the weights in one float32 GEMM;
+  the tiles run on worker threads.
 
 Accumulation: onnxruntime's CPU Conv is im2col + an MLAS float32 GEMM, so the fast path accumulates in the input
 dtype too.  Measured against onnxruntime 1.32: on small layers (the test table) the two agree bit for bit; on
 576-term sums (64 channels, 3x3) both sit within ~4 float32 ulps of the output scale from the float64 value,
-about 5e-7 relative apart.  Accumulating in float64 and rounding would halve that distance at twice the cost, so
-float32 it is; the oracle accumulates in float64, as the exact value both are judged against.
+about 5e-7 relative apart.  Accumulating in float64 and rounding is not closer on the whole (2.4e-7 on that layer,
+4.3e-7 against float32's 2.9e-7 on the 7x7 stem) and float64 GEMMs run at half the speed, so float32 it is; the
+oracle accumulates in float64, as the exact value both are judged against.
 
 Caffe's Convolution is the same operation with symmetric pads (``pad``, or ``pad_h``/``pad_w``) and
 ``out = floor((in + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1``
@@ -25,8 +28,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -40,8 +47,40 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Index prefix selecting every batch item and channel: ``x[_NC + spatial_index]``.
 _NC: tuple[slice, slice] = (slice(None), slice(None))
 
-#: Elements of the im2col matrix built at once (64 MiB of float32); larger inputs go one batch item at a time.
-_IM2COL_ELEMENTS = 1 << 24
+#: Elements of one im2col tile (a block of output rows of one batch item): 4 MiB of float32, big enough for an
+#: efficient GEMM, small enough to stay in cache-sized pieces and to give the threads several tiles each.
+_TILE_ELEMENTS = 1 << 20
+
+#: Work of at least this many elements is split into blocks run on worker threads (numpy releases the GIL in its
+#: loops and its BLAS calls); onnxruntime runs its kernels on intra-op threads too.
+PARALLEL_MIN_ELEMENTS = 1 << 18
+_WORKERS = min(4, os.cpu_count() or 1)
+#: More blocks than threads: when another process holds a core, the free thread takes the remaining blocks
+#: instead of waiting (measured on a shared 2-core VM: a statically split GEMM or pooling stalls for the slower
+#: core; 4 blocks per thread cut the median time by a third to a half, at the same best time).
+_BLOCKS_PER_WORKER = 4
+_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
+
+_T = TypeVar("_T")
+
+
+def run_in_blocks(total: int, run: Callable[[int, int], _T], *, parallel: bool) -> list[_T]:
+    """``run(start, stop)`` over blocks covering ``range(total)``: one block unless ``parallel``, else
+    ``4 * threads`` blocks (at most ``total``) mapped on the shared worker threads.  Results in block order."""
+    count = min(total, _BLOCKS_PER_WORKER * _WORKERS) if parallel and _WORKERS > 1 else 1
+    bounds = [total * k // count for k in range(count + 1)]
+    if count == 1:
+        return [run(0, total)]
+    return list(_executor().map(lambda k: run(bounds[k], bounds[k + 1]), range(count)))
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="convertkit-reference")
+        return _EXECUTOR
 
 
 @dataclass(frozen=True)
@@ -334,11 +373,16 @@ def _correlate(padded: np.ndarray, kernel: np.ndarray, g: _Geometry) -> np.ndarr
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _tap_view(xp: np.ndarray, tap: tuple[int, ...], g: _Geometry) -> np.ndarray:
-    """The padded input rows that kernel tap ``tap`` multiplies, for every output position: a strided view."""
+def _tap_view(
+    xp: np.ndarray, tap: tuple[int, ...], g: _Geometry, first: int = 0, stop: int | None = None
+) -> np.ndarray:
+    """The padded input cells that kernel tap ``tap`` multiplies for every output position (output rows
+    ``first:stop`` of the first spatial axis): a strided view."""
+    spans = [(0, o) for o in g.output_spatial]
+    spans[0] = (first, g.output_spatial[0] if stop is None else stop)
     index = tuple(
-        slice(t * d, t * d + s * (o - 1) + 1, s)
-        for t, d, s, o in zip(tap, g.dilations, g.strides, g.output_spatial, strict=True)
+        slice(t * d + s * a, t * d + s * (b - 1) + 1, s)
+        for t, d, s, (a, b) in zip(tap, g.dilations, g.strides, spans, strict=True)
     )
     return xp[_NC + index]
 
@@ -362,44 +406,56 @@ def _per_tap_multiply_add(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None
     """One input channel per group (depthwise, or depthwise with a channel multiplier).
 
     A GEMM per group would be ``(M/g, prod(kernel)) @ (prod(kernel), L)`` with a tiny inner dimension, so instead
-    each output channel adds ``w[m, 0, tap] * view(tap)[input channel of m]`` over the taps.
+    each output channel adds ``w[m, 0, tap] * view(tap)[input channel of m]`` over the taps, for blocks of output
+    channels in parallel.
     """
     batch = xp.shape[0]
     if g.out_per_group > 1:  # output channel m reads input channel m // (M/g)
         xp = np.repeat(xp, g.out_per_group, axis=1)
     taps = w.reshape(g.out_channels, -1)
-    shape = (1, g.out_channels) + (1,) * len(g.kernel)
     out = np.empty((batch, g.out_channels, *g.output_spatial), dtype=xp.dtype)
-    product = np.empty_like(out)
-    for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
-        weight = taps[:, j].reshape(shape)
-        if j == 0:
-            np.multiply(_tap_view(xp, tap, g), weight, out=out)
-        else:
-            np.multiply(_tap_view(xp, tap, g), weight, out=product)
-            out += product
+
+    def channels(first: int, stop: int) -> None:
+        block = out[:, first:stop]
+        product = np.empty_like(block)
+        shape = (1, stop - first) + (1,) * len(g.kernel)
+        for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
+            weight = taps[first:stop, j].reshape(shape)
+            view = _tap_view(xp[:, first:stop], tap, g)
+            if j == 0:
+                np.multiply(view, weight, out=block)
+            else:
+                np.multiply(view, weight, out=product)
+                block += product
+
+    run_in_blocks(g.out_channels, channels, parallel=out.size * len(taps[0]) >= PARALLEL_MIN_ELEMENTS)
     return _add_bias(out, bias)
 
 
 def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: _Geometry) -> np.ndarray:
-    """Stack every tap's strided view into ``cols`` ``(N, group, C/g * K, L)``, then one GEMM per group.
+    """Per tile (a block of output rows of one batch item): stack every tap's strided view into ``cols``
+    ``(group, C/g * K, rows * rest)``, then one GEMM per group; tiles run in parallel.
 
     Row ``c * K + tap`` of ``cols`` is channel ``c`` under kernel tap ``tap`` (row-major over the kernel), which
     is the order of ``w.reshape(M, C/g * K)``.
     """
     batch = xp.shape[0]
     kernel_size = math.prod(g.kernel)
-    length = math.prod(g.output_spatial)
+    rows, rest = g.output_spatial[0], g.output_spatial[1:]
     weights = w.reshape(g.group, g.out_per_group, g.in_per_group * kernel_size)
-    out = np.empty((batch, g.group, g.out_per_group, length), dtype=xp.dtype)
-    per_item = g.in_channels * kernel_size * length
-    step = max(1, _IM2COL_ELEMENTS // max(1, per_item))
-    for first in range(0, batch, step):
-        items = slice(first, min(first + step, batch))
-        n = items.stop - items.start
-        cols = np.empty((n, g.in_channels, kernel_size, *g.output_spatial), dtype=xp.dtype)
-        for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
-            cols[:, :, j] = _tap_view(xp[items], tap, g)
-        cols_grouped = cols.reshape(n, g.group, g.in_per_group * kernel_size, length)
-        np.matmul(weights, cols_grouped, out=out[items])
+    out = np.empty((batch, g.group, g.out_per_group, *g.output_spatial), dtype=xp.dtype)
+    per_row = g.in_channels * kernel_size * math.prod(rest)
+    rows_per_tile = max(1, min(rows, _TILE_ELEMENTS // max(1, per_row)))
+    tiles = [(n, r, min(r + rows_per_tile, rows)) for n in range(batch) for r in range(0, rows, rows_per_tile)]
+
+    def tile_range(first: int, stop: int) -> None:
+        for n, r0, r1 in tiles[first:stop]:
+            cols = np.empty((g.in_channels, kernel_size, r1 - r0, *rest), dtype=xp.dtype)
+            for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
+                cols[:, j] = _tap_view(xp[n : n + 1], tap, g, r0, r1)[0]
+            grouped = cols.reshape(g.group, g.in_per_group * kernel_size, -1)
+            out[n, :, :, r0:r1] = np.matmul(weights, grouped).reshape(g.group, g.out_per_group, r1 - r0, *rest)
+
+    total = batch * g.out_channels * math.prod(g.output_spatial) * g.in_per_group * kernel_size
+    run_in_blocks(len(tiles), tile_range, parallel=len(tiles) > 1 and total >= PARALLEL_MIN_ELEMENTS)
     return _add_bias(out.reshape(batch, g.out_channels, *g.output_spatial), bias)

@@ -34,10 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,7 +43,8 @@ import numpy as np
 from convertkit import shapes
 from convertkit.errors import UnsupportedError, ValidationError
 
-from .convolution import _NC, check_float_input, per_axis
+from . import convolution
+from .convolution import _NC, check_float_input, per_axis, run_in_blocks
 
 __all__ = [
     # Caffe Pooling
@@ -78,14 +76,6 @@ __all__ = [
 #: Caffe's MAX pooling starts every output at ``-FLT_MAX`` (``caffe_set(top_count, Dtype(-FLT_MAX), top_data)``),
 #: for float and double nets alike; a window with no cell keeps it.
 CAFFE_MAX_INIT = float(np.finfo(np.float32).min)
-
-#: Inputs of at least this many elements are pooled in blocks of planes on several threads (numpy releases the
-#: GIL in its loops); onnxruntime pools on its intra-op threads too.  Smaller ones are not worth the hand-off.
-_PARALLEL_MIN_ELEMENTS = 1 << 18
-_WORKERS = min(4, os.cpu_count() or 1)
-_BLOCKS_PER_WORKER = 4
-_EXECUTOR: ThreadPoolExecutor | None = None
-_EXECUTOR_LOCK = threading.Lock()
 
 _POOL_METHODS = ("MAX", "AVE")
 _ROUND_MODES = ("CEIL", "FLOOR")
@@ -406,14 +396,6 @@ def _tap_plane_index(
     return np.ravel_multi_index(tuple(clipped), plane_shape, order=order)
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _EXECUTOR
-    with _EXECUTOR_LOCK:
-        if _EXECUTOR is None:
-            _EXECUTOR = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="convertkit-pool")
-        return _EXECUTOR
-
-
 def _over_plane_blocks(
     x: np.ndarray, compute: Callable[[np.ndarray], tuple[np.ndarray | None, ...]]
 ) -> tuple[np.ndarray | None, ...]:
@@ -423,14 +405,12 @@ def _over_plane_blocks(
     (arrays, or None) are joined along the plane axis unchanged.
     """
     planes = x.shape[0] * x.shape[1]
-    if _WORKERS < 2 or planes < 2 or x.size < _PARALLEL_MIN_ELEMENTS:
-        return compute(x)
     flat = x.reshape(1, planes, *x.shape[2:])
-    # More blocks than threads: when another process holds a core, the free thread takes the remaining blocks.
-    count = min(_BLOCKS_PER_WORKER * _WORKERS, planes)
-    bounds = [planes * k // count for k in range(count + 1)]
-    blocks = [flat[:, a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    results = list(_executor().map(compute, blocks))
+    results = run_in_blocks(
+        planes, lambda a, b: compute(flat[:, a:b]), parallel=planes > 1 and x.size >= convolution.PARALLEL_MIN_ELEMENTS
+    )
+    if len(results) == 1:
+        return tuple(None if r is None else r.reshape(x.shape[:2] + r.shape[2:]) for r in results[0])
     joined: list[np.ndarray | None] = []
     for part in zip(*results, strict=True):
         if part[0] is None:
