@@ -7,10 +7,9 @@ Two implementations of the convolution live here, as in :mod:`.conv_transpose`:
   kernel with the input window under it, one group at a time, accumulated in float64.  Slow and obviously right.
 * :func:`conv` is the fast path.  A 1x1 unstrided, unpadded layer is one batched GEMM on the flattened input.
   Depthwise-like layers (one input channel per group) multiply-add one strided input view per kernel tap, for
-  blocks of channels on worker threads.  Everything else is im2col, tile by tile (a block of output rows of one
-  batch item, ~4 MiB of columns): the strided views of the padded input for all taps are stacked into a
-  ``(C/group * prod(kernel), rows * rest)`` matrix per group and multiplied by the weights in one float32 GEMM;
-  the tiles run on worker threads.
+  blocks of channels on worker threads.  Everything else is im2col: the strided views of the padded input for all
+  taps are stacked into a ``(C/group * prod(kernel), prod(out))`` matrix per group and multiplied by the weights in
+  one float32 GEMM (BLAS threads it).
 
 Accumulation: onnxruntime's CPU Conv is im2col + an MLAS float32 GEMM, so the fast path accumulates in the input
 dtype too.  Measured against onnxruntime 1.32: on small layers (the test table) the two agree bit for bit; on
@@ -47,12 +46,12 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 #: Index prefix selecting every batch item and channel: ``x[_NC + spatial_index]``.
 _NC: tuple[slice, slice] = (slice(None), slice(None))
 
-#: Elements of one im2col tile (a block of output rows of one batch item): 4 MiB of float32, big enough for an
-#: efficient GEMM, small enough to stay in cache-sized pieces and to give the threads several tiles each.
-_TILE_ELEMENTS = 1 << 20
+#: Elements of the im2col matrix built at once (64 MiB of float32); larger inputs go one batch item at a time.
+_IM2COL_ELEMENTS = 1 << 24
 
-#: Work of at least this many elements is split into blocks run on worker threads (numpy releases the GIL in its
-#: loops and its BLAS calls); onnxruntime runs its kernels on intra-op threads too.
+#: Elementwise work (depthwise taps, pooling) of at least this many elements is split into blocks run on worker
+#: threads (numpy releases the GIL in its loops); onnxruntime runs its kernels on intra-op threads too.  The
+#: im2col GEMM is left to BLAS's own threads: Python threads on top of them oversubscribe the cores.
 PARALLEL_MIN_ELEMENTS = 1 << 18
 _WORKERS = min(4, os.cpu_count() or 1)
 #: More blocks than threads: when another process holds a core, the free thread takes the remaining blocks
@@ -373,16 +372,11 @@ def _correlate(padded: np.ndarray, kernel: np.ndarray, g: _Geometry) -> np.ndarr
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _tap_view(
-    xp: np.ndarray, tap: tuple[int, ...], g: _Geometry, first: int = 0, stop: int | None = None
-) -> np.ndarray:
-    """The padded input cells that kernel tap ``tap`` multiplies for every output position (output rows
-    ``first:stop`` of the first spatial axis): a strided view."""
-    spans = [(0, o) for o in g.output_spatial]
-    spans[0] = (first, g.output_spatial[0] if stop is None else stop)
+def _tap_view(xp: np.ndarray, tap: tuple[int, ...], g: _Geometry) -> np.ndarray:
+    """The padded input rows that kernel tap ``tap`` multiplies, for every output position: a strided view."""
     index = tuple(
-        slice(t * d + s * a, t * d + s * (b - 1) + 1, s)
-        for t, d, s, (a, b) in zip(tap, g.dilations, g.strides, spans, strict=True)
+        slice(t * d, t * d + s * (o - 1) + 1, s)
+        for t, d, s, o in zip(tap, g.dilations, g.strides, g.output_spatial, strict=True)
     )
     return xp[_NC + index]
 
@@ -433,29 +427,24 @@ def _per_tap_multiply_add(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None
 
 
 def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: _Geometry) -> np.ndarray:
-    """Per tile (a block of output rows of one batch item): stack every tap's strided view into ``cols``
-    ``(group, C/g * K, rows * rest)``, then one GEMM per group; tiles run in parallel.
+    """Stack every tap's strided view into ``cols`` ``(N, group, C/g * K, L)``, then one GEMM per group.
 
     Row ``c * K + tap`` of ``cols`` is channel ``c`` under kernel tap ``tap`` (row-major over the kernel), which
     is the order of ``w.reshape(M, C/g * K)``.
     """
     batch = xp.shape[0]
     kernel_size = math.prod(g.kernel)
-    rows, rest = g.output_spatial[0], g.output_spatial[1:]
+    length = math.prod(g.output_spatial)
     weights = w.reshape(g.group, g.out_per_group, g.in_per_group * kernel_size)
-    out = np.empty((batch, g.group, g.out_per_group, *g.output_spatial), dtype=xp.dtype)
-    per_row = g.in_channels * kernel_size * math.prod(rest)
-    rows_per_tile = max(1, min(rows, _TILE_ELEMENTS // max(1, per_row)))
-    tiles = [(n, r, min(r + rows_per_tile, rows)) for n in range(batch) for r in range(0, rows, rows_per_tile)]
-
-    def tile_range(first: int, stop: int) -> None:
-        for n, r0, r1 in tiles[first:stop]:
-            cols = np.empty((g.in_channels, kernel_size, r1 - r0, *rest), dtype=xp.dtype)
-            for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
-                cols[:, j] = _tap_view(xp[n : n + 1], tap, g, r0, r1)[0]
-            grouped = cols.reshape(g.group, g.in_per_group * kernel_size, -1)
-            out[n, :, :, r0:r1] = np.matmul(weights, grouped).reshape(g.group, g.out_per_group, r1 - r0, *rest)
-
-    total = batch * g.out_channels * math.prod(g.output_spatial) * g.in_per_group * kernel_size
-    run_in_blocks(len(tiles), tile_range, parallel=len(tiles) > 1 and total >= PARALLEL_MIN_ELEMENTS)
+    out = np.empty((batch, g.group, g.out_per_group, length), dtype=xp.dtype)
+    per_item = g.in_channels * kernel_size * length
+    step = max(1, _IM2COL_ELEMENTS // max(1, per_item))
+    for first in range(0, batch, step):
+        items = slice(first, min(first + step, batch))
+        n = items.stop - items.start
+        cols = np.empty((n, g.in_channels, kernel_size, *g.output_spatial), dtype=xp.dtype)
+        for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
+            cols[:, :, j] = _tap_view(xp[items], tap, g)
+        cols_grouped = cols.reshape(n, g.group, g.in_per_group * kernel_size, length)
+        np.matmul(weights, cols_grouped, out=out[items])
     return _add_bias(out.reshape(batch, g.out_channels, *g.output_spatial), bias)
