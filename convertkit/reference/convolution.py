@@ -55,8 +55,8 @@ _IM2COL_ELEMENTS = 1 << 24
 PARALLEL_MIN_ELEMENTS = 1 << 18
 _WORKERS = min(4, os.cpu_count() or 1)
 #: More blocks than threads: when another process holds a core, the free thread takes the remaining blocks
-#: instead of waiting (measured on a shared 2-core VM: a statically split GEMM or pooling stalls for the slower
-#: core; 4 blocks per thread cut the median time by a third to a half, at the same best time).
+#: instead of waiting for the slowed one (pooling 1x64x112x112 on a shared 2-core VM: median a third lower than
+#: with one block per thread, same best time).
 _BLOCKS_PER_WORKER = 4
 _EXECUTOR: ThreadPoolExecutor | None = None
 _EXECUTOR_LOCK = threading.Lock()
