@@ -218,3 +218,54 @@ def bilinear_upsample_recipe(f: int) -> tuple[int, int, int]:
     ``kernel = 2f - f % 2``, ``stride = f``, ``pad = ceil((f - 1) / 2)``; the output is exactly ``f * i``.
     """
     return 2 * f - f % 2, f, math.ceil((f - 1) / 2)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Pooling output sizes (forward windows; the convolution sizes above cover Conv and Caffe Convolution)
+# ----------------------------------------------------------------------------------------------------------------
+
+__all__ += ["caffe_pool_output_size", "onnx_pool_output_size"]
+
+
+def caffe_pool_output_size(
+    i: int, k: int, s: int = 1, pad: int = 0, round_mode: str = "CEIL", padded: bool | None = None
+) -> int:
+    """Caffe Pooling: ``o = ceil((i + 2 * pad - k) / s) + 1`` (``floor`` with ``round_mode: FLOOR``), then
+    ``o -= 1`` if the layer is padded and the last window starts in the padding or past it, ``(o - 1) * s >= i + pad``.
+
+    ``padded`` is whether the *layer* pads on any axis (default: ``pad > 0``): Caffe tests ``pad_h || pad_w`` and
+    then applies the rule to both axes, so an unpadded axis of a padded layer drops a last window that starts past
+    the input too.  Caffe rounds *up* by default, so the last window may hang over the padded input.  In a layer
+    without any padding the last window is kept even when it starts past the input (``s > k``): Caffe then pools
+    an empty window.  Global pooling is ``k = i, pad = 0, s = 1``.  (Caffe divides in float,
+    ``ceil(float(i + 2 * pad - k) / s)``; equal to the integer division here below 2**24.)
+    """
+    if round_mode not in ("CEIL", "FLOOR"):
+        raise ValueError(f"Caffe Pooling round_mode must be CEIL or FLOOR, not {round_mode!r}")
+    # BVLC caffe, src/caffe/layers/pooling_layer.cpp, PoolingLayer::Reshape:
+    #   pooled_height_ = static_cast<int>(ceil(static_cast<float>(height_ + 2 * pad_h_ - kernel_h_) / stride_h_)) + 1;
+    #   if (pad_h_ || pad_w_) { if ((pooled_height_ - 1) * stride_h_ >= height_ + pad_h_) --pooled_height_;
+    #                           if ((pooled_width_ - 1) * stride_w_ >= width_ + pad_w_) --pooled_width_; }
+    # ("ensure that the last pooling starts strictly inside the image (instead of at the padding)").
+    span = i + 2 * pad - k
+    o = (-(-span // s) if round_mode == "CEIL" else span // s) + 1
+    if (pad > 0 if padded is None else padded) and (o - 1) * s >= i + pad:
+        o -= 1
+    return o
+
+
+def onnx_pool_output_size(i: int, k: int, s: int = 1, pb: int = 0, pe: int = 0, d: int = 1, ceil_mode: int = 0) -> int:
+    """ONNX MaxPool / AveragePool with explicit pads: ``o = floor((i + pb + pe - k_eff) / s) + 1``, or with
+    ``ceil_mode`` ``o = ceil((i + pb + pe - k_eff) / s) + 1`` and then ``o -= 1`` if the last window starts in
+    the end padding or past it, ``(o - 1) * s >= i + pb``.
+
+    The drop rule is the ONNX text's "sliding windows that would start in the right padded region are ignored",
+    as onnxruntime and ``onnx.reference`` implement it: unlike Caffe's rule it applies without padding too.
+    """
+    span = i + pb + pe - effective_kernel(k, d)
+    if not ceil_mode:
+        return span // s + 1
+    o = -(-span // s) + 1
+    if (o - 1) * s >= i + pb:
+        o -= 1
+    return o
