@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper
 
 from convertkit import shapes
+from convertkit.codec.caffe import array_to_blob, pb
 from convertkit.errors import ValidationError
-from convertkit.formats.caffe.io import array_to_blob, pb
 from convertkit.reference import conv, conv_by_window, convolution, inner_product
 
 BOTH = pytest.mark.parametrize("impl", [conv, conv_by_window], ids=["fast", "by_window"])

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
+from convertkit.codec.caffe import array_to_blob, pb
 from convertkit.errors import ValidationError
-from convertkit.formats.caffe.io import array_to_blob, pb
 from convertkit.reference.normalization import (
     batch_norm,
     batch_norm_by_formula,
