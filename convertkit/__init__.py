@@ -19,13 +19,24 @@ from typing import Any, Literal
 
 import numpy as np
 
+from . import errors as _errors
+from . import layers as _layers
 from .check import CheckReport, OutputReport
 from .codec.caffe import CaffeWarning
 from .codec.onnx import OnnxImportWarning
-from .errors import CheckFailed, ConvertkitError, FormatError, SpecError, UnsupportedError, ValidationError
+
+# re-exported: __all__ below lists them through the modules' own __all__
+from .errors import (  # noqa: F401
+    CheckFailed,
+    ConvertkitError,
+    FormatError,
+    SpecError,
+    UnsupportedError,
+    ValidationError,
+)
 from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
-from .layers import (
+from .layers import (  # noqa: F401
     Bias,
     BlobTraining,
     Concat,
@@ -43,23 +54,12 @@ from .layers import (
 __version__ = "0.1.0"
 
 __all__ = [
-    # model building
+    # model building: the IR, every layer kind and its parts (convertkit.layers.__all__), weights
     "Model",
     "TensorType",
     "Layer",
     "LAYER_KINDS",
-    "Input",
-    "Deconvolution",
-    "Padding",
-    "Geometry",
-    "BlobTraining",
-    "Upsample",
-    "InterpForm",
-    "Crop",
-    "Slice",
-    "Concat",
-    "Pad",
-    "Bias",
+    *(name for name in _layers.__all__),
     "Filler",
     "Values",
     "bilinear_kernel",
@@ -73,14 +73,8 @@ __all__ = [
     "check",
     "CheckReport",
     "OutputReport",
-    # errors
-    "ConvertkitError",
-    "SpecError",
-    "ValidationError",
-    "UnsupportedError",
-    "FormatError",
-    "CheckFailed",
-    # warnings
+    # errors (convertkit.errors.__all__) and warnings
+    *(name for name in _errors.__all__),
     "OnnxImportWarning",
     "CaffeWarning",
 ]

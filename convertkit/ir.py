@@ -19,7 +19,7 @@ from .errors import ConvertkitError, ValidationError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
-__all__ = ["TensorType", "Layer", "Meta", "Model", "LAYER_KINDS", "DTYPES", "UNSET"]
+__all__ = ["TensorType", "Layer", "UnaryLayer", "Meta", "Model", "LAYER_KINDS", "DTYPES", "UNSET"]
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
@@ -172,6 +172,33 @@ class Layer(abc.ABC):
     def error(self, message: str, cls: type[ConvertkitError] = ValidationError) -> ConvertkitError:
         """An error about this layer: ``layer 'NAME' (Kind): message``."""
         return cls(f"layer {self.name!r} ({self.kind}): {message}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnaryLayer(Layer):
+    """A layer that reads one value, ``input``, and writes one, ``output`` (the layer's name when not given)."""
+
+    input: str
+    output: str = ""
+
+    def _check_io(self) -> None:
+        """Kinds call this first in ``__post_init__``: meta, the names, and the default output."""
+        self._normalise_meta()
+        for what, value in (("name", self.name), ("input", self.input)):
+            if not isinstance(value, str) or not value:
+                raise ValidationError(f"{self.kind} layer needs a non-empty string {what}, got {value!r}")
+        if not isinstance(self.output, str):
+            raise self.error(f"output must be a value name (a string), got {self.output!r}")
+        if not self.output:
+            object.__setattr__(self, "output", self.name)
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output,)
 
 
 #: Kind name -> IR class of every registered kind (filled by :func:`convertkit.registry.register`).

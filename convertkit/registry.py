@@ -13,6 +13,7 @@ below the kinds, so nothing here imports a format's plumbing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -21,7 +22,8 @@ import numpy as np
 
 from .codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from .codec.onnx import OnnxEmitter, OnnxNode
-from .ir import LAYER_KINDS, Layer, TensorType
+from .errors import ConvertkitError, FormatError, UnsupportedError
+from .ir import LAYER_KINDS, Layer, Model, TensorType
 
 __all__ = [
     "LayerKind",
@@ -35,6 +37,7 @@ __all__ = [
     "caffe_readers",
     "caffe_facet_for_type",
     "support_table",
+    "write_layers",
     "FORMATS",
 ]
 
@@ -105,6 +108,27 @@ class LayerKind(Generic[L]):
 
 
 _KINDS: dict[str, LayerKind[Layer]] = {}
+
+
+def write_layers(model: Model, ctx: OnnxEmitter | CaffeEmitter) -> None:
+    """Write every layer of ``model`` through its kind's facet for ``ctx``'s format (ONNX or Caffe)."""
+    for layer in model.layers:
+        record, types = kind_of(layer), model.input_types(layer)
+        call: Callable[[], None] | None
+        if isinstance(ctx, OnnxEmitter):
+            fmt, onnx_write = "ONNX", record.onnx.write
+            call = None if onnx_write is None else functools.partial(onnx_write, layer, ctx, types)
+        else:
+            fmt, caffe_write = "Caffe", record.caffe.write
+            call = None if caffe_write is None else functools.partial(caffe_write, layer, ctx, types)
+        if call is None:
+            raise layer.error(f"has no {fmt} form", UnsupportedError)
+        try:
+            call()
+        except ConvertkitError:
+            raise
+        except (ValueError, TypeError) as exc:
+            raise layer.error(f"{fmt} export failed: {exc}", FormatError) from exc
 
 
 def _check(record: LayerKind[L]) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..fillers import FILLER_TYPES, Filler
 from ..ir import TensorType
+from .files import read_text
 from .names import NameAllocator
 
 
@@ -186,14 +187,10 @@ def parse_prototxt(text: str, source: str = "prototxt") -> Any:
 
 
 def read_prototxt(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"{path!r} is not a text prototxt (a binary .caffemodel goes to --weights): {exc}") from exc
-    return parse_prototxt(text, path)
+    def not_text(exc: UnicodeDecodeError) -> FormatError:
+        return FormatError(f"{path!r} is not a text prototxt (a binary .caffemodel goes to --weights): {exc}")
+
+    return parse_prototxt(read_text(path, not_text), path)
 
 
 def read_caffemodel(path: str) -> Any:

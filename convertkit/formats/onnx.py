@@ -10,10 +10,10 @@ from typing import Any
 
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
-from ..errors import ConvertkitError, FormatError, UnsupportedError
+from ..errors import FormatError, UnsupportedError
 from ..ir import Model, TensorType
 from ..passes import ExportOptions, lower
-from ..registry import kind_of
+from ..registry import write_layers
 
 __all__ = ["DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET", "OnnxEmitter", "to_onnx", "save_onnx", "load_onnx_model"]
 
@@ -49,16 +49,7 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     model = lower(model, ExportOptions(target="onnx"))
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
-    for layer in model.layers:
-        write = kind_of(layer).onnx.write
-        if write is None:
-            raise layer.error("has no ONNX form", UnsupportedError)
-        try:
-            write(layer, ctx, model.input_types(layer))
-        except ConvertkitError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise layer.error(f"ONNX export failed: {exc}", FormatError) from exc
+    write_layers(model, ctx)
     value_info = [_value_info(v, t) for v, t in model.types.items() if v not in model.outputs and v not in model.inputs]
     graph = onnx.helper.make_graph(
         ctx.nodes,

@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+from ..codec.files import read_text
 from ..errors import ConvertkitError, FormatError, SpecError
 from ..ir import LAYER_KINDS, Layer, Meta, Model
 
@@ -126,13 +127,9 @@ def _read(path: str) -> Any:
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SPEC_SUFFIXES:
         raise FormatError(f"{path!r}: a spec file ends in {', '.join(SPEC_SUFFIXES)}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except OSError as exc:
-        raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: not a UTF-8 text file (byte {exc.start}); a spec is JSON or YAML text") from exc
+    text = read_text(
+        path, lambda exc: SpecError(f"{path}: not a UTF-8 text file (byte {exc.start}); a spec is JSON or YAML text")
+    )
     if suffix == ".json":
         try:
             return json.loads(text)

@@ -15,10 +15,10 @@ from typing import Any
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
-from ...errors import ConvertkitError, FormatError, UnsupportedError
+from ...errors import FormatError, UnsupportedError
 from ...ir import Model
 from ...passes import ExportOptions, lower
-from ...registry import kind_of
+from ...registry import write_layers
 
 __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe", "DIALECTS"]
 
@@ -52,16 +52,7 @@ def to_caffe(
                 f"value {value!r} is {t.dtype}; Caffe nets compute in float32, so the export would not be exact "
                 "— build the model in float32"
             )
-    for layer in model.layers:
-        write = kind_of(layer).caffe.write
-        if write is None:
-            raise layer.error("has no Caffe form", UnsupportedError)
-        try:
-            write(layer, ctx, model.input_types(layer))
-        except ConvertkitError:
-            raise
-        except (ValueError, TypeError) as exc:
-            raise layer.error(f"Caffe export failed: {exc}", FormatError) from exc
+    write_layers(model, ctx)
     output_layers = {}
     for value in _outputs_to_copy(ctx.net, model):
         copy = ctx.fresh(f"{value}.out")

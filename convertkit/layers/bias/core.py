@@ -16,42 +16,26 @@ from ...fillers import (
     Values,
     WeightSource,
 )
-from ...ir import Layer, TensorType
-from .._fields import check_name
+from ...ir import TensorType, UnaryLayer
 
 __all__ = ["Bias"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Bias(Layer):
+class Bias(UnaryLayer):
     """``output = input + bias`` broadcast along the channel axis (axis 1); ``bias`` has shape ``(C,)``."""
 
     kind: ClassVar[str] = "Bias"
-    name: str
-    input: str
-    output: str = ""
     bias: WeightSource
 
     def __post_init__(self) -> None:
-        self._normalise_meta()
-        check_name(self.kind, self.name)
-        check_name(self.kind, self.input, "input")
-        if not self.output:
-            object.__setattr__(self, "output", self.name)
+        self._check_io()
         if not isinstance(self.bias, (Filler, Values)):
             raise self.error(f"bias must be a Filler or Values, got {type(self.bias).__name__}")
         if isinstance(self.bias, Filler) and self.bias.type == "bilinear":
             raise self.error("the bilinear filler fills kernels; a bias (C,) has no spatial axes")
         if isinstance(self.bias, Values) and self.bias.array.ndim != 1:
             raise self.error(f"bias must have shape (C,), got {tuple(self.bias.array.shape)}")
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     def bias_array(self, channels: int, dtype: Any = np.float32) -> np.ndarray:
         """The materialised bias ``(C,)``."""

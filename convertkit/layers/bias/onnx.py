@@ -7,6 +7,7 @@ import numpy as np
 from ...codec.onnx import OnnxEmitter, OnnxNode, channel_bias
 from ...fillers import Values
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import Bias
 
 OP_TYPES = ("Add",)
@@ -30,3 +31,7 @@ def read(node: OnnxNode) -> Bias | None:
     if b is None:
         return None
     return Bias(name=node.name, input=node.value(runtime[0]), output=node.output_names[0], bias=Values(array=b))
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Bias] = OnnxFacet(write=write, op_types=OP_TYPES, read=read, read_alone=False)

@@ -1,19 +1,9 @@
-"""``Concat``: Concatenation along one axis (ONNX Concat, Caffe Concat; a one-input Concat is a copy).
+"""``Concat``: Concatenation along one axis (ONNX Concat, Caffe Concat; a one-input Concat is a copy)."""
 
-``core`` holds the fields, validation, shape rule, reference call and spec form; ``onnx`` and ``caffe`` hold the
-format facets, registered with the kind below.
-"""
-
-from ...registry import CaffeFacet, LayerKind, OnnxFacet, register
+from ...registry import LayerKind, register
 from . import caffe, onnx
 from .core import Concat
 
 __all__ = ["Concat", "KIND"]
 
-KIND = register(
-    LayerKind(
-        layer=Concat,
-        onnx=OnnxFacet(write=onnx.write, op_types=onnx.OP_TYPES, read=onnx.read),
-        caffe=CaffeFacet(write=caffe.write, types=caffe.TYPES, read=caffe.read),
-    )
-)
+KIND = register(LayerKind(layer=Concat, onnx=onnx.FACET, caffe=caffe.FACET))

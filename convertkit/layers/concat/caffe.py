@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...errors import FormatError
 from ...ir import Layer, TensorType
+from ...registry import CaffeFacet
 from .core import Concat
 
 TYPES = ("Concat",)
@@ -27,3 +28,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     p = lp.concat_param
     axis = p.axis if p.HasField("axis") or not p.HasField("concat_dim") else p.concat_dim
     return [Concat(name=lp.name, input_names=tuple(inputs), output=outputs[0], axis=axis)]
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Concat] = CaffeFacet(write=write, types=TYPES, read=read)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...codec.onnx import OnnxEmitter, OnnxNode
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import Concat
 
 OP_TYPES = ("Concat",)
@@ -24,3 +25,7 @@ def read(node: OnnxNode) -> Concat:
         raise node.error("Concat needs the axis attribute")
     names = tuple(node.value(i) for i in range(len(node.input_names)) if node.has_input(i))
     return Concat(name=node.name, input_names=names, output=node.output_names[0], axis=int(node.attr("axis")))
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Concat] = OnnxFacet(write=write, op_types=OP_TYPES, read=read)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...errors import FormatError
 from ...ir import Layer, TensorType
+from ...registry import CaffeFacet
 from .core import Crop
 
 TYPES = ("Crop",)
@@ -68,3 +69,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
             offset=tuple(p.offset),
         )
     ]
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Crop] = CaffeFacet(write=write, types=TYPES, read=read)

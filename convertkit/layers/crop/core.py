@@ -16,30 +16,25 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ...ir import Layer, TensorType
+from ...ir import TensorType, UnaryLayer
 from .._fields import check_name, int_tuple
 
 __all__ = ["Crop"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Crop(Layer):
+class Crop(UnaryLayer):
     """Crop ``input`` to ``shape_like``'s shape (or to ``shape``) from ``axis`` on (negative axes from the end)."""
 
     kind: ClassVar[str] = "Crop"
     spec_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["shape_like"]}, {"required": ["shape"]}]}
-    name: str
-    input: str
     shape_like: str = ""
     shape: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}})
-    output: str = ""
     axis: int = 2
     offset: tuple[int, ...] = field(default=(), metadata={"schema": {"minimum": 0}})
 
     def __post_init__(self) -> None:
-        self._normalise_meta()
-        check_name(self.kind, self.name)
-        check_name(self.kind, self.input, "input")
+        self._check_io()
         if (self.shape is None) == (not self.shape_like):
             raise self.error(
                 "give exactly one of shape_like (a reference value, Caffe's form) or shape (the sizes from axis on)"
@@ -51,8 +46,6 @@ class Crop(Layer):
             if not shape or any(v < 1 for v in shape):
                 raise self.error(f"shape must list positive sizes (one per axis from axis on), got {list(shape)}")
             object.__setattr__(self, "shape", shape)
-        if not self.output:
-            object.__setattr__(self, "output", self.name)
         if not isinstance(self.axis, int) or isinstance(self.axis, bool):
             raise self.error(f"axis must be an integer, got {self.axis!r}")
         offset = int_tuple(self.name, self.kind, "offset", self.offset)
@@ -63,10 +56,6 @@ class Crop(Layer):
     @property
     def inputs(self) -> tuple[str, ...]:
         return (self.input,) if self.shape is not None else (self.input, self.shape_like)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     def starts(self, in_shape: tuple[int, ...]) -> tuple[int, tuple[int, ...]]:
         """``(axis, start per cropped axis)`` for an input of rank ``len(in_shape)``."""

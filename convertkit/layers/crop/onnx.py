@@ -6,6 +6,7 @@ import numpy as np
 
 from ...codec.onnx import OnnxEmitter, OnnxNode, slice_bounds
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import Crop
 
 OP_TYPES = ("Slice",)
@@ -43,3 +44,7 @@ def read(node: OnnxNode) -> Crop:
     offset = tuple(bounds.get(a, (0, x.shape[a]))[0] for a in range(axis, len(x.shape)))
     shape = tuple(bounds.get(a, (0, x.shape[a]))[1] - o for a, o in zip(range(axis, len(x.shape)), offset, strict=True))
     return Crop(name=node.name, input=node.value(0), output=node.output_names[0], axis=axis, offset=offset, shape=shape)
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Crop] = OnnxFacet(write=write, op_types=OP_TYPES, read=read)

@@ -20,6 +20,7 @@ from ...codec.caffe import (
 from ...errors import FormatError, UnsupportedError
 from ...fillers import Filler, Values, WeightSource, bilinear_kernel
 from ...ir import Layer, TensorType
+from ...registry import CaffeFacet
 from .core import _RANDOM_FILLERS, BlobTraining, Deconvolution, Geometry, Padding
 
 TYPES = ("Deconvolution",)
@@ -115,23 +116,22 @@ def write(layer: Deconvolution, ctx: CaffeEmitter, types: list[TensorType]) -> N
         elif isinstance(layer.weight, Values):
             lost.append("its weights are explicit values")
         elif isinstance(layer.weight, Filler) and _caffe_loses_seed(layer, layer.weight, 0):
-            lost.append(
-                f"its weights come from a {layer.weight.type} filler with seed {layer.weight.seed}, "
-                "which Caffe's filler cannot carry"
-            )
+            lost.append(_seed_lost("weights", layer.weight))
         if isinstance(layer.bias, Values):
             lost.append("its bias is explicit values")
         elif isinstance(layer.bias, Filler) and _caffe_loses_seed(layer, layer.bias, 1):
-            lost.append(
-                f"its bias comes from a {layer.bias.type} filler with seed {layer.bias.seed}, "
-                "which Caffe's filler cannot carry"
-            )
+            lost.append(_seed_lost("bias", layer.bias))
         if lost:
             ctx.warn(
                 f"layer {layer.name!r} (Deconvolution): {' and '.join(lost)}, but no .caffemodel is written "
                 "(--no-weights); Caffe would fill those blobs from the prototxt instead"
             )
     ctx.add_blobs(proto, blobs)
+
+
+def _seed_lost(blob: str, source: Filler) -> str:
+    verb = "come" if blob == "weights" else "comes"
+    return f"its {blob} {verb} from a {source.type} filler with seed {source.seed}, which Caffe's filler cannot carry"
 
 
 def _caffe_loses_seed(layer: Deconvolution, source: Filler, blob: int) -> bool:
@@ -309,3 +309,9 @@ def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
             "--backend reference or onnxruntime, or check without --caffe (ONNX), or use 2-D layers"
         )
     return None
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Deconvolution] = CaffeFacet(
+    write=write, types=TYPES, read=read, blobs=blobs, opencv_refusal=opencv_refusal
+)

@@ -23,8 +23,8 @@ from ...fillers import (
     Values,
     WeightSource,
 )
-from ...ir import UNSET, Layer, TensorType, set_meta
-from .._fields import NAME_SCHEMA, check_name, int_array_schema, int_tuple, is_int
+from ...ir import UNSET, TensorType, UnaryLayer, set_meta
+from .._fields import NAME_SCHEMA, int_array_schema, int_tuple, is_int
 
 __all__ = ["Deconvolution", "Padding", "Geometry", "BlobTraining", "PADDING_CONVENTIONS"]
 
@@ -273,7 +273,7 @@ class BlobTraining:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Deconvolution(Layer):
+class Deconvolution(UnaryLayer):
     """Transposed convolution of ``input`` (N, C, spatial...) into ``output`` (N, out_channels, spatial'...).
 
     ``training`` keeps how a trainer treats each parameter blob (weights, then bias; fewer entries than blobs leave
@@ -286,9 +286,6 @@ class Deconvolution(Layer):
 
     kind: ClassVar[str] = "Deconvolution"
     spec_meta_keys: ClassVar[tuple[str, ...]] = (TRAINING,)
-    name: str
-    input: str
-    output: str = ""
     out_channels: int = field(metadata={"schema": {"minimum": 1}})
     kernel_shape: tuple[int, ...] = field(metadata={"schema": {"minimum": 1}})
     strides: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}, "per_axis_default": 1})
@@ -306,13 +303,9 @@ class Deconvolution(Layer):
     training: InitVar[tuple[BlobTraining, ...] | None] = UNSET
 
     def __post_init__(self, training: tuple[BlobTraining, ...] | None) -> None:
-        self._normalise_meta()
+        self._check_io()
         set_meta(self, TRAINING, training)
-        check_name(self.kind, self.name)
-        check_name(self.kind, self.input, "input")
         set_ = object.__setattr__
-        if not self.output:
-            set_(self, "output", self.name)
         kernel = int_tuple(self.name, self.kind, "kernel_shape", self.kernel_shape)
         n = len(kernel)
         if n < 1:
@@ -433,13 +426,6 @@ class Deconvolution(Layer):
             set_meta(self, TRAINING, None)
 
     # -- graph facets -------------------------------------------------------------------------------------------
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     @property
     def is_bilinear_frozen(self) -> bool:

@@ -11,6 +11,7 @@ from ...codec.onnx import OnnxEmitter, OnnxNode
 from ...errors import ValidationError
 from ...fillers import Values
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import Deconvolution, Padding
 
 OP_TYPES = ("ConvTranspose",)
@@ -179,3 +180,7 @@ def read(node: OnnxNode) -> Deconvolution:
         weight=Values(array=w),
         bias=Values(array=b) if b is not None else None,
     )
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Deconvolution] = OnnxFacet(write=write, op_types=OP_TYPES, read=read)

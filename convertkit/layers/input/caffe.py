@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...errors import FormatError
 from ...ir import Layer, TensorType
+from ...registry import CaffeFacet
 from .core import Input
 
 TYPES = ("Input",)
@@ -26,3 +27,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
             "give one shape, or one per top"
         )
     return [Input(name=top, shape=shapes[i if len(shapes) > 1 else 0]) for i, top in enumerate(outputs)]
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Input] = CaffeFacet(write=write, types=TYPES, read=read)

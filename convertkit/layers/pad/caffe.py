@@ -14,6 +14,7 @@ import numpy as np
 from ...codec.caffe import CaffeEmitter, write_conv_geometry
 from ...errors import UnsupportedError
 from ...ir import TensorType
+from ...registry import CaffeFacet
 from .core import Pad
 
 
@@ -78,3 +79,7 @@ def _write_zeros(layer: Pad, ctx: CaffeEmitter, x: TensorType) -> None:
             f"layer {layer.name!r} (Pad): written as a one-hot Deconvolution whose kernel no filler describes, but no "
             ".caffemodel is written (--no-weights); Caffe would fill it from the prototxt instead"
         )
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Pad] = CaffeFacet(write=write)

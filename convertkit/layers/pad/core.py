@@ -15,8 +15,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...ir import Layer, TensorType
-from .._fields import check_name, int_tuple
+from ...ir import TensorType, UnaryLayer
+from .._fields import int_tuple
 
 __all__ = ["Pad", "PAD_MODES"]
 
@@ -24,23 +24,16 @@ PAD_MODES: tuple[str, ...] = ("constant", "edge")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Pad(Layer):
+class Pad(UnaryLayer):
     """Pad the spatial axes of ``input`` by ``pads`` (begin..., end...) in ``mode`` (``value`` for constant)."""
 
     kind: ClassVar[str] = "Pad"
-    name: str
-    input: str
-    output: str = ""
     pads: tuple[int, ...] = field(metadata={"schema": {"minimum": 0, "minItems": 2}})
     mode: str = field(default="constant", metadata={"schema": {"enum": list(PAD_MODES)}})
     value: float = 0.0
 
     def __post_init__(self) -> None:
-        self._normalise_meta()
-        check_name(self.kind, self.name)
-        check_name(self.kind, self.input, "input")
-        if not self.output:
-            object.__setattr__(self, "output", self.name)
+        self._check_io()
         pads = int_tuple(self.name, self.kind, "pads", self.pads)
         if not pads or len(pads) % 2:
             raise self.error(f"pads needs (begin..., end...) for each spatial axis, got {list(pads)}")
@@ -54,14 +47,6 @@ class Pad(Layer):
         if self.mode == "edge" and self.value != 0.0:
             raise self.error(f"value {self.value!r} applies to mode constant only; mode edge repeats the edge")
         object.__setattr__(self, "value", float(self.value))
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     @property
     def spatial_rank(self) -> int:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...codec.onnx import OnnxEmitter, OnnxNode, pad_amounts, pad_value
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import Pad
 
 OP_TYPES = ("Pad",)
@@ -46,3 +47,7 @@ def read(node: OnnxNode) -> Pad | None:
         mode=mode,
         value=value,
     )
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Pad] = OnnxFacet(write=write, op_types=OP_TYPES, read=read, read_alone=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...errors import FormatError
 from ...ir import Layer, TensorType
+from ...registry import CaffeFacet
 from .core import Slice
 
 TYPES = ("Slice",)
@@ -29,3 +30,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     return [
         Slice(name=lp.name, input=inputs[0], output_names=tuple(outputs), axis=axis, slice_points=tuple(p.slice_point))
     ]
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Slice] = CaffeFacet(write=write, types=TYPES, read=read)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...codec.onnx import OnnxEmitter, OnnxNode
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import Slice
 
 OP_TYPES = ("Split",)
@@ -54,3 +55,7 @@ def read(node: OnnxNode) -> Slice:
     return Slice(
         name=node.name, input=node.value(0), output_names=tuple(node.output_names), axis=axis, slice_points=points
     )
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Slice] = OnnxFacet(write=write, op_types=OP_TYPES, read=read)

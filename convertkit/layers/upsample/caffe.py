@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...errors import FormatError, UnsupportedError
 from ...ir import Layer, TensorType
+from ...registry import CaffeFacet
 from .core import InterpForm, Upsample
 
 TYPES = ("Interp",)
@@ -118,3 +119,7 @@ def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
             "reference or onnxruntime, or check without --caffe"
         )
     return None
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Upsample] = CaffeFacet(write=write, types=TYPES, read=read, opencv_refusal=opencv_refusal)

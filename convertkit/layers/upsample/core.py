@@ -41,8 +41,8 @@ import numpy as np
 from ... import shapes, specfields
 from ...errors import ValidationError
 from ...fillers import Filler
-from ...ir import UNSET, Layer, TensorType, set_meta
-from .._fields import check_name, float_tuple, int_tuple
+from ...ir import UNSET, TensorType, UnaryLayer, set_meta
+from .._fields import float_tuple, int_tuple
 from ..deconvolution.core import Deconvolution, Padding
 
 __all__ = ["Upsample", "InterpForm", "COORDINATE_TRANSFORMATION_MODES", "NEAREST_MODES", "KEEP_ASPECT_RATIO_POLICIES"]
@@ -111,7 +111,7 @@ class InterpForm:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Upsample(Layer):
+class Upsample(UnaryLayer):
     """Upsample ``input`` (N, C, spatial...) by per-axis ``scales`` or to spatial ``sizes``.
 
     ``caffe_interp`` records that the layer was read from the fork's Caffe ``Interp`` (and how it gave its size):
@@ -123,9 +123,6 @@ class Upsample(Layer):
     spec_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}]}
     spec_meta_keys: ClassVar[tuple[str, ...]] = (INTERP,)
     #: The chain :meth:`to_onnx` writes for linear Resize lowered to the recipe (see :meth:`from_onnx_chain`).
-    name: str
-    input: str
-    output: str = ""
     mode: Literal["nearest", "linear", "cubic"] = "nearest"
     scales: tuple[float, ...] | None = field(default=None, metadata={"schema": {"exclusiveMinimum": 0}})
     sizes: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}})
@@ -148,13 +145,9 @@ class Upsample(Layer):
     caffe_interp: InitVar[InterpForm | None] = UNSET
 
     def __post_init__(self, caffe_interp: InterpForm | None) -> None:
-        self._normalise_meta()
+        self._check_io()
         set_meta(self, INTERP, caffe_interp)
-        check_name(self.kind, self.name)
-        check_name(self.kind, self.input, "input")
         set_ = object.__setattr__
-        if not self.output:
-            set_(self, "output", self.name)
         if (self.scales is None) == (self.sizes is None):
             raise self.error("give exactly one of scales (per spatial axis) or sizes (spatial target size)")
         if self.scales is not None:
@@ -343,14 +336,6 @@ class Upsample(Layer):
                 if min(max(r, 0), i_n - 1) != i // f:
                     return False
         return True
-
-    @property
-    def inputs(self) -> tuple[str, ...]:
-        return (self.input,)
-
-    @property
-    def outputs(self) -> tuple[str, ...]:
-        return (self.output,)
 
     def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
         if self.sizes is not None and self.keep_aspect_ratio_policy != "stretch":

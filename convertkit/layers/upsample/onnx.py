@@ -10,6 +10,7 @@ from ... import shapes
 from ...codec.onnx import OnnxEmitter, OnnxNode
 from ...errors import UnsupportedError, ValidationError
 from ...ir import TensorType
+from ...registry import OnnxFacet
 from .core import COORDINATE_TRANSFORMATION_MODES, KEEP_ASPECT_RATIO_POLICIES, MODES, NEAREST_MODES, Upsample
 
 OP_TYPES = ("Resize", "Upsample")
@@ -43,27 +44,25 @@ def _emit_resize(layer: Upsample, ctx: OnnxEmitter, x: TensorType) -> None:
     roi, scales, sizes = attrs.pop("roi", None), attrs.pop("scales", None), attrs.pop("sizes", None)
     roi_input = ""
     if roi is not None:
-        roi_values = np.array(roi, dtype=np.float32)
-        if any(float(a) != b for a, b in zip(roi_values, roi, strict=True)):
-            raise layer.error(
-                f"roi {list(layer.roi or ())} is not exactly representable in float32 (ONNX Resize roi is "
-                "float32 here); round it to float32 values",
-                UnsupportedError,
-            )
+        why = "(ONNX Resize roi is float32 here); round it to float32 values"
+        roi_values = _float32_exactly(layer, f"roi {list(layer.roi or ())} is", roi, why)
         roi_input = ctx.add_initializer(f"{layer.name}.roi", roi_values)
     if scales is not None:
-        scale_values = np.array(scales, dtype=np.float32)
-        if any(float(a) != b for a, b in zip(scale_values, scales, strict=True)):
-            raise layer.error(
-                f"scales {list(layer.scales or ())} are not exactly representable in float32 (ONNX Resize "
-                "scales are float32), so the output size could differ; give sizes instead",
-                UnsupportedError,
-            )
+        why = "(ONNX Resize scales are float32), so the output size could differ; give sizes instead"
+        scale_values = _float32_exactly(layer, f"scales {list(layer.scales or ())} are", scales, why)
         inputs = [layer.input, roi_input, ctx.add_initializer(f"{layer.name}.scales", scale_values)]
     else:
         size_values = np.array(sizes, dtype=np.int64)
         inputs = [layer.input, roi_input, "", ctx.add_initializer(f"{layer.name}.sizes", size_values)]
     ctx.add_node("Resize", inputs, [layer.output], name=layer.name, **attrs)
+
+
+def _float32_exactly(layer: Upsample, what: str, values: list[float], why: str) -> np.ndarray:
+    """``values`` as float32, refused (``what``: the field as the user gave it, with its verb) unless exact."""
+    array = np.array(values, dtype=np.float32)
+    if any(float(a) != b for a, b in zip(array, values, strict=True)):
+        raise layer.error(f"{what} not exactly representable in float32 {why}", UnsupportedError)
+    return array
 
 
 def read(node: OnnxNode) -> Upsample:
@@ -310,3 +309,7 @@ def _check_policy_is_spatial(node: OnnxNode, x: TensorType, requested: dict[int,
             "too; with a spatial axis left out, that axis keeps its size) — give axes "
             f"{spatial}"
         )
+
+
+#: This kind's ONNX facet, registered in the package's ``__init__``.
+FACET: OnnxFacet[Upsample] = OnnxFacet(write=write, op_types=OP_TYPES, read=read)
