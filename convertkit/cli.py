@@ -60,22 +60,27 @@ def _add_input_shape(p: argparse.ArgumentParser) -> None:
 def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> None:
     g = p.add_argument_group("Caffe (.prototxt)")
     g.add_argument("--weights", metavar="NET.caffemodel", help="trained blobs for a .prototxt source")
-    g.add_argument(
+    _add_choice(
+        g,
         "--fill-missing",
-        choices=("zeros", "bilinear"),
-        default="zeros",
-        help="a Deconvolution with neither weights nor filler: Caffe's zeros (default) or FCN's bilinear kernels",
+        ("zeros", "bilinear"),
+        "a Deconvolution with neither weights nor filler: Caffe's zeros (default) or FCN's bilinear kernels",
     )
     g.add_argument("--compact", action="store_true", help="emit diagonal full deconvolutions as grouped ones")
     if writer:
         g.add_argument("--seed", type=_seed, default=None, help="seed of random fillers (default 0)")
         g.add_argument("--no-weights", action="store_true", help="write the .prototxt without its .caffemodel")
-        g.add_argument(
+        _add_choice(
+            g,
             "--caffe-dialect",
-            choices=("bvlc", "pspnet"),
-            default="bvlc",
-            help="pspnet: also use the fork's Interp layer (bilinear, align_corners)",
+            ("bvlc", "pspnet"),
+            "pspnet: also use the fork's Interp layer (bilinear, align_corners)",
         )
+
+
+def _add_choice(g: argparse._ArgumentGroup, flag: str, choices: tuple[str, ...], help_: str) -> None:
+    """An option taking one of ``choices``, the first by default."""
+    g.add_argument(flag, choices=choices, default=choices[0], help=help_)
 
 
 def _load(path: str, args: argparse.Namespace) -> Any:

@@ -200,6 +200,16 @@ class UnaryLayer(Layer):
     def outputs(self) -> tuple[str, ...]:
         return (self.output,)
 
+    def spatial_input(self, inputs: list[TensorType], n: int, needs: str) -> TensorType:
+        """The one input type, checked to be ``(N, C, n spatial...)``; ``needs`` says which field needs it."""
+        (x,) = inputs
+        if len(x.shape) != n + 2:
+            raise self.error(
+                f"input {self.input!r} has rank {len(x.shape)} {list(x.shape)}, but {needs} rank {n + 2} "
+                f"(N, C, {n} spatial)"
+            )
+        return x
+
 
 #: Kind name -> IR class of every registered kind (filled by :func:`convertkit.registry.register`).
 LAYER_KINDS: dict[str, type[Layer]] = {}

@@ -495,13 +495,8 @@ class Deconvolution(UnaryLayer):
         return self.bias.materialize((self.out_channels,), dtype)
 
     def infer(self, inputs: list[TensorType]) -> list[TensorType]:
-        (x,) = inputs
         n = self.spatial_rank
-        if len(x.shape) != n + 2:
-            raise self.error(
-                f"input {self.input!r} has rank {len(x.shape)} {list(x.shape)}, but kernel_shape "
-                f"{list(self.kernel_shape)} needs rank {n + 2} (N, C, {n} spatial)"
-            )
+        x = self.spatial_input(inputs, n, f"kernel_shape {list(self.kernel_shape)} needs")
         c = x.shape[1]
         if c % self.group:
             raise self.error(f"group must divide the input channels, but {self.group} does not divide {c}")

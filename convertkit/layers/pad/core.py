@@ -58,13 +58,7 @@ class Pad(UnaryLayer):
         return [(0, 0)] * (rank - n) + [(self.pads[a], self.pads[n + a]) for a in range(n)]
 
     def infer(self, inputs: list[TensorType]) -> list[TensorType]:
-        (x,) = inputs
-        n = self.spatial_rank
-        if len(x.shape) != n + 2:
-            raise self.error(
-                f"input {self.input!r} has rank {len(x.shape)} {list(x.shape)}, but pads {list(self.pads)} are for "
-                f"{n} spatial axes (rank {n + 2})"
-            )
+        x = self.spatial_input(inputs, self.spatial_rank, f"pads {list(self.pads)} need")
         if self.mode == "edge" and any(d < 1 for d in x.shape):
             raise self.error(f"mode edge needs a non-empty input, got {list(x.shape)}")
         shape = tuple(d + b + e for d, (b, e) in zip(x.shape, self.widths(len(x.shape)), strict=True))

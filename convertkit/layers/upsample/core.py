@@ -388,13 +388,8 @@ class Upsample(UnaryLayer):
 
     # -- shape rule and reference ---------------------------------------------------------------------------------
     def infer(self, inputs: list[TensorType]) -> list[TensorType]:
-        (x,) = inputs
         n = len(self.scales if self.scales is not None else self.sizes or ())
-        if len(x.shape) != n + 2:
-            raise self.error(
-                f"input {self.input!r} has rank {len(x.shape)} {list(x.shape)}, but {n} scales/sizes need rank "
-                f"{n + 2} (N, C, {n} spatial)"
-            )
+        x = self.spatial_input(inputs, n, f"{n} scales/sizes need")
         in_spatial = x.shape[2:]
         if self.semantics == "deconvolution" or self.lowering == "deconvolution":
             self.factors(in_spatial)
