@@ -315,7 +315,9 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
 
 def _check_onnx_feeds(proto: Any, feeds: dict[str, Any]) -> None:
     """Name, shape and dtype of every feed against the ONNX graph's declared inputs (symbolic dims match any)."""
-    import onnx
+    import numpy as np
+
+    from .codec.onnx import declared_type
 
     inits = {i.name for i in proto.graph.initializer}
     declared = {vi.name: vi for vi in proto.graph.input if vi.name not in inits}
@@ -327,14 +329,13 @@ def _check_onnx_feeds(proto: Any, feeds: dict[str, Any]) -> None:
             + (f"unknown: {', '.join(unknown)}" if unknown else f"missing: {', '.join(missing)}")
         )
     for name, vi in declared.items():
-        tt = vi.type.tensor_type
-        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None for d in tt.shape.dim]
+        dims, dtype = declared_type(vi)
         shape = tuple(feeds[name].shape)
-        if len(dims) != len(shape) or any(d is not None and d != s for d, s in zip(dims, shape, strict=False)):
-            shown = ["?" if d is None else d for d in dims]
+        known = [d if isinstance(d, int) and d > 0 else None for d in dims or ()]
+        if len(known) != len(shape) or any(d is not None and d != s for d, s in zip(known, shape, strict=False)):
+            shown = ["?" if d is None else d for d in known]
             raise _UserError(f"input {name!r} has shape {list(shape)}, the ONNX model declares {shown}")
-        dtype = onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)
-        if feeds[name].dtype != dtype:
+        if feeds[name].dtype != np.dtype(dtype):
             raise _UserError(f"input {name!r} has dtype {feeds[name].dtype}, the ONNX model declares {dtype}")
 
 

@@ -19,7 +19,7 @@ def onnx_input_types(
 
     ``shapes`` gives the shape of inputs whose declared shape has symbolic or unknown dimensions.
     """
-    import onnx
+    from .codec.onnx import declared_type
 
     shapes = dict(shapes or {})
     inits = {i.name for i in proto.graph.initializer}
@@ -27,24 +27,21 @@ def onnx_input_types(
     for vi in proto.graph.input:
         if vi.name in inits:
             continue
-        tt = vi.type.tensor_type
-        dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name
+        dims, dtype = declared_type(vi)
         if vi.name in shapes:
             out[vi.name] = (tuple(shapes.pop(vi.name)), dtype)
             continue
-        dims = []
-        for d in tt.shape.dim:
-            if not d.HasField("dim_value") or d.dim_value < 1:
-                if d.HasField("dim_value"):
-                    what = f"dimension of size {d.dim_value}"
+        for d in dims or ():
+            if isinstance(d, str) or d < 1:
+                if isinstance(d, int):
+                    what = f"dimension of size {d}"
                 else:
-                    what = f"symbolic dimension {d.dim_param!r}" if d.dim_param else "dimension of unknown size"
+                    what = f"symbolic dimension {d!r}" if d != "?" else "dimension of unknown size"
                 raise UnsupportedError(
                     f"ONNX input {vi.name!r} has a {what}; give its shape with --input-shape {vi.name}=N,C,H,W "
                     "or feed it with --input"
                 )
-            dims.append(d.dim_value)
-        out[vi.name] = (tuple(dims), dtype)
+        out[vi.name] = (tuple(int(d) for d in dims or ()), dtype)
     if shapes:
         raise UnsupportedError(
             f"--input-shape names {', '.join(sorted(shapes))}, which the model does not take as input"

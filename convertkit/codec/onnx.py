@@ -27,6 +27,7 @@ __all__ = [
     "OnnxNode",
     "OnnxImportWarning",
     "attribute_value",
+    "declared_type",
     "pad_amounts",
     "pad_value",
     "slice_bounds",
@@ -98,6 +99,19 @@ class OnnxEmitter:
 
     def add_graph_input(self, name: str, t: TensorType) -> None:
         self.inputs.append(self._onnx.helper.make_tensor_value_info(name, ELEMENT_TYPES[t.dtype], list(t.shape)))
+
+
+def declared_type(vi: Any) -> tuple[tuple[int | str, ...] | None, str]:
+    """A graph input/output's declared type: its shape (an int per known dimension, the symbol's name — or ``?`` —
+    per unknown one; None without a shape) and its numpy dtype name (``undefined`` when not set)."""
+    import onnx
+
+    tt = vi.type.tensor_type
+    dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name if tt.elem_type else "undefined"
+    if not tt.HasField("shape"):
+        return None, dtype
+    dims = tuple(int(d.dim_value) if d.HasField("dim_value") else (d.dim_param or "?") for d in tt.shape.dim)
+    return dims, dtype
 
 
 class OnnxImportWarning(UserWarning):

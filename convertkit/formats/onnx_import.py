@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
-from ..codec.onnx import OnnxImportWarning, OnnxNode, attribute_value
+from ..codec.names import NameAllocator
+from ..codec.onnx import OnnxImportWarning, OnnxNode, attribute_value, declared_type
 from ..errors import ConvertkitError, FormatError, UnsupportedError
 from ..ir import DTYPES, Layer, Model, TensorType
 from ..passes import fuse
@@ -83,38 +84,30 @@ def _default_opset(proto: Any) -> int:
 
 
 def _tensor_type(vi: Any, input_shapes: Mapping[str, tuple[int, ...]]) -> TensorType:
-    import onnx
-
-    tt = vi.type.tensor_type
     if not vi.type.HasField("tensor_type"):
         raise UnsupportedError(f"graph input {vi.name!r} is not a tensor; convertkit imports tensor inputs only")
-    dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name if tt.elem_type else "undefined"
+    dims, dtype = declared_type(vi)
     if dtype not in DTYPES:
         raise UnsupportedError(
             f"graph input {vi.name!r} has element type {dtype}; convertkit models take {', '.join(DTYPES)}"
         )
     if vi.name in input_shapes:
         return TensorType(tuple(int(d) for d in input_shapes[vi.name]), dtype)
-    dims: list[int] = []
-    for d in tt.shape.dim:
-        if d.HasField("dim_value") and d.dim_value < 1:
+    if dims is None:
+        raise UnsupportedError(f"graph input {vi.name!r} has no shape; give one with --input-shape {vi.name}=N,C,H,W")
+    for d in dims:
+        if isinstance(d, int) and d < 1:
             raise UnsupportedError(
-                f"graph input {vi.name!r} has a dimension of size {d.dim_value} (shape "
-                f"{[x.dim_value if x.HasField('dim_value') else (x.dim_param or '?') for x in tt.shape.dim]}); "
-                f"convertkit needs every size >= 1 — give a shape with --input-shape {vi.name}=N,C,H,W"
+                f"graph input {vi.name!r} has a dimension of size {d} (shape {list(dims)}); convertkit needs every "
+                f"size >= 1 — give a shape with --input-shape {vi.name}=N,C,H,W"
             )
-        if not d.HasField("dim_value"):
-            symbol = d.dim_param or "?"
+        if isinstance(d, str):
             raise UnsupportedError(
-                f"graph input {vi.name!r} has a symbolic dimension {symbol!r} (shape "
-                f"{[x.dim_value if x.HasField('dim_value') else (x.dim_param or '?') for x in tt.shape.dim]}); "
-                f"convertkit needs static shapes — give one with --input-shape {vi.name}=N,C,H,W "
+                f"graph input {vi.name!r} has a symbolic dimension {d!r} (shape {list(dims)}); convertkit needs "
+                f"static shapes — give one with --input-shape {vi.name}=N,C,H,W "
                 f"(convertkit.load(path, input_shapes={{{vi.name!r}: (...)}}))"
             )
-        dims.append(int(d.dim_value))
-    if not tt.HasField("shape"):
-        raise UnsupportedError(f"graph input {vi.name!r} has no shape; give one with --input-shape {vi.name}=N,C,H,W")
-    return TensorType(tuple(dims), dtype)
+    return TensorType(tuple(int(d) for d in dims), dtype)
 
 
 def _constant_node_value(node: Any, name: str) -> np.ndarray:
@@ -137,17 +130,8 @@ def _constant_node_value(node: Any, name: str) -> np.ndarray:
 
 def _node_names(nodes: list[Any]) -> list[str]:
     """Unique layer names: the node's own name, else ``OpType_INDEX``."""
-    used: set[str] = set()
-    names = []
-    for index, node in enumerate(nodes):
-        base = node.name or f"{node.op_type}_{index}"
-        name, k = base, 1
-        while name in used:
-            k += 1
-            name = f"{base}_{k}"
-        used.add(name)
-        names.append(name)
-    return names
+    names = NameAllocator()
+    return [names.fresh(node.name or f"{node.op_type}_{index}") for index, node in enumerate(nodes)]
 
 
 def _constant_nodes(nodes: list[Any], constants: set[str]) -> set[int]:
@@ -379,7 +363,8 @@ def from_onnx(
             values.update(_fold(node, names[index], values, types, opset))
             evaluated.add(index)
 
-    taken = {layer.name for layer in layers}
+    taken = NameAllocator()
+    taken.reserve(layer.name for layer in layers)
     missing: list[int] = []  # nodes no kind reads in the form they have
     unavailable: set[str] = set()  # values computed by missing nodes (or from them)
     origin: dict[str, int] = {}  # layer name -> the node it was read from
@@ -410,11 +395,7 @@ def from_onnx(
         if any(v in unavailable for v in node.input if v):
             unavailable.update(node.output)
             continue
-        layer_name = name
-        k = 1
-        while layer_name in taken:
-            k += 1
-            layer_name = f"{name}_{k}"
+        layer_name = taken.fresh(name)
         view = view_of(index, layer_name)
         try:
             built = _read(table[node.op_type], view)
@@ -427,7 +408,7 @@ def from_onnx(
             raise
         except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
             raise view.error(f"cannot convert: {exc}", FormatError) from exc
-        taken.add(built.name)
+        taken.reserve([built.name])
         origin[built.name] = index
         for value, t in zip(built.outputs, out_types, strict=True):
             types[value] = t

@@ -23,6 +23,7 @@ from ...codec.caffe import (
     read_caffemodel,
     read_prototxt,
 )
+from ...codec.names import NameAllocator
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Layer, Model, TensorType
 from ...registry import caffe_readers
@@ -169,16 +170,6 @@ def _is_output_copy(lp: Any, top: str) -> bool:
     return len(lp.bottom) == 1 and list(lp.top) == [top] and lp.name == top and top.startswith(f"{lp.bottom[0]}.out")
 
 
-def _fresh_layer_name(name: str, top_index: int, layers: list[Layer]) -> str:
-    taken = {layer.name for layer in layers}
-    candidate = name if top_index == 0 else f"{name}_{top_index}"
-    k = 1
-    while candidate in taken:
-        k += 1
-        candidate = f"{name}_{top_index}_{k}"
-    return candidate
-
-
 def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]], source: str) -> Model:
     """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``)."""
     phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
@@ -212,14 +203,14 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
     value_of: dict[str, str] = {}
     types: dict[str, TensorType] = {}
     used: set[str] = set()
+    values = NameAllocator()
+    layer_names = NameAllocator()
     consumed: set[str] = set()
 
     def new_value(blob: str, layer_name: str) -> str:
-        name = blob if blob not in used else f"{blob}@{layer_name}"
-        k = 1
-        while name in used:
-            k += 1
-            name = f"{blob}@{layer_name}_{k}"
+        # an in-place layer (top == bottom) writes a new value: the blob's name once, then blob@layer
+        name = blob if blob not in used else values.fresh(f"{blob}@{layer_name}")
+        values.reserve([name])
         used.add(name)
         value_of[blob] = name
         return name
@@ -262,7 +253,8 @@ def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]
                     sequence.append(inputs[0])
                 else:
                     # a net output of its own (Caffe copies the blob): kept under its name as a one-input Concat
-                    name = _fresh_layer_name(lp.name, i, layers)
+                    layer_names.reserve(layer.name for layer in layers)
+                    name = layer_names.fresh(lp.name if i == 0 else f"{lp.name}_{i}")
                     output = new_value(top, lp.name)
                     (copy,) = _read_with_kind(
                         _synthetic_layer(name, "Concat", [lp.bottom[0]], [top]),
