@@ -578,7 +578,7 @@ def _resize_facts(layer: Upsample, in_spatial: tuple[int, ...]) -> dict[str, Any
         "coordinate_transformation_mode": layer.coordinate_transformation_mode,
         "nearest_mode": layer.nearest_mode if layer.mode == "nearest" else None,
         "semantics": layer.semantics,
-        "lowering": layer.lowering,
+        "lowering": layer.onnx_lowering,
         "axes": axes,
     }
 

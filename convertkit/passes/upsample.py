@@ -79,7 +79,7 @@ def triangle_recipe(layer: Upsample, x: TensorType, zooms: tuple[int, ...]) -> D
 
 def lower_for_onnx(layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions) -> list[Layer] | None:
     """The ONNX form the layer's ``lowering`` asks for: Resize (kept), the recipe, or the edge-replicated recipe."""
-    if not isinstance(layer, Upsample) or layer.lowering == "resize":
+    if not isinstance(layer, Upsample) or layer.onnx_lowering == "resize":
         return None
     x = types[0]
     if layer.semantics == "deconvolution" or layer.mode == "nearest":

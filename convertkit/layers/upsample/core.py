@@ -61,6 +61,8 @@ MODES: tuple[str, ...] = ("nearest", "linear", "cubic")
 KEEP_ASPECT_RATIO_POLICIES: tuple[str, ...] = ("stretch", "not_larger", "not_smaller")
 SEMANTICS: tuple[str, ...] = ("resize", "deconvolution")
 _HALF_PIXEL_FAMILY = ("half_pixel", "half_pixel_symmetric", "pytorch_half_pixel")
+#: ``meta`` key: the ONNX form asked for (``deconvolution`` where the semantics mean Resize, and so on).
+LOWERING = "onnx.lowering"
 #: ``meta`` key: the layer was read from the fork's Caffe ``Interp`` in this size form (an :class:`InterpForm`).
 INTERP = "caffe.interp"
 
@@ -121,7 +123,7 @@ class Upsample(UnaryLayer):
 
     kind: ClassVar[str] = "Upsample"
     spec_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}]}
-    spec_meta_keys: ClassVar[tuple[str, ...]] = (INTERP,)
+    spec_meta_keys: ClassVar[tuple[str, ...]] = (INTERP, LOWERING)
     #: The chain :meth:`to_onnx` writes for linear Resize lowered to the recipe (see :meth:`from_onnx_chain`).
     mode: Literal["nearest", "linear", "cubic"] = "nearest"
     scales: tuple[float, ...] | None = field(default=None, metadata={"schema": {"exclusiveMinimum": 0}})
@@ -131,7 +133,6 @@ class Upsample(UnaryLayer):
     )
     nearest_mode: str = field(default="round_prefer_floor", metadata={"schema": {"enum": list(NEAREST_MODES)}})
     semantics: Literal["resize", "deconvolution"] = "resize"
-    lowering: Literal["resize", "deconvolution"] | None = None
     # Resize-only features (semantics and lowering "resize"), ONNX attribute names and defaults:
     cubic_coeff_a: float = -0.75
     exclude_outside: bool = False
@@ -141,11 +142,15 @@ class Upsample(UnaryLayer):
     keep_aspect_ratio_policy: str = field(
         default="stretch", metadata={"schema": {"enum": list(KEEP_ASPECT_RATIO_POLICIES)}}
     )
+    #: The ONNX form asked for (``meta["onnx.lowering"]``, an export choice, not a field): ``resize`` or
+    #: ``deconvolution``; None: the one the semantics mean.  Read back as the :attr:`lowering` property.
+    lowering: InitVar[str | None] = UNSET
     #: Compatibility keyword for ``meta["caffe.interp"]`` (read back as the :attr:`caffe_interp` property).
     caffe_interp: InitVar[InterpForm | None] = UNSET
 
-    def __post_init__(self, caffe_interp: InterpForm | None) -> None:
+    def __post_init__(self, lowering: str | None, caffe_interp: InterpForm | None) -> None:
         self._check_io()
+        set_meta(self, LOWERING, lowering)
         set_meta(self, INTERP, caffe_interp)
         set_ = object.__setattr__
         if (self.scales is None) == (self.sizes is None):
@@ -168,10 +173,11 @@ class Upsample(UnaryLayer):
         ):
             if getattr(self, fname) not in allowed:
                 raise self.error(f"{fname} must be one of {', '.join(allowed)}, got {getattr(self, fname)!r}")
-        lowering = self.lowering or self.semantics
+        lowering = self.meta.get(LOWERING) or self.semantics
         if lowering not in SEMANTICS:
-            raise self.error(f"lowering must be resize or deconvolution, got {self.lowering!r}")
-        set_(self, "lowering", lowering)
+            raise self.error(f"lowering must be resize or deconvolution, got {self.meta.get(LOWERING)!r}")
+        # one form per meaning: the lowering the semantics mean is not recorded
+        set_meta(self, LOWERING, None if lowering == self.semantics else lowering)
         if self.semantics == "deconvolution":
             if lowering != "deconvolution":
                 raise self.error(
@@ -189,6 +195,12 @@ class Upsample(UnaryLayer):
             self._check_deconvolution_lowering()
         self._check_resize_features()
         self._check_caffe_interp()
+
+    @property
+    def onnx_lowering(self) -> str:
+        """The ONNX form to export: ``meta["onnx.lowering"]``, else the one the semantics mean."""
+        value: str = self.meta.get(LOWERING) or self.semantics
+        return value
 
     @property
     def interp_form(self) -> InterpForm | None:
@@ -253,7 +265,7 @@ class Upsample(UnaryLayer):
                 f"got {self.keep_aspect_ratio_policy!r}"
             )
         used = self._resize_features()
-        if used and (self.semantics != "resize" or self.lowering != "resize"):
+        if used and (self.semantics != "resize" or self.onnx_lowering != "resize"):
             raise self.error(f"{', '.join(used)} exist only in ONNX Resize; use semantics and lowering 'resize'")
         if self.cubic_coeff_a != -0.75 and self.mode != "cubic":
             raise self.error(f"cubic_coeff_a applies to mode cubic only (mode is {self.mode}); drop it")
@@ -391,9 +403,9 @@ class Upsample(UnaryLayer):
         n = len(self.scales if self.scales is not None else self.sizes or ())
         x = self.spatial_input(inputs, n, f"{n} scales/sizes need")
         in_spatial = x.shape[2:]
-        if self.semantics == "deconvolution" or self.lowering == "deconvolution":
+        if self.semantics == "deconvolution" or self.onnx_lowering == "deconvolution":
             self.factors(in_spatial)
-        if self.semantics == "resize" and self.lowering == "deconvolution" and self.mode == "nearest":
+        if self.semantics == "resize" and self.onnx_lowering == "deconvolution" and self.mode == "nearest":
             if not self._nearest_reads_floor(in_spatial):
                 raise self.error(
                     f"nearest Resize with coordinate_transformation_mode {self.coordinate_transformation_mode!r} "
@@ -460,8 +472,8 @@ class Upsample(UnaryLayer):
     # -- spec -----------------------------------------------------------------------------------------------------
     def to_spec(self) -> dict[str, Any]:
         out = specfields.spec_of(self)
-        if self.lowering == self.semantics:  # the default lowering is the one the semantics mean
-            out.pop("lowering", None)
+        if self.meta.get(LOWERING):
+            out["lowering"] = self.meta[LOWERING]
         if self.interp_form is not None:
             out["caffe_interp"] = self.interp_form.to_spec()
         return out
@@ -470,7 +482,11 @@ class Upsample(UnaryLayer):
     def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Upsample:
         form = InterpForm.from_spec(spec["caffe_interp"]) if "caffe_interp" in spec else None
         layer: Upsample = specfields.from_fields(
-            cls, {k: v for k, v in spec.items() if k != "caffe_interp"}, base_dir, caffe_interp=form
+            cls,
+            {k: v for k, v in spec.items() if k not in ("caffe_interp", "lowering")},
+            base_dir,
+            caffe_interp=form,
+            lowering=spec.get("lowering"),
         )
         return layer
 
@@ -478,6 +494,7 @@ class Upsample(UnaryLayer):
     def spec_schema(cls) -> dict[str, Any]:
         schema = specfields.schema_of(cls)
         schema["properties"]["caffe_interp"] = InterpForm.spec_schema()
+        schema["properties"]["lowering"] = {"enum": list(SEMANTICS)}
         return schema
 
     # -- Caffe ----------------------------------------------------------------------------------------------------
@@ -492,4 +509,13 @@ def _caffe_interp(self: Upsample) -> InterpForm | None:
 # The attribute is set after the class is made: the dataclass owns the ``caffe_interp`` keyword (an InitVar).
 setattr(  # noqa: B010  (mypy cannot see an attribute assigned to the class)
     Upsample, "caffe_interp", property(_caffe_interp, doc="Compatibility name of :attr:`Upsample.interp_form`.")
+)
+
+
+def _lowering(self: Upsample) -> str:
+    return self.onnx_lowering
+
+
+setattr(  # noqa: B010  (mypy cannot see an attribute assigned to the class)
+    Upsample, "lowering", property(_lowering, doc="Compatibility name of :attr:`Upsample.onnx_lowering`.")
 )

@@ -19,9 +19,9 @@ OP_TYPES = ("Resize", "Upsample")
 def write(layer: Upsample, ctx: OnnxEmitter, types: list[TensorType]) -> None:
     """One ``Resize`` node; the deconvolution lowerings are IR passes run before export
     (:mod:`convertkit.passes.upsample`)."""
-    if layer.lowering != "resize":
+    if layer.onnx_lowering != "resize":
         raise layer.error(
-            f"lowering {layer.lowering!r} is an IR pass; export through convertkit.to_onnx, which runs it",
+            f"lowering {layer.onnx_lowering!r} is an IR pass; export through convertkit.to_onnx, which runs it",
             UnsupportedError,
         )
     _emit_resize(layer, ctx, types[0])
