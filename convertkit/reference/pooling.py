@@ -44,7 +44,8 @@ from convertkit import shapes
 from convertkit.errors import UnsupportedError, ValidationError
 
 from . import convolution
-from .convolution import _NC, check_float_input, per_axis, run_in_blocks
+from ._arguments import check_float_input, per_axis
+from .convolution import _NC, run_in_blocks
 
 __all__ = [
     # Caffe Pooling
