@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -594,6 +594,20 @@ def _phase_view(phase: tuple[_AxisPhase, ...], strides: tuple[int, ...], batch: 
     return (batch, slice(None), *spatial)
 
 
+def _phases_with_taps(
+    out: np.ndarray, bias: np.ndarray | None, g: _Geometry, phases: list, chunk: _Chunk
+) -> Iterator[tuple[tuple[_AxisPhase, ...], list[_PhaseTap], range]]:
+    """The phases with rows in the chunk and taps to sum, with those rows; rows no tap reaches get the bias here."""
+    for phase, taps in phases:
+        rows = range(chunk.rows.start, min(chunk.rows.stop, phase[0].count))
+        if not rows:
+            continue
+        if not taps:
+            _write_bias_only(out, bias, phase, g.strides, chunk, rows)
+            continue
+        yield phase, taps, rows
+
+
 def _shift_add_phases(
     xp: _PaddedInput, w: np.ndarray, bias: np.ndarray | None, g: _Geometry, phases: list, out: np.ndarray
 ) -> None:
@@ -620,13 +634,7 @@ def _shift_add_phases(
         y = _SCRATCH.array("taps_times_input", (n, g.group, kernel_size * out_per_group, block.shape[-1]), dtype)
         np.matmul(w_taps, block, out=y)
         y = y.reshape(n, g.group, kernel_size, out_per_group, -1)
-        for phase, taps in phases:
-            rows = range(chunk.rows.start, min(chunk.rows.stop, phase[0].count))
-            if not rows:
-                continue
-            if not taps:
-                _write_bias_only(out, bias, phase, g.strides, chunk, rows)
-                continue
+        for phase, taps, rows in _phases_with_taps(out, bias, g, phases, chunk):
             length = len(rows) * row_length
             phase_sum = _SCRATCH.array("phase_sum", (n, g.group, out_per_group, length), dtype)
             for j, tap in enumerate(taps):
@@ -653,13 +661,7 @@ def _depthwise_phases(
     longest = max(phase[0].count for phase, _taps in phases)
     for chunk in _chunks(batch, longest, g.in_channels * row_length):
         n = chunk.batch.stop - chunk.batch.start
-        for phase, taps in phases:
-            rows = range(chunk.rows.start, min(chunk.rows.stop, phase[0].count))
-            if not rows:
-                continue
-            if not taps:
-                _write_bias_only(out, bias, phase, g.strides, chunk, rows)
-                continue
+        for phase, taps, rows in _phases_with_taps(out, bias, g, phases, chunk):
             length = len(rows) * row_length
             phase_sum = _SCRATCH.array("phase_sum", (n, g.in_channels, length), dtype)
             product = _SCRATCH.array("product", (n, g.in_channels, length), dtype)
