@@ -193,6 +193,12 @@ def size_table(
         i, k, s, d = in_spatial[a], kernel[a], strides[a], dilations[a]
         return i, k, s, d, shapes.effective_kernel(k, d), output_padding[a], pads[a], pads[n + a]
 
+    def sized_by_pads(a: int, pad_begin: int, pad_end: int, out_pad: int, expression: str) -> dict[str, Any]:
+        """Axis ``a`` under explicit pads and output_padding: ConvTranspose's size, with the pads shown."""
+        i, k, s, d = in_spatial[a], kernel[a], strides[a], dilations[a]
+        size = shapes.conv_transpose_output_size(i, k, s, pad_begin, pad_end, d, out_pad)
+        return _axis(names[a], size, expression, pads=[pad_begin, pad_end])
+
     caffe, torch = [], []
     for a in range(n):
         i, k, s, d, ke, op, pb, pe = axis_args(a)
@@ -210,14 +216,7 @@ def size_table(
                 )
             )
             p_b, p_e, p_op = shapes.pytorch_conv_transpose_pads(pb, op)
-            torch.append(
-                _axis(
-                    names[a],
-                    shapes.conv_transpose_output_size(i, k, s, p_b, p_e, d, p_op),
-                    f"({i}-1)*{s} - 2*{pb} + {d}*({k}-1) + {op} + 1",
-                    pads=[p_b, p_e],
-                )
-            )
+            torch.append(sized_by_pads(a, p_b, p_e, p_op, f"({i}-1)*{s} - 2*{pb} + {d}*({k}-1) + {op} + 1"))
         else:
             caffe.append(
                 _axis(
@@ -233,28 +232,14 @@ def size_table(
     explicit = []
     for a in range(n):
         i, k, s, d, ke, op, pb, pe = axis_args(a)
-        explicit.append(
-            _axis(
-                names[a],
-                shapes.conv_transpose_output_size(i, k, s, pb, pe, d, op),
-                f"{s}*({i}-1) + {op} + {ke} - {pb} - {pe}",
-                pads=[pb, pe],
-            )
-        )
+        explicit.append(sized_by_pads(a, pb, pe, op, f"{s}*({i}-1) + {op} + {ke} - {pb} - {pe}"))
     add("onnx_pads", "ONNX pads", "o = s*(i-1) + op + k_eff - pb - pe", explicit)
 
     valid = []
     for a in range(n):
         i, k, s, d, ke, op, _, _ = axis_args(a)
         vb, ve, vop = shapes.onnx_auto_pad_pads(i, k, s, d, op, "VALID")
-        valid.append(
-            _axis(
-                names[a],
-                shapes.conv_transpose_output_size(i, k, s, vb, ve, d, vop),
-                f"{s}*({i}-1) + {op} + {ke}",
-                pads=[vb, ve],
-            )
-        )
+        valid.append(sized_by_pads(a, vb, ve, vop, f"{s}*({i}-1) + {op} + {ke}"))
     add("onnx_valid", "ONNX VALID", "o = s*(i-1) + op + k_eff", valid)
 
     for auto_pad, where in (("SAME_UPPER", "end"), ("SAME_LOWER", "start")):

@@ -46,6 +46,15 @@ def _integer_ticks(ax: Any, width: int, height: int, every: int = _MAX_LABELLED)
             axis.set_major_locator(MaxNLocator(nbins=8, integer=True))
 
 
+def _shade_cells(ax: Any, regions: tuple[tuple[int, int, int, int], ...], **style: Any) -> None:
+    """A rectangle in ``style`` over the cells of each non-empty ``(y0, y1, x0, x1)`` region (ends exclusive)."""
+    from matplotlib.patches import Rectangle
+
+    for y0, y1, x0, x1 in regions:
+        if y1 > y0 and x1 > x0:
+            ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0, y1 - y0, **style))
+
+
 def draw_scatter(explanation: Explanation, path: str, *, fmt: str | None = None) -> None:
     """Write the picture of ``explanation``'s scatter to ``path`` (``fmt`` ``png`` or ``svg``, else by suffix)."""
     d = explanation.data
@@ -147,37 +156,15 @@ def draw_scatter(explanation: Explanation, path: str, *, fmt: str | None = None)
     kept = Rectangle(
         (pbw - 0.5, pbh - 0.5), out_w, out_h, fill=False, edgecolor="black", linestyle="--", linewidth=2.5, zorder=4
     )
-    for y0, y1, x0, x1 in (
+    cropped = (
         (0, pbh, 0, cols),
         (pbh + out_h, rows, 0, cols),
         (pbh, pbh + out_h, 0, pbw),
         (pbh, pbh + out_h, pbw + out_w, cols),
-    ):
-        if y1 > y0 and x1 > x0:
-            ax.add_patch(
-                Rectangle(
-                    (x0 - 0.5, y0 - 0.5),
-                    x1 - x0,
-                    y1 - y0,
-                    facecolor="dimgray",
-                    alpha=0.18,
-                    hatch="//",
-                    edgecolor="dimgray",
-                )
-            )
-    for y0, y1, x0, x1 in ((full_h, rows, 0, cols), (0, full_h, full_w, cols)):
-        if y1 > y0 and x1 > x0:
-            ax.add_patch(
-                Rectangle(
-                    (x0 - 0.5, y0 - 0.5),
-                    x1 - x0,
-                    y1 - y0,
-                    facecolor="orange",
-                    alpha=0.25,
-                    hatch="..",
-                    edgecolor="darkorange",
-                )
-            )
+    )
+    _shade_cells(ax, cropped, facecolor="dimgray", alpha=0.18, hatch="//", edgecolor="dimgray")
+    output_padding_rows = ((full_h, rows, 0, cols), (0, full_h, full_w, cols))
+    _shade_cells(ax, output_padding_rows, facecolor="orange", alpha=0.25, hatch="..", edgecolor="darkorange")
     ax.add_patch(kept)
     ax.set_xlim(-0.5, cols - 0.5)
     ax.set_ylim(rows - 0.5, -0.5)

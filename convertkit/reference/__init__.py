@@ -10,42 +10,14 @@ max-unpooling and the Caffe-to-ONNX pooling rule in :mod:`.pooling`; LRN, softma
 :mod:`.normalization`.
 """
 
+# The kernel modules keep their own grouped ``__all__``; the package re-exports them as they are, so a name added
+# to a module is public here without a second list to keep in step.
+from . import convolution, normalization, pooling
 from .conv_transpose import conv_transpose, conv_transpose_scatter
-from .convolution import conv, conv_by_window, inner_product
+from .convolution import *  # noqa: F403
 from .interpreter import run_model
-from .normalization import (
-    batch_norm,
-    batch_norm_by_formula,
-    caffe_batch_norm,
-    caffe_batch_norm_statistics,
-    caffe_lrn,
-    lrn,
-    lrn_by_window,
-    softmax,
-    softmax_flattened,
-)
-from .pooling import (
-    CaffePooling,
-    OnnxPooling,
-    average_pool,
-    average_pool_by_window,
-    caffe_mask_to_onnx_indices,
-    caffe_max_pool_with_mask,
-    caffe_max_unpool,
-    caffe_pool,
-    caffe_pool_by_window,
-    caffe_pool_divisors,
-    caffe_pooling_as_onnx,
-    caffe_pooling_equals_onnx,
-    global_average_pool,
-    global_max_pool,
-    max_pool,
-    max_pool_by_window,
-    max_pool_with_indices,
-    max_unpool,
-    onnx_indices_to_caffe_mask,
-    onnx_pool_divisors,
-)
+from .normalization import *  # noqa: F403
+from .pooling import *  # noqa: F403
 from .resize import resize
 
 __all__ = [
@@ -53,44 +25,9 @@ __all__ = [
     "conv_transpose",
     "conv_transpose_scatter",
     "resize",
-    # Convolution and dense layers
-    "conv",
-    "conv_by_window",
-    "inner_product",
-    # Caffe pooling
-    "caffe_pool",
-    "caffe_max_pool_with_mask",
-    "caffe_pool_by_window",
-    "caffe_pool_divisors",
-    # ONNX pooling
-    "max_pool",
-    "max_pool_with_indices",
-    "max_pool_by_window",
-    "average_pool",
-    "average_pool_by_window",
-    "onnx_pool_divisors",
-    "global_max_pool",
-    "global_average_pool",
-    # Masks and unpooling
-    "caffe_mask_to_onnx_indices",
-    "onnx_indices_to_caffe_mask",
-    "max_unpool",
-    "caffe_max_unpool",
-    # Caffe pooling as ONNX
-    "CaffePooling",
-    "OnnxPooling",
-    "caffe_pooling_as_onnx",
-    "caffe_pooling_equals_onnx",
-    # Normalisation
-    "lrn",
-    "lrn_by_window",
-    "caffe_lrn",
-    "softmax",
-    "softmax_flattened",
-    "batch_norm",
-    "batch_norm_by_formula",
-    "caffe_batch_norm",
-    "caffe_batch_norm_statistics",
     # Graphs
     "run_model",
 ]
+__all__ += convolution.__all__  # Convolution and dense layers
+__all__ += pooling.__all__  # Caffe and ONNX pooling, masks and unpooling, Caffe pooling as ONNX
+__all__ += normalization.__all__  # LRN, softmax, batch normalisation

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,31 +32,18 @@ import numpy as np
 from convertkit import shapes
 from convertkit.errors import ValidationError
 
+from ._arguments import FLOAT_DTYPES, WindowGeometry
+
 __all__ = ["conv_transpose", "conv_transpose_scatter"]
 
 _AUTO_PADS = ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER")
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 @dataclass(frozen=True)
-class _Geometry:
-    """Everything about one ConvTranspose call once attributes are resolved to explicit per-axis integers."""
+class _Geometry(WindowGeometry):
+    """A ConvTranspose call resolved to per-axis integers: Conv's geometry plus the rows appended at the end."""
 
-    group: int
-    in_channels: int
-    out_channels: int
-    input_spatial: tuple[int, ...]
-    kernel: tuple[int, ...]
-    strides: tuple[int, ...]
-    dilations: tuple[int, ...]
-    pads_begin: tuple[int, ...]
-    pads_end: tuple[int, ...]
     output_padding: tuple[int, ...]
-    output_spatial: tuple[int, ...]
-
-    @property
-    def rank(self) -> int:
-        return len(self.input_spatial)
 
     @property
     def scatter_spatial(self) -> tuple[int, ...]:
@@ -129,17 +116,7 @@ def conv_transpose(
         When an input or attribute breaks a rule of the operator; the message names the rule and the values.
     """
     x, w, b, geometry = _prepare(
-        x,
-        w,
-        b,
-        strides=strides,
-        pads=pads,
-        dilations=dilations,
-        group=group,
-        output_padding=output_padding,
-        output_shape=output_shape,
-        auto_pad=auto_pad,
-        kernel_shape=kernel_shape,
+        x, w, b, strides, pads, dilations, group, output_padding, output_shape, auto_pad, kernel_shape
     )
     return _phase_conv_transpose(x, w, b, geometry)
 
@@ -162,18 +139,7 @@ def conv_transpose_resolved(
     wrote, when the layer was built.
     """
     x, w, b, geometry = _prepare(
-        x,
-        w,
-        b,
-        strides=strides,
-        pads=pads,
-        dilations=dilations,
-        group=group,
-        output_padding=output_padding,
-        output_shape=None,
-        auto_pad="NOTSET",
-        kernel_shape=None,
-        resolved=True,
+        x, w, b, strides, pads, dilations, group, output_padding, None, "NOTSET", None, resolved=True
     )
     return _phase_conv_transpose(x, w, b, geometry)
 
@@ -199,17 +165,7 @@ def conv_transpose_scatter(
     ``output_padding`` zero rows at the end of each axis, crop ``pads``, add the bias.
     """
     x, w, b, geometry = _prepare(
-        x,
-        w,
-        b,
-        strides=strides,
-        pads=pads,
-        dilations=dilations,
-        group=group,
-        output_padding=output_padding,
-        output_shape=output_shape,
-        auto_pad=auto_pad,
-        kernel_shape=kernel_shape,
+        x, w, b, strides, pads, dilations, group, output_padding, output_shape, auto_pad, kernel_shape
     )
     scatter = _scatter_every_pixel(x, w, geometry)
     out = _append_output_padding_and_crop(scatter, geometry)
@@ -225,7 +181,6 @@ def _prepare(
     x: np.ndarray,
     w: np.ndarray,
     b: np.ndarray | None,
-    *,
     strides: Sequence[int] | None,
     pads: Sequence[int] | None,
     dilations: Sequence[int] | None,
@@ -234,9 +189,13 @@ def _prepare(
     output_shape: Sequence[int] | None,
     auto_pad: str,
     kernel_shape: Sequence[int] | None,
+    *,
     resolved: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, _Geometry]:
-    """Check the arrays and attributes, resolve pads, and return arrays in ``x.dtype`` plus the geometry."""
+    """Check the arrays and attributes, resolve pads, and return arrays in ``x.dtype`` plus the geometry.
+
+    The arguments are the public functions' own, in their order (as :func:`conv_transpose` declares them).
+    """
     x, w, b = _check_arrays(x, w, b)
     rank = x.ndim - 2
     kernel = tuple(int(k) for k in w.shape[2:])
@@ -294,7 +253,7 @@ def _check_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     x = np.asarray(x)
     w = np.asarray(w)
-    if x.dtype not in _FLOAT_DTYPES:
+    if x.dtype not in FLOAT_DTYPES:
         raise ValidationError(f"ConvTranspose: x must be float32 or float64, not {x.dtype}")
     if x.ndim < 3:
         raise ValidationError(f"ConvTranspose: x must have rank >= 3 (N, C, spatial...), got shape {list(x.shape)}")
@@ -401,8 +360,7 @@ def _spatial_output_shape(output_shape: Sequence[int], rank: int) -> tuple[int, 
 def _scatter_every_pixel(x: np.ndarray, w: np.ndarray, g: _Geometry) -> np.ndarray:
     """Un-cropped scatter ``(N, M, *scatter_spatial)``: each input pixel times the kernel, added at its offset."""
     batch = x.shape[0]
-    in_per_group = g.in_channels // g.group
-    out_per_group = g.out_channels // g.group
+    in_per_group, out_per_group = g.in_per_group, g.out_per_group
     x_grouped = x.reshape(batch, g.group, in_per_group, *g.input_spatial)
     # (group, C/group, M/group * prod(kernel)): one small matrix per group maps a pixel's channels to a patch.
     w_grouped = w.reshape(g.group, in_per_group, out_per_group * int(np.prod(g.kernel)))
@@ -636,6 +594,20 @@ def _phase_view(phase: tuple[_AxisPhase, ...], strides: tuple[int, ...], batch: 
     return (batch, slice(None), *spatial)
 
 
+def _phases_with_taps(
+    out: np.ndarray, bias: np.ndarray | None, g: _Geometry, phases: list, chunk: _Chunk
+) -> Iterator[tuple[tuple[_AxisPhase, ...], list[_PhaseTap], range]]:
+    """The phases with rows in the chunk and taps to sum, with those rows; rows no tap reaches get the bias here."""
+    for phase, taps in phases:
+        rows = range(chunk.rows.start, min(chunk.rows.stop, phase[0].count))
+        if not rows:
+            continue
+        if not taps:
+            _write_bias_only(out, bias, phase, g.strides, chunk, rows)
+            continue
+        yield phase, taps, rows
+
+
 def _shift_add_phases(
     xp: _PaddedInput, w: np.ndarray, bias: np.ndarray | None, g: _Geometry, phases: list, out: np.ndarray
 ) -> None:
@@ -646,8 +618,7 @@ def _shift_add_phases(
     slice-adds, and no product of the GEMM is wasted on a tap that misses the phase.
     """
     batch, dtype = out.shape[0], out.dtype
-    in_per_group = g.in_channels // g.group
-    out_per_group = g.out_channels // g.group
+    in_per_group, out_per_group = g.in_per_group, g.out_per_group
     kernel_size = int(np.prod(g.kernel))
     row_length = xp.flat_strides[0]
     # (group, tap * M/group, C/group): the GEMM's left operand, rows ordered (tap, output channel).
@@ -663,13 +634,7 @@ def _shift_add_phases(
         y = _SCRATCH.array("taps_times_input", (n, g.group, kernel_size * out_per_group, block.shape[-1]), dtype)
         np.matmul(w_taps, block, out=y)
         y = y.reshape(n, g.group, kernel_size, out_per_group, -1)
-        for phase, taps in phases:
-            rows = range(chunk.rows.start, min(chunk.rows.stop, phase[0].count))
-            if not rows:
-                continue
-            if not taps:
-                _write_bias_only(out, bias, phase, g.strides, chunk, rows)
-                continue
+        for phase, taps, rows in _phases_with_taps(out, bias, g, phases, chunk):
             length = len(rows) * row_length
             phase_sum = _SCRATCH.array("phase_sum", (n, g.group, out_per_group, length), dtype)
             for j, tap in enumerate(taps):
@@ -696,13 +661,7 @@ def _depthwise_phases(
     longest = max(phase[0].count for phase, _taps in phases)
     for chunk in _chunks(batch, longest, g.in_channels * row_length):
         n = chunk.batch.stop - chunk.batch.start
-        for phase, taps in phases:
-            rows = range(chunk.rows.start, min(chunk.rows.stop, phase[0].count))
-            if not rows:
-                continue
-            if not taps:
-                _write_bias_only(out, bias, phase, g.strides, chunk, rows)
-                continue
+        for phase, taps, rows in _phases_with_taps(out, bias, g, phases, chunk):
             length = len(rows) * row_length
             phase_sum = _SCRATCH.array("phase_sum", (n, g.in_channels, length), dtype)
             product = _SCRATCH.array("product", (n, g.in_channels, length), dtype)

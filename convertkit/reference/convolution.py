@@ -31,7 +31,6 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -39,9 +38,9 @@ import numpy as np
 from convertkit import shapes
 from convertkit.errors import ValidationError
 
-__all__ = ["conv", "conv_by_window", "inner_product"]
+from ._arguments import FLOAT_DTYPES, WindowGeometry, check_float_input, per_axis
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+__all__ = ["conv", "conv_by_window", "inner_product"]
 
 #: Index prefix selecting every batch item and channel: ``x[_NC + spatial_index]``.
 _NC: tuple[slice, slice] = (slice(None), slice(None))
@@ -80,30 +79,6 @@ def _executor() -> ThreadPoolExecutor:
         if _EXECUTOR is None:
             _EXECUTOR = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="convertkit-reference")
         return _EXECUTOR
-
-
-@dataclass(frozen=True)
-class _Geometry:
-    """One Conv call with every attribute resolved to explicit per-axis integers."""
-
-    group: int
-    in_channels: int
-    out_channels: int
-    input_spatial: tuple[int, ...]
-    kernel: tuple[int, ...]
-    strides: tuple[int, ...]
-    dilations: tuple[int, ...]
-    pads_begin: tuple[int, ...]
-    pads_end: tuple[int, ...]
-    output_spatial: tuple[int, ...]
-
-    @property
-    def in_per_group(self) -> int:
-        return self.in_channels // self.group
-
-    @property
-    def out_per_group(self) -> int:
-        return self.out_channels // self.group
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -198,7 +173,7 @@ def inner_product(
     ``Flatten(axis) -> Gemm(transB=1)`` (``transB=0`` for ``transpose``), plus a Reshape when ``axis > 1``.
     """
     x = np.asarray(x)
-    if x.dtype not in _FLOAT_DTYPES:
+    if x.dtype not in FLOAT_DTYPES:
         raise ValidationError(f"InnerProduct: x must be float32 or float64, not {x.dtype}")
     if not -x.ndim <= axis < x.ndim:
         raise ValidationError(f"InnerProduct: axis {axis} is out of range for x of rank {x.ndim}")
@@ -230,33 +205,6 @@ def inner_product(
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def per_axis(
-    op: str, name: str, value: Sequence[int] | None, count: int, default: int, *, minimum: int
-) -> tuple[int, ...]:
-    """``count`` integers >= ``minimum`` from an attribute (``default`` each when absent), or a ValidationError."""
-    if value is None:
-        return (default,) * count
-    values = tuple(int(v) for v in value)
-    if len(values) != count:
-        raise ValidationError(f"{op}: {name} needs {count} values, got {list(values)}")
-    if any(v < minimum for v in values):
-        rule = "positive" if minimum == 1 else f">= {minimum}"
-        raise ValidationError(f"{op}: {name} must be {rule}, got {list(values)}")
-    return values
-
-
-def check_float_input(op: str, x: np.ndarray, *, min_rank: int = 3) -> np.ndarray:
-    """``x`` as an array, float32 or float64, rank >= ``min_rank`` (N, C, spatial...), non-empty spatial axes."""
-    x = np.asarray(x)
-    if x.dtype not in _FLOAT_DTYPES:
-        raise ValidationError(f"{op}: x must be float32 or float64, not {x.dtype}")
-    if x.ndim < min_rank:
-        raise ValidationError(f"{op}: x must have rank >= {min_rank} (N, C, spatial...), got shape {list(x.shape)}")
-    if any(i < 1 for i in x.shape[2:]):
-        raise ValidationError(f"{op}: spatial sizes of x must be >= 1, got shape {list(x.shape)}")
-    return x
-
-
 def _prepare(
     x: np.ndarray,
     w: np.ndarray,
@@ -266,7 +214,7 @@ def _prepare(
     dilations: Sequence[int] | None,
     group: int,
     kernel_shape: Sequence[int] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, _Geometry]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, WindowGeometry]:
     x = check_float_input("Conv", x)
     w = np.asarray(w)
     rank = x.ndim - 2
@@ -314,7 +262,7 @@ def _prepare(
                 f"{pads_end[axis]} - {dilations_t[axis]}*({kernel[axis]}-1) - 1) / {strides_t[axis]}) + 1; "
                 "the dilated kernel is larger than the padded input"
             )
-    geometry = _Geometry(
+    geometry = WindowGeometry(
         group=group,
         in_channels=channels,
         out_channels=out_channels,
@@ -350,7 +298,7 @@ def _dilate_kernel(w: np.ndarray, dilations: tuple[int, ...]) -> np.ndarray:
     return dilated
 
 
-def _correlate(padded: np.ndarray, kernel: np.ndarray, g: _Geometry) -> np.ndarray:
+def _correlate(padded: np.ndarray, kernel: np.ndarray, g: WindowGeometry) -> np.ndarray:
     """Every output position: the dot product of each group's kernels with the window under them."""
     batch = padded.shape[0]
     out = np.zeros((batch, g.out_channels, *g.output_spatial), dtype=padded.dtype)
@@ -372,7 +320,7 @@ def _correlate(padded: np.ndarray, kernel: np.ndarray, g: _Geometry) -> np.ndarr
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _tap_view(xp: np.ndarray, tap: tuple[int, ...], g: _Geometry) -> np.ndarray:
+def _tap_view(xp: np.ndarray, tap: tuple[int, ...], g: WindowGeometry) -> np.ndarray:
     """The padded input rows that kernel tap ``tap`` multiplies, for every output position: a strided view."""
     index = tuple(
         slice(t * d, t * d + s * (o - 1) + 1, s)
@@ -387,7 +335,7 @@ def _add_bias(out: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     return out
 
 
-def _pointwise(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: _Geometry) -> np.ndarray:
+def _pointwise(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: WindowGeometry) -> np.ndarray:
     """1x1 kernel, stride 1, no pads: ``(group, M/g, C/g) @ (N, group, C/g, L)`` on the flattened input."""
     batch = x.shape[0]
     flat = x.reshape(batch, g.group, g.in_per_group, -1)
@@ -396,7 +344,7 @@ def _pointwise(x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: _Geomet
     return _add_bias(out, bias)
 
 
-def _per_tap_multiply_add(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: _Geometry) -> np.ndarray:
+def _per_tap_multiply_add(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: WindowGeometry) -> np.ndarray:
     """One input channel per group (depthwise, or depthwise with a channel multiplier).
 
     A GEMM per group would be ``(M/g, prod(kernel)) @ (prod(kernel), L)`` with a tiny inner dimension, so instead
@@ -426,7 +374,7 @@ def _per_tap_multiply_add(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None
     return _add_bias(out, bias)
 
 
-def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: _Geometry) -> np.ndarray:
+def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: WindowGeometry) -> np.ndarray:
     """Stack every tap's strided view into ``cols`` ``(N, group, C/g * K, L)``, then one GEMM per group.
 
     Row ``c * K + tap`` of ``cols`` is channel ``c`` under kernel tap ``tap`` (row-major over the kernel), which

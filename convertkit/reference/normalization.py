@@ -28,7 +28,7 @@ import numpy as np
 
 from convertkit.errors import ValidationError
 
-from .convolution import check_float_input
+from ._arguments import check_float_input
 from .pooling import caffe_pool
 
 __all__ = [

@@ -32,6 +32,7 @@ reduce one axis at a time instead (``k_h + k_w`` passes, not ``k_h * k_w``): the
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +45,8 @@ from convertkit import shapes
 from convertkit.errors import UnsupportedError, ValidationError
 
 from . import convolution
-from .convolution import _NC, check_float_input, per_axis, run_in_blocks
+from ._arguments import check_float_input, per_axis
+from .convolution import _NC, run_in_blocks
 
 __all__ = [
     # Caffe Pooling
@@ -204,6 +206,11 @@ def _caffe_axis_divisors(axis: _Axis) -> np.ndarray:
     return ends - starts
 
 
+def _caffe_divisor_map(axes: Sequence[_Axis]) -> np.ndarray:
+    """``(*out)`` int64: what Caffe AVE divides each output by, the product of the per-axis window extents."""
+    return _outer([_caffe_axis_divisors(axis) for axis in axes])
+
+
 def caffe_pool_divisors(
     input_spatial: Sequence[int],
     *,
@@ -215,9 +222,9 @@ def caffe_pool_divisors(
 ) -> np.ndarray:
     """What Caffe's AVE pooling divides each output by: ``(*out)`` int64, the product of per-axis extents
     ``min(start + kernel, in + pad) - start`` with ``start = o * stride - pad`` (may be <= 0 for an empty window)."""
-    probe = np.empty((1, 1, *input_spatial), dtype=np.float32)
+    probe = _probe(input_spatial)
     config = _caffe_config(probe, "AVE", kernel_shape, strides, pads, global_pooling, round_mode)
-    return _outer([_caffe_axis_divisors(axis) for axis in config.axes])
+    return _caffe_divisor_map(config.axes)
 
 
 def caffe_pool(
@@ -258,7 +265,7 @@ def caffe_pool(
     config = _caffe_config(x, pool, kernel_shape, strides, pads, global_pooling, round_mode)
     if config.pool == "MAX":
         return _fast_max(x, config.axes, CAFFE_MAX_INIT, with_plane_index=False)[0]
-    divisors = _outer([_caffe_axis_divisors(axis) for axis in config.axes])
+    divisors = _caffe_divisor_map(config.axes)
     total = _fast_sum(x, config.axes)
     with np.errstate(divide="ignore", invalid="ignore"):  # an empty window divides 0 by <= 0, as Caffe does
         return np.divide(total, divisors.astype(x.dtype), out=total)
@@ -309,7 +316,6 @@ def caffe_pool_by_window(
     out_shape = (*x.shape[:2], *(axis.count for axis in axes))
     out = np.empty(out_shape, dtype=x.dtype)
     mask = np.full(out_shape, -1, dtype=np.int64) if config.pool == "MAX" else None
-    plane_shape = x.shape[2:]
     for position in _positions(axes):
         cells = _window_cells(axes, position)
         window = x[_NC + np.ix_(*cells)] if all(len(c) for c in cells) else None
@@ -319,16 +325,7 @@ def caffe_pool_by_window(
             out[target] = CAFFE_MAX_INIT
             if window is None:
                 continue
-            flat = window.reshape(*x.shape[:2], -1)
-            best = _first_strict_max(flat, CAFFE_MAX_INIT)
-            found = best >= 0
-            chosen = np.take_along_axis(flat, np.maximum(best, 0)[..., None], axis=-1)[..., 0]
-            out[target] = np.where(found, chosen, CAFFE_MAX_INIT)
-            cell_coords = np.unravel_index(np.maximum(best, 0), tuple(len(c) for c in cells))
-            plane_index = np.ravel_multi_index(
-                tuple(np.asarray(c)[k] for c, k in zip(cells, cell_coords, strict=True)), plane_shape
-            )
-            mask[target] = np.where(found, plane_index, -1)
+            out[target], mask[target] = _window_max(x, cells, CAFFE_MAX_INIT, "C")
         else:
             total = np.zeros(x.shape[:2], dtype=x.dtype)
             if window is not None:
@@ -338,6 +335,21 @@ def caffe_pool_by_window(
             with np.errstate(divide="ignore", invalid="ignore"):
                 out[target] = total / x.dtype.type(divisor)
     return out, mask
+
+
+def _window_max(
+    x: np.ndarray, cells: tuple[list[int], ...], init: float, order: Literal["C", "F"]
+) -> tuple[np.ndarray, np.ndarray]:
+    """One non-empty window's maximum per ``(n, c)`` (``init`` when no cell beats it) and its plane index
+    (row-major, or column-major for ``order='F'``; -1 when no cell beats ``init``): the first maximum in scan order."""
+    flat = x[_NC + np.ix_(*cells)].reshape(*x.shape[:2], -1)
+    best = _first_strict_max(flat, init)
+    found = best >= 0
+    chosen = np.take_along_axis(flat, np.maximum(best, 0)[..., None], axis=-1)[..., 0]
+    cell_coords = np.unravel_index(np.maximum(best, 0), tuple(len(c) for c in cells))
+    coords = tuple(np.asarray(c)[k] for c, k in zip(cells, cell_coords, strict=True))
+    plane_index = np.ravel_multi_index(coords, x.shape[2:], order=order)
+    return np.where(found, chosen, init), np.where(found, plane_index, -1)
 
 
 def _first_strict_max(flat: np.ndarray, init: float) -> np.ndarray:
@@ -551,6 +563,11 @@ def _onnx_axis_divisors(axis: _Axis, count_include_pad: int) -> np.ndarray:
     return np.array([sum(low <= t < high for t in axis.taps(o)) for o in range(axis.count)], dtype=np.int64)
 
 
+def _onnx_divisor_map(axes: Sequence[_Axis], count_include_pad: int) -> np.ndarray:
+    """``(*out)`` int64: what ONNX AveragePool divides each output by, the product of the per-axis tap counts."""
+    return _outer([_onnx_axis_divisors(axis, count_include_pad) for axis in axes])
+
+
 def onnx_pool_divisors(
     input_spatial: Sequence[int],
     *,
@@ -563,9 +580,9 @@ def onnx_pool_divisors(
 ) -> np.ndarray:
     """What ONNX AveragePool divides each output by: ``(*out)`` int64, the product over axes of the number of taps
     inside ``[0, in)`` (``count_include_pad=0``) or inside ``[-pad_begin, in + pad_end)`` (``=1``)."""
-    probe = np.empty((1, 1, *input_spatial), dtype=np.float32)
+    probe = _probe(input_spatial)
     axes = _onnx_axes("AveragePool", probe, kernel_shape, strides, pads, dilations, ceil_mode)
-    return _outer([_onnx_axis_divisors(axis, count_include_pad) for axis in axes])
+    return _onnx_divisor_map(axes, count_include_pad)
 
 
 def max_pool(
@@ -633,16 +650,7 @@ def max_pool_by_window(
         cells = _window_cells(axes, position)
         if not all(len(c) for c in cells):
             continue
-        flat = x[_NC + np.ix_(*cells)].reshape(*x.shape[:2], -1)
-        best = _first_strict_max(flat, init)
-        found = best >= 0
-        chosen = np.take_along_axis(flat, np.maximum(best, 0)[..., None], axis=-1)[..., 0]
-        target = _NC + position
-        out[target] = np.where(found, chosen, init)
-        cell_coords = np.unravel_index(np.maximum(best, 0), tuple(len(c) for c in cells))
-        coords = tuple(np.asarray(c)[k] for c, k in zip(cells, cell_coords, strict=True))
-        index = np.ravel_multi_index(coords, x.shape[2:], order="F" if storage_order else "C")
-        plane[target] = np.where(found, index, -1)
+        out[_NC + position], plane[_NC + position] = _window_max(x, cells, init, "F" if storage_order else "C")
     return out, _plane_to_flat(plane, x.shape)
 
 
@@ -660,7 +668,7 @@ def average_pool(
     :func:`onnx_pool_divisors` (``dilations`` is an AveragePool attribute since opset 19)."""
     x = check_float_input("AveragePool", x)
     axes = _onnx_axes("AveragePool", x, kernel_shape, strides, pads, dilations, ceil_mode)
-    divisors = _outer([_onnx_axis_divisors(axis, _check_count_include_pad(count_include_pad)) for axis in axes])
+    divisors = _onnx_divisor_map(axes, _check_count_include_pad(count_include_pad))
     # Row sums, then sums of row sums: another order of additions than a per-tap scan (onnxruntime's own order
     # is its MLAS kernel's), for k_h + k_w passes instead of k_h * k_w.
     total = _fast_sum(x, axes, separable=True)
@@ -953,6 +961,17 @@ class OnnxPooling:
         return y if correction is None else y * correction.astype(y.dtype)
 
 
+def _probe(input_spatial: Sequence[int]) -> np.ndarray:
+    """An input of one plane of this spatial size, for the functions that need only its shape."""
+    return np.empty((1, 1, *input_spatial), dtype=np.float32)
+
+
+def _caffe_config_of(probe: np.ndarray, caffe: CaffePooling) -> _CaffeConfig:
+    return _caffe_config(
+        probe, caffe.pool, caffe.kernel_shape, caffe.strides, caffe.pads, caffe.global_pooling, caffe.round_mode
+    )
+
+
 def _axis_windows_equal(caffe: _Axis, onnx: _Axis) -> bool:
     """Same number of windows, and each window reads the same input cells."""
     return caffe.count == onnx.count and all(caffe.real_taps(o) == onnx.real_taps(o) for o in range(caffe.count))
@@ -962,10 +981,8 @@ def caffe_pooling_equals_onnx(input_spatial: Sequence[int], caffe: CaffePooling,
     """Whether the ONNX node alone (without any correction) computes the Caffe pooling on this input size exactly:
     same pooling kind, same output size, the same input cells in every window, and for averages the same divisor
     at every output position.  Caffe's empty windows (``-FLT_MAX`` / ``0 / size <= 0``) never match."""
-    probe = np.empty((1, 1, *input_spatial), dtype=np.float32)
-    config = _caffe_config(
-        probe, caffe.pool, caffe.kernel_shape, caffe.strides, caffe.pads, caffe.global_pooling, caffe.round_mode
-    )
+    probe = _probe(input_spatial)
+    config = _caffe_config_of(probe, caffe)
     if any(not axis.real_taps(o) for axis in config.axes for o in range(axis.count)):
         return False
     wanted = {"MAX": ("MaxPool", "GlobalMaxPool"), "AVE": ("AveragePool", "GlobalAveragePool")}[config.pool]
@@ -980,8 +997,8 @@ def caffe_pooling_equals_onnx(input_spatial: Sequence[int], caffe: CaffePooling,
         return False
     if config.pool == "MAX":
         return True
-    caffe_divisors = _outer([_caffe_axis_divisors(axis) for axis in config.axes])
-    onnx_divisors = _outer([_onnx_axis_divisors(axis, onnx.count_include_pad) for axis in onnx_axes])
+    caffe_divisors = _caffe_divisor_map(config.axes)
+    onnx_divisors = _onnx_divisor_map(onnx_axes, onnx.count_include_pad)
     return bool(np.array_equal(caffe_divisors, onnx_divisors))
 
 
@@ -1004,10 +1021,8 @@ def caffe_pooling_as_onnx(
         ``stride > kernel`` with ``round_mode: CEIL``): ONNX drops such windows, so no ONNX pooling has Caffe's
         output size.
     """
-    probe = np.empty((1, 1, *input_spatial), dtype=np.float32)
-    config = _caffe_config(
-        probe, caffe.pool, caffe.kernel_shape, caffe.strides, caffe.pads, caffe.global_pooling, caffe.round_mode
-    )
+    probe = _probe(input_spatial)
+    config = _caffe_config_of(probe, caffe)
     empty = [(a, o) for a, axis in enumerate(config.axes) for o in range(axis.count) if not axis.real_taps(o)]
     if empty:
         a, o = empty[0]
@@ -1064,14 +1079,8 @@ def caffe_pooling_as_onnx(
             f"Caffe Pooling {caffe}: no ONNX pooling reads the same windows on {list(input_spatial)}"
         )
     candidate, onnx_axes = sized[0]  # the grown-pads layout, count_include_pad=1 first
-    return OnnxPooling(
-        op_type=candidate.op_type,
-        kernel_shape=candidate.kernel_shape,
-        strides=candidate.strides,
-        pads=candidate.pads,
-        dilations=candidate.dilations,
-        ceil_mode=candidate.ceil_mode,
-        count_include_pad=candidate.count_include_pad,
-        divisor_map=_outer([_caffe_axis_divisors(axis) for axis in config.axes]),
-        onnx_divisor_map=_outer([_onnx_axis_divisors(axis, candidate.count_include_pad) for axis in onnx_axes]),
+    return dataclasses.replace(
+        candidate,
+        divisor_map=_caffe_divisor_map(config.axes),
+        onnx_divisor_map=_onnx_divisor_map(onnx_axes, candidate.count_include_pad),
     )
