@@ -149,9 +149,8 @@ def _check(record: LayerKind[L]) -> None:
     if bool(caffe.types) != (caffe.read is not None):
         raise TypeError(f"{where}: Caffe types and read go together")
     for other in _KINDS.values():
-        clash = set(other.onnx.op_types) & set(onnx.op_types)
-        if clash:
-            raise TypeError(f"{where}: ONNX op types {sorted(clash)} are already read by {other.name}")
+        # Several kinds may read one ONNX op type (an Add of a per-channel constant is a Bias, of two run-time
+        # tensors an Eltwise): each declines what is not its form, and the first that reads the node wins.
         clash = set(other.caffe.types) & set(caffe.types)
         if clash:
             raise TypeError(f"{where}: Caffe types {sorted(clash)} are already read by {other.name}")
@@ -186,9 +185,13 @@ def kind_of(layer: Layer | type[Layer]) -> LayerKind[Layer]:
     return record
 
 
-def onnx_readers() -> dict[str, LayerKind[Layer]]:
-    """ONNX op type -> the kind whose ``read`` converts it."""
-    return {op: k for k in kinds() for op in k.onnx.op_types}
+def onnx_readers() -> dict[str, list[LayerKind[Layer]]]:
+    """ONNX op type -> the kinds whose ``read`` may convert it, in registration order (each may decline)."""
+    table: dict[str, list[LayerKind[Layer]]] = {}
+    for k in kinds():
+        for op in k.onnx.op_types:
+            table.setdefault(op, []).append(k)
+    return table
 
 
 def onnx_graph_input(name: str, t: TensorType) -> Layer:
@@ -224,7 +227,7 @@ def support_table() -> str:
             cells.append(
                 {(True, True): "read, write", (True, False): "read", (False, True): "write"}.get((reads, writes), "—")
             )
-        ops = ", ".join(k.onnx.op_types) or ("graph input" if k.onnx.graph_input else "—")
+        ops = ", ".join(k.onnx.op_types) or ("graph input" if k.onnx.graph_input else "—")  # each may decline
         if k.onnx.op_types and not k.onnx.read_alone:
             ops += " (inside a fusion)"
         caffe_types = ", ".join(k.caffe.types) or "—"

@@ -71,8 +71,8 @@ SHAPE_OPS: tuple[str, ...] = (
 )
 
 
-def onnx_op_table() -> dict[str, LayerKind[Layer]]:
-    """ONNX op type -> the layer kind whose ONNX facet reads it."""
+def onnx_op_table() -> dict[str, list[LayerKind[Layer]]]:
+    """ONNX op type -> the layer kinds whose ONNX facets may read it (tried in order)."""
     return onnx_readers()
 
 
@@ -192,7 +192,7 @@ def _fold(
 def _unsupported_report(
     nodes: list[Any],
     names: list[str],
-    table: Mapping[str, LayerKind[Layer]],
+    table: Mapping[str, list[LayerKind[Layer]]],
     skip: set[int],
     also: set[int] | None = None,
 ) -> None:
@@ -212,8 +212,8 @@ def _unsupported_report(
         listed = "; ".join(
             f"{op} (node{'s' if len(ns) > 1 else ''} {', '.join(map(repr, ns))})" for op, ns in sorted(missing.items())
         )
-        alone = sorted({op for op, k in table.items() if k.onnx.read_alone} | set(GLUE_OPS))
-        inside = sorted(op for op, k in table.items() if not k.onnx.read_alone)
+        alone = sorted({op for op, ks in table.items() if any(k.onnx.read_alone for k in ks)} | set(GLUE_OPS))
+        inside = sorted(op for op, ks in table.items() if not any(k.onnx.read_alone for k in ks))
         raise UnsupportedError(
             f"the ONNX model uses {len(missing)} op type(s) convertkit cannot import: {listed}. "
             f"convertkit imports {', '.join(alone)}; {', '.join(inside)} inside its exact multi-node forms "
@@ -435,9 +435,14 @@ def from_onnx(
     return Model(layers, outputs, name=graph.name or "convertkit")
 
 
-def _read(kind: LayerKind[Layer], node: OnnxNode) -> Layer | None:
-    assert kind.onnx.read is not None  # the registry pairs op_types with read
-    return kind.onnx.read(node)
+def _read(readers: list[LayerKind[Layer]], node: OnnxNode) -> Layer | None:
+    """The layer the first kind that reads ``node`` makes of it (None: every kind declined)."""
+    for kind in readers:
+        assert kind.onnx.read is not None  # the registry pairs op_types with read
+        layer = kind.onnx.read(node)
+        if layer is not None:
+            return layer
+    return None
 
 
 def _compare_declared_shapes(graph: Any, types: Mapping[str, TensorType], source: str) -> None:
