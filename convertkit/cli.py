@@ -143,6 +143,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("src", metavar="SRC")
     _add_input_shape(p)
     p.add_argument("-o", "--output", required=True, metavar="DST")
+    p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
     _add_caffe_options(p, writer=True)
 
@@ -245,6 +246,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     to_caffe = args.output.lower().endswith(".prototxt")
     if not to_caffe and (args.no_weights or args.caffe_dialect != "bvlc"):
         raise _UserError("--no-weights and --caffe-dialect apply to a .prototxt output only")
+    _refuse_to_destroy(args, model, to_caffe)
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
@@ -256,6 +258,34 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         written += f" and {caffemodel_path(args.output)}"
     print(f"wrote {written} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
     return EXIT_OK
+
+
+def _refuse_to_destroy(args: argparse.Namespace, model: Any, to_caffe: bool) -> None:
+    """An output that is one of the sources (the model, its --weights, a spec's .npy) is refused; with
+    --no-clobber so is any existing output.  Outputs are replaced atomically otherwise."""
+    import dataclasses
+
+    from .fillers import Values
+    from .formats.caffe import caffemodel_path
+
+    outputs = [args.output]
+    if to_caffe and not args.no_weights:
+        outputs.append(caffemodel_path(args.output))
+    sources = [args.src, *([args.weights] if getattr(args, "weights", None) else [])]
+    for layer in model.layers:  # a spec's .npy weights
+        for f in dataclasses.fields(layer):
+            value = getattr(layer, f.name)
+            if isinstance(value, Values) and value.path:
+                sources.append(value.path)
+    real = {os.path.realpath(s): s for s in sources}
+    for out in outputs:
+        if os.path.realpath(out) in real:
+            raise _UserError(
+                f"refusing to write {out!r}: it is the source {real[os.path.realpath(out)]!r} of this conversion; "
+                "choose another -o"
+            )
+        if args.no_clobber and os.path.exists(out):
+            raise _UserError(f"refusing to replace {out!r} (--no-clobber); remove it or choose another -o")
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -1,12 +1,21 @@
-"""Reading the text files formats are written in (prototxt, JSON/YAML specs), with one-line errors."""
+"""Reading and writing the files formats live in, with one-line errors; writes are atomic.
+
+:func:`write_atomically` writes every file of one output (an ONNX model, a prototxt and its caffemodel, a spec) to a
+temporary name in its target folder and renames them into place only when all are written: a failed or interrupted
+run (Ctrl-C included) leaves nothing at the output paths and no temporaries.  A target that exists and is not a
+regular file (a pipe, ``/dev/null``) is written directly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import stat
+import tempfile
+from collections.abc import Callable, Mapping
 
 from ..errors import ConvertkitError, FormatError
 
-__all__ = ["read_text"]
+__all__ = ["read_text", "write_atomically"]
 
 
 def read_text(path: str, not_text: Callable[[UnicodeDecodeError], ConvertkitError]) -> str:
@@ -18,3 +27,41 @@ def read_text(path: str, not_text: Callable[[UnicodeDecodeError], ConvertkitErro
         raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise not_text(exc) from exc
+
+
+def _regular_or_absent(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return True
+
+
+def write_atomically(files: Mapping[str, bytes | str]) -> None:
+    """Write ``{path: content}`` (str as UTF-8) so that either every file is replaced or none is."""
+    pending: list[tuple[str, str]] = []
+    path = next(iter(files), "")
+    try:
+        for path, content in files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            if os.path.isdir(path):
+                raise FormatError(f"cannot write {path!r}: it is a directory; give a file name")
+            if not _regular_or_absent(path):
+                with open(path, "wb") as f:  # a pipe or device: nothing to replace atomically
+                    f.write(data)
+                continue
+            folder = os.path.dirname(os.path.abspath(path))
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".convertkit-tmp", dir=folder)
+            pending.append((tmp, path))
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        for tmp, path in pending:
+            os.replace(tmp, path)
+        pending.clear()
+    except OSError as exc:
+        raise FormatError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
+    finally:  # also on KeyboardInterrupt: no temporaries are left behind
+        for tmp, _ in pending:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ..codec.files import write_atomically
 from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
 from ..errors import FormatError, UnsupportedError
 from ..ir import Model, TensorType
@@ -94,11 +95,7 @@ def _check(proto: Any, model: Model) -> None:
 def save_onnx(model: Model, path: str, opset: int | None = None) -> None:
     """Export and write ``model`` to ``path``."""
     proto = to_onnx(model, opset)
-    try:
-        with open(path, "wb") as f:
-            f.write(proto.SerializeToString())
-    except OSError as exc:
-        raise FormatError(f"cannot write {path!r}: {exc}") from exc
+    write_atomically({path: proto.SerializeToString()})
 
 
 def load_onnx_model(path: str) -> Any:

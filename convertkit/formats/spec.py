@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from ..codec.files import read_text
+from ..codec.files import read_text, write_atomically
 from ..errors import ConvertkitError, FormatError, SpecError
 from ..ir import LAYER_KINDS, Layer, Meta, Model
 
@@ -213,8 +213,4 @@ def save_spec(model: Model, path: str) -> None:
         import yaml
 
         text = yaml.safe_dump(data, sort_keys=False)
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        raise FormatError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
+    write_atomically({path: text})

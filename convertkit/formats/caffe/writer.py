@@ -15,7 +15,8 @@ from typing import Any
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
-from ...errors import FormatError, UnsupportedError
+from ...codec.files import write_atomically
+from ...errors import UnsupportedError
 from ...ir import Model
 from ...passes import ExportOptions, lower
 from ...registry import write_layers
@@ -110,12 +111,8 @@ def save_caffe(
 ) -> CaffeNet:
     """Write ``path`` (.prototxt) and, unless ``with_weights`` is false, the ``.caffemodel`` beside it."""
     exported = to_caffe(model, dialect=dialect, with_weights=with_weights, warn=warn)
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(exported.prototxt())
-        if with_weights:
-            with open(caffemodel_path(path), "wb") as f:
-                f.write(exported.weights.SerializeToString())
-    except OSError as exc:
-        raise FormatError(f"cannot write {exc.filename or path!r}: {exc.strerror or exc}") from exc
+    files: dict[str, bytes | str] = {path: exported.prototxt()}
+    if with_weights:
+        files[caffemodel_path(path)] = exported.weights.SerializeToString()
+    write_atomically(files)
     return exported
