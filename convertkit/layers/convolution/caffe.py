@@ -3,7 +3,8 @@
 Caffe pads symmetrically; a layer with asymmetric pads reaches this writer already lowered to a zero ``Pad`` of
 the excess and a symmetric Convolution (:mod:`convertkit.passes.convolution`).  ``dilation`` is written as it is:
 OpenCV's Caffe Convolution sizes and computes dilated layers as Caffe does (measured with OpenCV 4.14 on 1-D, 2-D
-and 3-D layers, per-axis dilations, groups; ``tests/test_convolution.py``), unlike its Deconvolution.
+and 3-D layers, per-axis dilations, groups; ``tests/test_convolution.py``), unlike its Deconvolution.  Past 2-D
+every geometry field is written per axis, since OpenCV reads a lone value as 2-D.
 """
 
 from __future__ import annotations
@@ -46,7 +47,19 @@ def write(layer: Convolution, ctx: CaffeEmitter, types: list[TensorType]) -> Non
     cp.num_output = layer.out_channels
     if not layer.bias_term:
         cp.bias_term = False
-    write_conv_geometry(cp, layer.kernel_shape, layer.strides, layer.pads_begin, layer.dilations)
+    if layer.spatial_rank > 2:
+        # One value per axis: OpenCV's Caffe reader takes a lone kernel_size / stride / pad / dilation as 2-D
+        # (see opencv_refusal); Caffe reads both spellings alike.
+        cp.kernel_size.extend(layer.kernel_shape)
+        for repeated, values, default in (
+            (cp.stride, layer.strides, 1),
+            (cp.pad, layer.pads_begin, 0),
+            (cp.dilation, layer.dilations, 1),
+        ):
+            if any(v != default for v in values):
+                repeated.extend(values)
+    else:
+        write_conv_geometry(cp, layer.kernel_shape, layer.strides, layer.pads_begin, layer.dilations)
     if layer.group != 1:
         cp.group = layer.group
     # Caffe's BilinearFiller CHECK-fails on anything but a 4-D blob with a square kernel.
@@ -191,6 +204,23 @@ def blobs(layer: Convolution, source: CaffeLayer) -> list[np.ndarray]:
     return out
 
 
-#: This kind's Caffe facet, registered in the package's ``__init__``.  No ``opencv_refusal``: OpenCV runs every
-#: Convolution this writer emits (1-D, 2-D, 3-D, dilated, grouped).
-FACET: CaffeFacet[Convolution] = CaffeFacet(write=write, types=TYPES, read=read, blobs=blobs)
+def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
+    """OpenCV runs 1-D, 2-D and 3-D Convolutions, but reads a lone ``kernel_size``/``stride``/``pad``/``dilation``
+    of a layer past 2-D as two axes (measured, OpenCV 4.14: the output is mis-sized or the run fails)."""
+    if rank is None or rank - 2 <= 2:
+        return None
+    cp = source.param.convolution_param
+    lone = [f for f in ("kernel_size", "stride", "pad", "dilation") if len(getattr(cp, f)) == 1]
+    if not lone:
+        return None
+    return (
+        f"a {rank - 2}-D Convolution with one value for {', '.join(lone)}: valid Caffe (every axis), but OpenCV's "
+        "Caffe reader takes a lone value as 2-D and mis-sizes the layer; write one value per axis (convertkit's "
+        "writer does) or use --backend reference or onnxruntime"
+    )
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[Convolution] = CaffeFacet(
+    write=write, types=TYPES, read=read, blobs=blobs, opencv_refusal=opencv_refusal
+)
