@@ -41,7 +41,8 @@ def read(node: OnnxNode) -> Convolution:
 
     ``auto_pad`` SAME_UPPER / SAME_LOWER / VALID become the pads onnxruntime uses on the node's input size
     (:func:`onnx_auto_pad_conv_pads`); ``pads`` given together with an ``auto_pad`` are ignored, as the ONNX text
-    and onnxruntime say (warned).  Refused: a run-time W or B, non-float weights, a ``kernel_shape`` that
+    and onnxruntime say (warned); SAME with dilations, which onnxruntime refuses to run, follows the ONNX rule on the
+    dilated kernel (warned).  Refused: a run-time W or B, non-float weights, a ``kernel_shape`` that
     disagrees with W, and whatever the layer rules refuse.
     """
     x = node.input_type(0)
@@ -78,6 +79,12 @@ def read(node: OnnxNode) -> Convolution:
     elif auto_pad in AUTO_PADS:
         if pads is not None and any(pads):
             node.warn(f"pads {list(pads)} are ignored because auto_pad is {auto_pad} (ONNX text, onnxruntime)")
+        if auto_pad != "VALID" and any(d > 1 for d in dilations):
+            node.warn(
+                f"auto_pad {auto_pad} with dilations {list(dilations)}: onnxruntime refuses to run this node; "
+                "convertkit pads by the ONNX rule on the dilated kernel, (ceil(i/s) - 1) * s + d * (k - 1) + 1 - i, "
+                "as onnx.reference does, and writes the pads out"
+            )
         per_axis = [
             onnx_auto_pad_conv_pads(x.shape[2 + a], kernel[a], strides[a], dilations[a], auto_pad) for a in range(n)
         ]
