@@ -40,6 +40,7 @@ from .layers import (  # noqa: F401
     Bias,
     BlobTraining,
     Concat,
+    Convolution,
     Crop,
     Deconvolution,
     Geometry,

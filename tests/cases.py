@@ -842,7 +842,128 @@ INPUT = [
     ),
 ]
 
-CASES: list[Case] = [*DECONVOLUTION, *UPSAMPLE, *CROP, *SLICE, *CONCAT, *INPUT, *PAD_BIAS]
+
+def convolution(
+    shape: tuple[int, ...], *, dtype: str = "float32", seed: int = 11, **fields: Any
+) -> Callable[[], ck.Model]:
+    """Input ``x`` of ``shape`` -> Convolution ``c``; seeded gaussian weights and bias unless given."""
+    fields.setdefault("weight", ck.Filler(type="gaussian", std=1.0, seed=seed))
+    if fields.get("bias_term", True):
+        fields.setdefault("bias", ck.Filler(type="gaussian", std=1.0, seed=seed + 1))
+    return model(x(*shape, dtype=dtype), lambda: ck.Convolution(name="c", input="x", **fields))
+
+
+#: Asymmetric pads reach Caffe as a zero Pad (a one-hot grouped Deconvolution) before a symmetric Convolution;
+#: OpenCV runs that Deconvolution in 2-D only (its Convolution runs 1-D, 2-D and 3-D).
+OPENCV_PAD_2D_ONLY = Refused(r"layer 'c\.pad' \(Deconvolution\): OpenCV's Caffe Deconvolution is 2-D only")
+
+CONVOLUTION = [
+    Case(
+        "convolution-1d-k3s2-asymmetric-pads1x0",
+        "Convolution",
+        convolution((1, 2, 9), out_channels=3, kernel_shape=(3,), strides=(2,), pads=(1, 0)),
+        opencv=OPENCV_PAD_2D_ONLY,
+    ),
+    Case(
+        "convolution-1d-k5d2-pad4-group2-no-bias",
+        "Convolution",
+        convolution(
+            (2, 4, 11), out_channels=6, kernel_shape=(5,), dilations=(2,), pads=(4, 4), group=2, bias_term=False
+        ),
+    ),
+    Case(
+        "convolution-2d-fcn-3to64-k3p1",
+        "Convolution",
+        # VGG/FCN's conv1_1 geometry with Caffe's usual msra weights and constant bias
+        convolution(
+            (1, 3, 9, 8),
+            out_channels=64,
+            kernel_shape=(3, 3),
+            pads=(1, 1, 1, 1),
+            weight=ck.Filler(type="msra", seed=3),
+            bias=ck.Filler(type="constant", value=0.1),
+        ),
+    ),
+    Case(
+        "convolution-2d-fcn-conv1-1-pad100",
+        "Convolution",
+        # FCN's conv1_1: pad 100 so that the net takes any input size (6x6 -> 204x204)
+        convolution((1, 3, 6, 6), out_channels=64, kernel_shape=(3, 3), pads=(100, 100, 100, 100)),
+    ),
+    Case(
+        "convolution-2d-k3x2-s2x1-d2x3-group2-values",
+        "Convolution",
+        convolution(
+            (2, 4, 11, 10),
+            out_channels=6,
+            group=2,
+            kernel_shape=(3, 2),
+            strides=(2, 1),
+            dilations=(2, 3),
+            pads=(1, 2, 1, 2),
+            weight=_weights(13, (6, 2, 3, 2)),
+            bias=_weights(14, (6,)),
+        ),
+    ),
+    Case(
+        "convolution-2d-depthwise-k3s2p1",
+        "Convolution",
+        convolution((1, 5, 9, 8), out_channels=5, group=5, kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1)),
+    ),
+    Case(
+        "convolution-2d-depthwise-multiplier2-d2",
+        "Convolution",
+        convolution((1, 3, 10, 9), out_channels=6, group=3, kernel_shape=(3, 3), dilations=(2, 2), bias_term=False),
+    ),
+    Case(
+        "convolution-2d-k4s3-odd-input-asymmetric-pads",
+        "Convolution",
+        # SAME_UPPER-like pads (0, 1 | 2, 1): Caffe gets Pad(0, 1 | 1, 0) before a Convolution with pad (0, 1)
+        convolution((1, 2, 7, 9), out_channels=3, kernel_shape=(4, 4), strides=(3, 3), pads=(0, 1, 2, 1)),
+    ),
+    Case(
+        "convolution-2d-k1-pointwise-no-bias",
+        "Convolution",
+        convolution((1, 8, 5, 4), out_channels=4, kernel_shape=(1, 1), bias_term=False),
+    ),
+    Case(
+        "convolution-2d-xavier-constant-bias-training",
+        "Convolution",
+        convolution(
+            (1, 2, 6, 5),
+            out_channels=3,
+            kernel_shape=(3, 3),
+            pads=(1, 1, 1, 1),
+            weight=ck.Filler(type="xavier", seed=4),
+            bias=ck.Filler(type="constant", value=0.25),
+            meta={
+                "caffe.training": (ck.BlobTraining(lr_mult=1, decay_mult=1), ck.BlobTraining(lr_mult=2, decay_mult=0))
+            },
+        ),
+    ),
+    Case(
+        "convolution-3d-k3-s2x2x1-group2-pad1",
+        "Convolution",
+        convolution((1, 4, 5, 6, 5), out_channels=4, group=2, kernel_shape=(3, 3, 3), strides=(2, 2, 1), pads=(1,) * 6),
+    ),
+    Case(
+        "convolution-3d-k2-asymmetric-pads-d2",
+        "Convolution",
+        convolution(
+            (1, 2, 5, 4, 6), out_channels=2, kernel_shape=(2, 2, 3), dilations=(2, 1, 1), pads=(1, 0, 0, 0, 1, 2)
+        ),
+        opencv=OPENCV_PAD_2D_ONLY,
+    ),
+    Case(
+        "convolution-2d-float64",
+        "Convolution",
+        convolution((1, 2, 5, 5), dtype="float64", out_channels=2, kernel_shape=(3, 3)),
+        onnxruntime=Refused(r"onnxruntime has no kernel for this model.*Conv\(11\).*use float32"),
+        caffe=Refused(r"value 'x' is float64; Caffe nets compute in float32"),
+    ),
+]
+
+CASES: list[Case] = [*DECONVOLUTION, *UPSAMPLE, *CROP, *SLICE, *CONCAT, *INPUT, *PAD_BIAS, *CONVOLUTION]
 
 
 def params(what: str, *, cases: Iterable[Case] = CASES) -> list[Any]:

@@ -52,6 +52,12 @@ EXPECTED: dict[str, Facets] = {
         caffe_types=("Interp",),
         opencv_refusal=True,  # Interp with shrink_factor
     ),
+    "Convolution": Facets(
+        onnx_ops=("Conv",),
+        caffe_types=("Convolution",),
+        caffe_blobs=True,
+        opencv_refusal=True,  # past 2-D, a lone kernel_size / stride / pad / dilation
+    ),
     "Crop": Facets(onnx_ops=("Slice",), caffe_types=("Crop",)),
     "Slice": Facets(onnx_ops=("Split",), caffe_types=("Slice",)),
     "Concat": Facets(onnx_ops=("Concat",), caffe_types=("Concat",)),
@@ -66,8 +72,9 @@ SUPPORT_TABLE = """\
 |---|---|---|---|---|---|
 | Bias | read, write | read, write | — | Add (inside a fusion) | — |
 | Concat | read, write | read, write | read, write | Concat | Concat |
-| Crop | read, write | read, write | read, write | Slice | Crop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
+| Convolution | read, write | read, write | read, write | Conv | Convolution |
+| Crop | read, write | read, write | read, write | Slice | Crop |
 | Input | read, write | read, write | read, write | graph input | Input |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Slice | read, write | read, write | read, write | Split | Slice |
@@ -123,7 +130,7 @@ def test_lookups_follow_the_records():
     for name, facets in EXPECTED.items():
         for caffe_type in facets.caffe_types:
             assert registry.caffe_facet_for_type(caffe_type) is records[name].caffe
-    assert registry.caffe_facet_for_type("Convolution") is None
+    assert registry.caffe_facet_for_type("SoftmaxWithLoss") is None
     graph_input = registry.onnx_graph_input("x", TensorType((1, 2, 3)))
     assert isinstance(graph_input, ck.Input) and graph_input.shape == (1, 2, 3)
 

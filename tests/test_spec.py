@@ -88,7 +88,7 @@ def test_layer_rule_errors_name_the_layer_position():
 
 def test_unknown_layer_type():
     with pytest.raises(ck.SpecError, match=r"\$\.layers\[0\]\.type"):
-        model_from_spec({"layers": [{"type": "Convolution", "name": "c"}]})
+        model_from_spec({"layers": [{"type": "SoftmaxWithLoss", "name": "c"}]})
 
 
 def test_npy_weights_relative_to_spec(tmp_path):

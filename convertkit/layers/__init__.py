@@ -6,6 +6,7 @@ per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :cl
 
 from .bias import Bias
 from .concat import Concat
+from .convolution import Convolution
 from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .input import Input
@@ -16,6 +17,7 @@ from .upsample import InterpForm, Upsample
 __all__ = [
     "Input",
     "Deconvolution",
+    "Convolution",
     "Padding",
     "Geometry",
     "BlobTraining",

@@ -88,15 +88,23 @@ Fusion = Callable[[list[Layer], Graph], tuple[Layer, int] | None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import deconvolution, upsample
+    from . import convolution, deconvolution, upsample
 
-    return [*upsample.LOWERINGS.get(target, ()), *deconvolution.LOWERINGS.get(target, ())]
+    return [
+        *upsample.LOWERINGS.get(target, ()),
+        *deconvolution.LOWERINGS.get(target, ()),
+        *convolution.LOWERINGS.get(target, ()),
+    ]
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import deconvolution, upsample
+    from . import convolution, deconvolution, upsample
 
-    return [*upsample.FUSIONS.get(stage, ()), *deconvolution.FUSIONS.get(stage, ())]
+    return [
+        *upsample.FUSIONS.get(stage, ()),
+        *deconvolution.FUSIONS.get(stage, ()),
+        *convolution.FUSIONS.get(stage, ()),
+    ]
 
 
 def lower(model: Model, options: ExportOptions) -> Model:
