@@ -47,6 +47,7 @@ from .layers import (  # noqa: F401
     InterpForm,
     Pad,
     Padding,
+    Pooling,
     Slice,
     Upsample,
 )

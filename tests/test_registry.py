@@ -55,6 +55,11 @@ EXPECTED: dict[str, Facets] = {
     "Crop": Facets(onnx_ops=("Slice",), caffe_types=("Crop",)),
     "Slice": Facets(onnx_ops=("Split",), caffe_types=("Slice",)),
     "Concat": Facets(onnx_ops=("Concat",), caffe_types=("Concat",)),
+    "Pooling": Facets(
+        onnx_ops=("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool"),
+        caffe_types=("Pooling",),
+        opencv_refusal=True,  # round_mode FLOOR, empty windows, Caffe's drop rule on an unpadded axis
+    ),
     # The pieces of the passes' multi-node forms: Caffe has no Pad layer to read (Pad writes stock forms) and no
     # plain Bias layer convertkit reads yet.
     "Pad": Facets(caffe=(False, True), onnx_ops=("Pad",), onnx_alone=False),
@@ -70,6 +75,7 @@ SUPPORT_TABLE = """\
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
 | Input | read, write | read, write | read, write | graph input | Input |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
+| Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""
 

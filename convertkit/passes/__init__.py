@@ -88,9 +88,13 @@ Fusion = Callable[[list[Layer], Graph], tuple[Layer, int] | None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import deconvolution, upsample
+    from . import deconvolution, pooling, upsample
 
-    return [*upsample.LOWERINGS.get(target, ()), *deconvolution.LOWERINGS.get(target, ())]
+    return [
+        *upsample.LOWERINGS.get(target, ()),
+        *deconvolution.LOWERINGS.get(target, ()),
+        *pooling.LOWERINGS.get(target, ()),
+    ]
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
