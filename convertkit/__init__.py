@@ -48,6 +48,7 @@ from .layers import (  # noqa: F401
     InterpForm,
     Pad,
     Padding,
+    Pooling,
     Slice,
     Upsample,
 )

@@ -220,7 +220,7 @@ def support_table() -> str:
         "| kind | " + " | ".join(names[f] for f in FORMATS) + " | ONNX ops read | Caffe types read |",
         "|---|" + "---|" * len(FORMATS) + "---|---|",
     ]
-    for k in kinds():
+    for k in sorted(kinds(), key=lambda k: k.name):
         cells = []
         for f in FORMATS:
             reads, writes = k.supports()[f]

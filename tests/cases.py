@@ -963,7 +963,202 @@ CONVOLUTION = [
     ),
 ]
 
-CASES: list[Case] = [*DECONVOLUTION, *UPSAMPLE, *CROP, *SLICE, *CONCAT, *INPUT, *PAD_BIAS, *CONVOLUTION]
+
+def pooling(shape: tuple[int, ...], **fields: Any) -> Callable[[], ck.Model]:
+    """Input ``x`` of ``shape`` -> Pooling ``p``."""
+    return model(x(*shape), lambda: ck.Pooling(name="p", input="x", **fields))
+
+
+CAFFE_2D_ONLY = r"Caffe Pooling is 2-D \(a 4-D blob\)"
+
+POOLING = [
+    # Caffe's forms (ceil_mode, symmetric pads, count_include_pad for AVE), written back as one Pooling layer.
+    Case(
+        "pooling-2d-caffe-max-k3s2-odd-ceil",
+        "Pooling",
+        pooling((1, 2, 7, 8), kernel_shape=(3, 3), strides=(2, 2), ceil_mode=True),
+    ),
+    Case(
+        "pooling-2d-caffe-ave-k3s2p1-divisor-at-the-borders",
+        "Pooling",
+        pooling(
+            (1, 2, 7, 6),
+            method="average",
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            pads=(1, 1, 1, 1),
+            ceil_mode=True,
+            count_include_pad=True,
+        ),
+    ),
+    Case(
+        "pooling-2d-caffe-max-k3s3p2-drop-last-window",
+        "Pooling",
+        # H: ceil((4 + 4 - 3) / 3) + 1 = 3, the last window starts at 6 >= in + pad = 6: dropped (W keeps 3).
+        pooling((1, 2, 4, 5), kernel_shape=(3, 3), strides=(3, 3), pads=(2, 2, 2, 2), ceil_mode=True),
+    ),
+    Case(
+        "pooling-2d-caffe-ave-k2x3-s2x1-p1x0-kernel-h-w",
+        "Pooling",
+        pooling(
+            (2, 3, 5, 6),
+            method="average",
+            kernel_shape=(2, 3),
+            strides=(2, 1),
+            pads=(1, 0, 1, 0),
+            ceil_mode=True,
+            count_include_pad=True,
+        ),
+    ),
+    Case(
+        "pooling-2d-caffe-max-k1s2-empty-last-window",
+        "Pooling",
+        # W: ceil((6 - 1) / 2) + 1 = 4 windows, the last starts at 6 = in: Caffe pools it empty (-FLT_MAX).
+        pooling((1, 2, 5, 6), kernel_shape=(1, 1), strides=(2, 2), ceil_mode=True, convention="caffe"),
+        onnx=Refused(r"layer 'p' \(Pooling\): has no ONNX form: output 3 of spatial axis 1 pools an empty window"),
+        opencv=Refused(r"stride 2 > kernel 1 without pads can pool an empty last window on axis 0"),
+    ),
+    Case(
+        "pooling-2d-caffe-ave-k1s3-stride-gt-kernel",
+        "Pooling",
+        pooling(
+            (1, 2, 7, 7), method="average", kernel_shape=(1, 1), strides=(3, 3), ceil_mode=True, convention="caffe"
+        ),
+        # No window is empty on 7x7, but the OpenCV runner gives opencv_refusal ranks only: it refuses what may differ.
+        opencv=Refused(r"stride 3 > kernel 1 without pads can pool an empty last window"),
+    ),
+    Case(
+        "pooling-2d-caffe-ave-kernel-larger-than-input",
+        "Pooling",
+        pooling((1, 1, 2, 3), method="average", kernel_shape=(3, 3), strides=(2, 2), ceil_mode=True),
+        opencv=Gap(
+            "OpenCV refuses a kernel larger than the input, which Caffe pools as one partial window; the OpenCV runner "
+            "passes input ranks only to opencv_refusal, so the facet cannot see the size and refuse it first",
+            raises=ck.ConvertkitError,
+        ),
+    ),
+    Case(
+        "pooling-2d-caffe-max-pad-h-only-drops-on-w",
+        "Pooling",
+        pooling((1, 1, 7, 5), kernel_shape=(2, 1), strides=(2, 3), pads=(1, 0, 1, 0), ceil_mode=True),
+        opencv=Refused(r"on axis 1 \(stride 3 > kernel 1, no pad of its own\) Caffe drops a last window"),
+    ),
+    Case("pooling-2d-global-max", "Pooling", pooling((1, 3, 5, 6), global_pooling=True)),
+    Case("pooling-2d-global-average", "Pooling", pooling((2, 3, 4, 7), method="average", global_pooling=True)),
+    # ONNX's forms.
+    Case(
+        "pooling-2d-onnx-maxpool-floor-equals-caffe-ceil",
+        "Pooling",
+        pooling((1, 2, 7, 7), kernel_shape=(3, 3), strides=(2, 2)),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-floor-count-include-pad-1",
+        "Pooling",
+        # floor gives 4 rows, Caffe's ceil 5: written with round_mode FLOOR, which OpenCV's proto cannot read.
+        pooling(
+            (1, 2, 8, 8),
+            method="average",
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            pads=(1, 1, 1, 1),
+            count_include_pad=True,
+        ),
+        opencv=Refused(r"cannot read round_mode: FLOOR"),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-count-include-pad-0",
+        "Pooling",
+        pooling((1, 2, 7, 6), method="average", kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1), ceil_mode=True),
+        caffe=Refused(r"count_include_pad false with pads \[1, 1, 1, 1\] has no stock Caffe form"),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-unpadded-ceil",
+        "Pooling",
+        pooling((1, 2, 6, 7), method="average", kernel_shape=(2, 3), strides=(2, 2), ceil_mode=True),
+    ),
+    Case(
+        "pooling-2d-onnx-maxpool-dilations",
+        "Pooling",
+        pooling((1, 2, 8, 9), kernel_shape=(3, 2), strides=(1, 2), dilations=(2, 3), pads=(1, 1, 1, 0)),
+        caffe=Refused(r"Caffe Pooling has no dilations, got \[2, 3\]"),
+    ),
+    Case(
+        "pooling-2d-onnx-maxpool-asymmetric-pads-edge-pad",
+        "Pooling",
+        pooling((1, 2, 6, 6), kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 0, 0)),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-asymmetric-pads-zero-pad",
+        "Pooling",
+        pooling(
+            (1, 2, 6, 6),
+            method="average",
+            kernel_shape=(3, 3),
+            strides=(2, 2),
+            pads=(0, 0, 1, 1),
+            count_include_pad=True,
+        ),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-asymmetric-pads-count-include-pad-0",
+        "Pooling",
+        pooling((1, 2, 6, 6), method="average", kernel_shape=(3, 3), strides=(2, 2), pads=(1, 0, 0, 1)),
+        caffe=Refused(r"count_include_pad false with pads \[1, 0, 0, 1\] has no stock Caffe form"),
+    ),
+    Case(
+        "pooling-2d-onnx-maxpool-asymmetric-ceil-window-in-the-pad",
+        "Pooling",
+        # ceil((4 + 2 - 3) / 2) + 1 = 3, the last window starts in the end pad: 2; an edge Pad would keep it.
+        pooling((1, 2, 4, 4), kernel_shape=(3, 3), strides=(2, 2), pads=(0, 0, 2, 2), ceil_mode=True),
+        caffe=Refused(r"Caffe Pooling pads symmetrically; pads \[0, 0, 2, 2\] are asymmetric"),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-dilations-opset19",
+        "Pooling",
+        pooling(
+            (1, 2, 7, 7),
+            method="average",
+            kernel_shape=(2, 2),
+            dilations=(2, 2),
+            pads=(1, 1, 1, 1),
+            count_include_pad=True,
+        ),
+        opset=19,
+        caffe=Refused(r"Caffe Pooling has no dilations"),
+    ),
+    Case(
+        "pooling-2d-onnx-averagepool-dilations-opset17",
+        "Pooling",
+        pooling((1, 2, 7, 7), method="average", kernel_shape=(2, 2), dilations=(2, 2)),
+        opset=17,
+        onnx=Refused(r"AveragePool takes dilations \[2, 2\] from opset 19 on, not at opset 17"),
+        caffe=Refused(r"Caffe Pooling has no dilations"),
+    ),
+    Case(
+        "pooling-1d-onnx-maxpool-ceil",
+        "Pooling",
+        pooling((1, 2, 9), kernel_shape=(3,), strides=(2,), pads=(1, 1), ceil_mode=True),
+        caffe=Refused(CAFFE_2D_ONLY),
+    ),
+    Case(
+        "pooling-3d-onnx-averagepool-asymmetric",
+        "Pooling",
+        pooling(
+            (1, 2, 4, 5, 6),
+            method="average",
+            kernel_shape=(2, 3, 2),
+            strides=(2, 2, 1),
+            pads=(1, 0, 1, 0, 1, 0),
+            count_include_pad=True,
+        ),
+        caffe=Refused(CAFFE_2D_ONLY),
+    ),
+    Case(
+        "pooling-3d-global-max", "Pooling", pooling((1, 2, 3, 4, 5), global_pooling=True), caffe=Refused(CAFFE_2D_ONLY)
+    ),
+]
+
+CASES: list[Case] = [*DECONVOLUTION, *UPSAMPLE, *CROP, *SLICE, *CONCAT, *INPUT, *PAD_BIAS, *CONVOLUTION, *POOLING]
 
 
 def params(what: str, *, cases: Iterable[Case] = CASES) -> list[Any]:

@@ -61,6 +61,11 @@ EXPECTED: dict[str, Facets] = {
     "Crop": Facets(onnx_ops=("Slice",), caffe_types=("Crop",)),
     "Slice": Facets(onnx_ops=("Split",), caffe_types=("Slice",)),
     "Concat": Facets(onnx_ops=("Concat",), caffe_types=("Concat",)),
+    "Pooling": Facets(
+        onnx_ops=("MaxPool", "AveragePool", "GlobalMaxPool", "GlobalAveragePool"),
+        caffe_types=("Pooling",),
+        opencv_refusal=True,  # round_mode FLOOR, empty windows, Caffe's drop rule on an unpadded axis
+    ),
     # The pieces of the passes' multi-node forms: Caffe has no Pad layer to read (Pad writes stock forms) and no
     # plain Bias layer convertkit reads yet.
     "Pad": Facets(caffe=(False, True), onnx_ops=("Pad",), onnx_alone=False),
@@ -72,11 +77,12 @@ SUPPORT_TABLE = """\
 |---|---|---|---|---|---|
 | Bias | read, write | read, write | — | Add (inside a fusion) | — |
 | Concat | read, write | read, write | read, write | Concat | Concat |
-| Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop |
+| Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
 | Input | read, write | read, write | read, write | graph input | Input |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
+| Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""
 

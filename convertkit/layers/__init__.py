@@ -11,6 +11,7 @@ from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .input import Input
 from .pad import Pad
+from .pooling import Pooling
 from .slice import Slice
 from .upsample import InterpForm, Upsample
 
@@ -27,5 +28,6 @@ __all__ = [
     "Slice",
     "Concat",
     "Pad",
+    "Pooling",
     "Bias",
 ]

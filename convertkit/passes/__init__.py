@@ -88,12 +88,13 @@ Fusion = Callable[[list[Layer], Graph], tuple[Layer, int] | None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, upsample
+    from . import convolution, deconvolution, pooling, upsample
 
     return [
         *upsample.LOWERINGS.get(target, ()),
         *deconvolution.LOWERINGS.get(target, ()),
         *convolution.LOWERINGS.get(target, ()),
+        *pooling.LOWERINGS.get(target, ()),
     ]
 
 

@@ -1,0 +1,10 @@
+"""``Pooling``: MAX / average pooling with Caffe's and ONNX's sizes (ONNX MaxPool, AveragePool, Global*; Caffe
+Pooling)."""
+
+from ...registry import LayerKind, register
+from . import caffe, onnx
+from .core import POOLING_CONVENTIONS, POOLING_METHODS, Pooling
+
+__all__ = ["Pooling", "POOLING_METHODS", "POOLING_CONVENTIONS", "KIND"]
+
+KIND = register(LayerKind(layer=Pooling, onnx=onnx.FACET, caffe=caffe.FACET))
