@@ -37,17 +37,22 @@ from .errors import (  # noqa: F401
 from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import (  # noqa: F401
+    Activation,
     Bias,
     BlobTraining,
     Concat,
     Crop,
     Deconvolution,
+    Eltwise,
     Geometry,
+    Identity,
     Input,
     InterpForm,
     Pad,
     Padding,
+    PReLU,
     Slice,
+    Softmax,
     Upsample,
 )
 
