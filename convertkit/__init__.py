@@ -37,19 +37,24 @@ from .errors import (  # noqa: F401
 from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import (  # noqa: F401
+    Activation,
     Bias,
     BlobTraining,
     Concat,
     Convolution,
     Crop,
     Deconvolution,
+    Eltwise,
     Geometry,
+    Identity,
     Input,
     InterpForm,
     Pad,
     Padding,
     Pooling,
+    PReLU,
     Slice,
+    Softmax,
     Upsample,
 )
 

@@ -80,7 +80,11 @@ def spec_of(layer: Any) -> dict[str, Any]:
     for f in _fields(type(layer)):
         value = getattr(layer, f.name)
         default = layer.name if f.name == "output" else _default(f)
-        same_sign = not isinstance(value, float) or math.copysign(1.0, value) == math.copysign(1.0, float(default))
+        same_sign = (
+            not isinstance(value, float)
+            or not isinstance(default, (int, float))
+            or math.copysign(1.0, value) == math.copysign(1.0, float(default))
+        )
         if value is None or (default is not dataclasses.MISSING and value == default and same_sign):
             continue
         per_axis = f.metadata.get("per_axis_default")

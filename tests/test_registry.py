@@ -70,21 +70,36 @@ EXPECTED: dict[str, Facets] = {
     # plain Bias layer convertkit reads yet.
     "Pad": Facets(caffe=(False, True), onnx_ops=("Pad",), onnx_alone=False),
     "Bias": Facets(caffe=(False, False), onnx_ops=("Add",), onnx_alone=False),
+    "Activation": Facets(
+        onnx_ops=("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Abs"),
+        caffe_types=("ReLU", "Sigmoid", "TanH", "ELU", "AbsVal"),
+    ),
+    "PReLU": Facets(onnx_ops=("PRelu",), caffe_types=("PReLU",)),
+    # Add is the Bias kind's (a per-channel constant); a run-time Add is not read yet.
+    "Eltwise": Facets(onnx_ops=("Sum", "Sub", "Mul", "Max"), caffe_types=("Eltwise",)),
+    "Softmax": Facets(onnx_ops=("Softmax",), caffe_types=("Softmax",)),
+    # A Dropout at inference, in both formats.
+    "Identity": Facets(onnx_ops=("Dropout",), caffe_types=("Dropout",)),
 }
 
 SUPPORT_TABLE = """\
 | kind | spec | ONNX | Caffe | ONNX ops read | Caffe types read |
 |---|---|---|---|---|---|
+| Activation | read, write | read, write | read, write | Relu, LeakyRelu, Sigmoid, Tanh, Elu, Abs | ReLU, Sigmoid, TanH, ELU, AbsVal |
 | Bias | read, write | read, write | — | Add (inside a fusion) | — |
 | Concat | read, write | read, write | read, write | Concat | Concat |
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
+| Eltwise | read, write | read, write | read, write | Sum, Sub, Mul, Max | Eltwise |
+| Identity | read, write | read, write | read, write | Dropout | Dropout |
 | Input | read, write | read, write | read, write | graph input | Input |
+| PReLU | read, write | read, write | read, write | PRelu | PReLU |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
 | Slice | read, write | read, write | read, write | Split | Slice |
-| Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""
+| Softmax | read, write | read, write | read, write | Softmax | Softmax |
+| Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
 
 
 def unexpected_kinds() -> tuple[set[str], set[str]]:

@@ -4,15 +4,20 @@ Each kind's package holds ``core.py`` (fields, validation, shape rule, reference
 per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :class:`~convertkit.registry.LayerKind`.
 """
 
+from .activation import Activation
 from .bias import Bias
 from .concat import Concat
 from .convolution import Convolution
 from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
+from .eltwise import Eltwise
+from .identity import Identity
 from .input import Input
 from .pad import Pad
 from .pooling import Pooling
+from .prelu import PReLU
 from .slice import Slice
+from .softmax import Softmax
 from .upsample import InterpForm, Upsample
 
 __all__ = [
@@ -30,4 +35,9 @@ __all__ = [
     "Pad",
     "Pooling",
     "Bias",
+    "Activation",
+    "PReLU",
+    "Eltwise",
+    "Softmax",
+    "Identity",
 ]
