@@ -28,6 +28,7 @@ __all__ = [
     "OnnxImportWarning",
     "attribute_value",
     "declared_type",
+    "kernel_inputs",
     "pad_amounts",
     "pad_value",
     "slice_bounds",
@@ -224,6 +225,33 @@ def channel_bias(b: np.ndarray, dtype: str, channels: int, rank: int) -> np.ndar
     if shape[0] != 1 or any(d != 1 for d in shape[2:]) or shape[1] not in (1, channels):
         return None
     return np.ascontiguousarray(np.broadcast_to(b.reshape(-1), (channels,)))
+
+
+def kernel_inputs(
+    node: OnnxNode, weight_layout: str
+) -> tuple[TensorType, np.ndarray, np.ndarray | None, tuple[int, ...]]:
+    """``(X type, W, B or None, kernel_shape)`` of a Conv or ConvTranspose node, checked: constant float W of X's
+    rank (``weight_layout`` says its axes, for the message) and a ``kernel_shape`` that agrees with W."""
+    x = node.input_type(0)
+    w = node.constant(1, "the weight W")
+    b = node.optional_constant(2, "the bias B")
+    n = len(x.shape) - 2
+    if n < 1 or w.ndim != n + 2:
+        raise node.error(
+            f"input X has shape {list(x.shape)} and W {list(w.shape)}; {node.op_type} needs X (N, C, spatial...) "
+            f"and W {weight_layout} of the same rank >= 3",
+            ValidationError,
+        )
+    if w.dtype.kind != "f":
+        raise node.error(f"W has element type {w.dtype}; convertkit takes float weights", ValidationError)
+    kernel = tuple(int(k) for k in node.attr("kernel_shape", w.shape[2:]))
+    if kernel != tuple(w.shape[2:]):
+        raise node.error(
+            f"kernel_shape {list(kernel)} disagrees with the weight's spatial shape {list(w.shape[2:])}; "
+            "drop kernel_shape or fix W",
+            ValidationError,
+        )
+    return x, w, b, kernel
 
 
 def pad_amounts(node: OnnxNode, rank: int) -> tuple[list[int], list[int]] | None:

@@ -16,9 +16,9 @@ import numpy as np
 
 from ... import shapes, specfields
 from ...fillers import Filler, Values, WeightSource
-from ...ir import TensorType, UnaryLayer, set_meta
+from ...ir import TensorType, UnaryLayer
 from .._fields import int_tuple, is_int
-from ..deconvolution.core import TRAINING, BlobTraining
+from ..deconvolution.core import TRAINING, BlobTraining, checked_training
 
 __all__ = ["Convolution", "onnx_auto_pad_conv_pads", "AUTO_PADS"]
 
@@ -115,21 +115,7 @@ class Convolution(UnaryLayer):
         self._check_training()
 
     def _check_training(self) -> None:
-        given = self.meta.get(TRAINING, ())
-        if not isinstance(given, (tuple, list)):
-            raise self.error(f"training must be a sequence of BlobTraining (weights, then bias), got {given!r}")
-        blobs = self.blob_names
-        if len(given) > len(blobs):
-            raise self.error(
-                f"training lists {len(given)} blobs, the layer has {len(blobs)} ({', '.join(blobs)}); "
-                "drop the extra entries"
-            )
-        checked = []
-        for blob, t in zip(blobs, given, strict=False):
-            if not isinstance(t, BlobTraining):
-                raise self.error(f"training of the {blob} blob must be a BlobTraining, got {type(t).__name__}")
-            checked.append(t.check(f"layer {self.name!r} ({self.kind})", blob))
-        set_meta(self, TRAINING, tuple(checked) or None)
+        checked_training(self, self.blob_names)
 
     # -- facets ---------------------------------------------------------------------------------------------------
 

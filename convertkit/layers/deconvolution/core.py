@@ -272,6 +272,27 @@ class BlobTraining:
         }
 
 
+def checked_training(layer: UnaryLayer, blobs: tuple[str, ...]) -> tuple[BlobTraining, ...]:
+    """Validate ``layer.meta["caffe.training"]`` against the layer's parameter ``blobs`` (weights, then bias),
+    store it normalised (floats; nothing when empty) and return it."""
+    where = f"layer {layer.name!r} ({layer.kind})"
+    given = layer.meta.get(TRAINING, ())
+    if not isinstance(given, (tuple, list)):
+        raise layer.error(f"training must be a sequence of BlobTraining (weights, then bias), got {given!r}")
+    if len(given) > len(blobs):
+        raise layer.error(
+            f"training lists {len(given)} blobs, the layer has {len(blobs)} ({', '.join(blobs)}); drop the extra "
+            "entries"
+        )
+    checked = []
+    for blob, t in zip(blobs, given, strict=False):
+        if not isinstance(t, BlobTraining):
+            raise layer.error(f"training of the {blob} blob must be a BlobTraining, got {type(t).__name__}")
+        checked.append(t.check(where, blob))
+    set_meta(layer, TRAINING, tuple(checked) or None)
+    return tuple(checked)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deconvolution(UnaryLayer):
     """Transposed convolution of ``input`` (N, C, spatial...) into ``output`` (N, out_channels, spatial'...).
@@ -393,24 +414,10 @@ class Deconvolution(UnaryLayer):
     def _check_training(self) -> None:
         # frozen means "no blob trains": one truth.  With training given, frozen is derived from it (a blob
         # without an entry trains with lr_mult 1) and an explicit frozen=True that training contradicts is refused.
-        where = f"layer {self.name!r} (Deconvolution)"
         if not isinstance(self.frozen, bool):
             raise self.error(f"frozen must be true or false, got {self.frozen!r}")
-        given = self.meta.get(TRAINING, ())
-        if not isinstance(given, (tuple, list)):
-            raise self.error(f"training must be a sequence of BlobTraining (weights, then bias), got {given!r}")
         blobs = self.blob_names
-        if len(given) > len(blobs):
-            raise self.error(
-                f"training lists {len(given)} blobs, the layer has {len(blobs)} ({', '.join(blobs)}); "
-                "drop the extra entries"
-            )
-        training = []
-        for blob, t in zip(blobs, given, strict=False):
-            if not isinstance(t, BlobTraining):
-                raise self.error(f"training of the {blob} blob must be a BlobTraining, got {type(t).__name__}")
-            training.append(t.check(where, blob))
-        set_meta(self, TRAINING, tuple(training) or None)
+        training = list(checked_training(self, blobs))
         if not training:
             return
         listed = training + [BlobTraining()] * (len(blobs) - len(training))

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ... import shapes
-from ...codec.onnx import OnnxEmitter, OnnxNode
+from ...codec.onnx import OnnxEmitter, OnnxNode, kernel_inputs
 from ...errors import ValidationError
 from ...fillers import Values
 from ...ir import TensorType
@@ -71,25 +71,8 @@ def read(node: OnnxNode) -> Deconvolution:
     (ignored).  Refused: an ``output_shape`` with N and C, larger than the scatter by ``stride`` or more
     (onnxruntime rejects it), a ``kernel_shape`` that disagrees with W, and whatever the layer rules refuse.
     """
-    x = node.input_type(0)
-    w = node.constant(1, "the weight W")
-    b = node.optional_constant(2, "the bias B")
-    n = len(x.shape) - 2
-    if n < 1 or w.ndim != n + 2:
-        raise node.error(
-            f"input X has shape {list(x.shape)} and W {list(w.shape)}; ConvTranspose needs X (N, C, spatial...) "
-            "and W (C, M / group, kernel...) of the same rank >= 3",
-            ValidationError,
-        )
-    if w.dtype.kind != "f":
-        raise node.error(f"W has element type {w.dtype}; convertkit takes float weights", ValidationError)
-    kernel = tuple(int(k) for k in node.attr("kernel_shape", w.shape[2:]))
-    if kernel != tuple(w.shape[2:]):
-        raise node.error(
-            f"kernel_shape {list(kernel)} disagrees with the weight's spatial shape {list(w.shape[2:])}; "
-            "drop kernel_shape or fix W",
-            ValidationError,
-        )
+    x, w, b, kernel = kernel_inputs(node, "(C, M / group, kernel...)")
+    n = len(kernel)
     strides = tuple(node.attr("strides", [1] * n))
     dilations = tuple(node.attr("dilations", [1] * n))
     output_padding = tuple(node.attr("output_padding", [0] * n))
