@@ -18,6 +18,7 @@ from ... import shapes, specfields
 from ...fillers import Filler, Values, WeightSource
 from ...ir import TensorType, UnaryLayer
 from .._fields import int_tuple, is_int
+from .._kernel import KernelBlobs
 from ..deconvolution.core import TRAINING, BlobTraining, checked_training
 
 __all__ = ["Convolution", "onnx_auto_pad_conv_pads", "AUTO_PADS"]
@@ -43,7 +44,7 @@ def onnx_auto_pad_conv_pads(i: int, k: int, s: int, d: int, auto_pad: str) -> tu
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Convolution(UnaryLayer):
+class Convolution(UnaryLayer, KernelBlobs):
     """Convolution of ``input`` (N, C, spatial...) into ``output`` (N, out_channels, spatial'...).
 
     ``o = floor((i + pb + pe - k_eff) / s) + 1`` per axis (:func:`convertkit.shapes.conv_output_size`).  ``bias``
@@ -124,11 +125,6 @@ class Convolution(UnaryLayer):
         return len(self.kernel_shape)
 
     @property
-    def blob_names(self) -> tuple[str, ...]:
-        """The parameter blobs in Caffe's order: ``("weights",)`` or ``("weights", "bias")``."""
-        return ("weights", "bias") if self.bias_term else ("weights",)
-
-    @property
     def blob_training(self) -> tuple[BlobTraining, ...]:
         """How a trainer treats each parameter blob (``meta["caffe.training"]``; ``()`` when not given)."""
         value: tuple[BlobTraining, ...] = self.meta.get(TRAINING, ())
@@ -146,18 +142,6 @@ class Convolution(UnaryLayer):
 
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (self.out_channels, in_channels // self.group, *self.kernel_shape)
-
-    def weight_array(self, in_channels: int, dtype: Any = np.float32) -> np.ndarray:
-        """The materialised weight blob ``(out_channels, C / group, k...)``."""
-        return self.weight.materialize(self.weight_shape(in_channels), dtype)
-
-    def bias_array(self, dtype: Any = np.float32) -> np.ndarray | None:
-        """The materialised bias ``(out_channels,)``, or None without bias_term."""
-        if not self.bias_term:
-            return None
-        if self.bias is None:
-            return np.zeros((self.out_channels,), dtype=dtype)
-        return self.bias.materialize((self.out_channels,), dtype)
 
     def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
         assert self.strides is not None and self.dilations is not None

@@ -25,6 +25,7 @@ from ...fillers import (
 )
 from ...ir import UNSET, TensorType, UnaryLayer, set_meta
 from .._fields import NAME_SCHEMA, int_array_schema, int_tuple, is_int
+from .._kernel import KernelBlobs
 
 __all__ = ["Deconvolution", "Padding", "Geometry", "BlobTraining", "PADDING_CONVENTIONS"]
 
@@ -294,7 +295,7 @@ def checked_training(layer: UnaryLayer, blobs: tuple[str, ...]) -> tuple[BlobTra
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Deconvolution(UnaryLayer):
+class Deconvolution(UnaryLayer, KernelBlobs):
     """Transposed convolution of ``input`` (N, C, spatial...) into ``output`` (N, out_channels, spatial'...).
 
     ``training`` keeps how a trainer treats each parameter blob (weights, then bias; fewer entries than blobs leave
@@ -406,11 +407,6 @@ class Deconvolution(UnaryLayer):
         value: tuple[BlobTraining, ...] = self.meta.get(TRAINING, ())
         return value
 
-    @property
-    def blob_names(self) -> tuple[str, ...]:
-        """The parameter blobs in Caffe's order: ``("weights",)`` or ``("weights", "bias")``."""
-        return ("weights", "bias") if self.bias_term else ("weights",)
-
     def _check_training(self) -> None:
         # frozen means "no blob trains": one truth.  With training given, frozen is derived from it (a blob
         # without an entry trains with lr_mult 1) and an explicit frozen=True that training contradicts is refused.
@@ -488,18 +484,6 @@ class Deconvolution(UnaryLayer):
 
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (in_channels, self.out_channels // self.group, *self.kernel_shape)
-
-    def weight_array(self, in_channels: int, dtype: Any = np.float32) -> np.ndarray:
-        """The materialised weight blob ``(C, out_channels / group, k...)``."""
-        return self.weight.materialize(self.weight_shape(in_channels), dtype)
-
-    def bias_array(self, dtype: Any = np.float32) -> np.ndarray | None:
-        """The materialised bias ``(out_channels,)``, or None without bias_term."""
-        if not self.bias_term:
-            return None
-        if self.bias is None:
-            return np.zeros((self.out_channels,), dtype=dtype)
-        return self.bias.materialize((self.out_channels,), dtype)
 
     def infer(self, inputs: list[TensorType]) -> list[TensorType]:
         n = self.spatial_rank
