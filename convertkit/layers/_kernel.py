@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..fillers import WeightSource
+from ..errors import ConvertkitError, ValidationError
+from ..fillers import Filler, Values, WeightSource
 
 __all__ = ["KernelBlobs"]
 
@@ -22,8 +23,32 @@ class KernelBlobs(abc.ABC):
     out_channels: int
 
     @abc.abstractmethod
+    def error(self, message: str, cls: type[ConvertkitError] = ValidationError) -> ConvertkitError:
+        """An error about this layer (:meth:`convertkit.ir.Layer.error`; kinds are Layers)."""
+
+    @abc.abstractmethod
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         """The weight blob's shape for ``in_channels`` input channels."""
+
+    def _check_blobs(self, weight_layout: str) -> None:
+        """Kinds call this in ``__post_init__``: the sources' types, and a bias that fits ``(out_channels,)``."""
+        error = self.error
+        if not isinstance(self.weight, (Filler, Values)):
+            raise error(f"weight must be a Filler or Values, got {type(self.weight).__name__}")
+        if self.bias is not None and not isinstance(self.bias, (Filler, Values)):
+            raise error(f"bias must be a Filler, Values or None, got {type(self.bias).__name__}")
+        if not isinstance(self.bias_term, bool):
+            raise error(f"bias_term must be true or false, got {self.bias_term!r}")
+        if isinstance(self.bias, Filler) and self.bias.type == "bilinear":
+            raise error(
+                f"the bilinear filler fills kernels {weight_layout}; a bias (out_channels,) has no spatial axes"
+            )
+        if not self.bias_term and self.bias is not None:
+            raise error("bias is given but bias_term is false; drop the bias or set bias_term true")
+        if isinstance(self.bias, Values) and tuple(self.bias.array.shape) != (self.out_channels,):
+            raise error(
+                f"bias shape must be (out_channels,) = ({self.out_channels},), got {tuple(self.bias.array.shape)}"
+            )
 
     @property
     def blob_names(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ... import shapes, specfields
-from ...fillers import Filler, Values, WeightSource
+from ...fillers import Values, WeightSource
 from ...ir import TensorType, UnaryLayer
 from .._fields import int_tuple, is_int
 from .._kernel import KernelBlobs
@@ -90,22 +90,7 @@ class Convolution(UnaryLayer, KernelBlobs):
             set_(self, fname, int(value))
         if self.out_channels % self.group:
             raise self.error(f"group must divide out_channels, but {self.group} does not divide {self.out_channels}")
-        if not isinstance(self.weight, (Filler, Values)):
-            raise self.error(f"weight must be a Filler or Values, got {type(self.weight).__name__}")
-        if self.bias is not None and not isinstance(self.bias, (Filler, Values)):
-            raise self.error(f"bias must be a Filler, Values or None, got {type(self.bias).__name__}")
-        if not isinstance(self.bias_term, bool):
-            raise self.error(f"bias_term must be true or false, got {self.bias_term!r}")
-        if isinstance(self.bias, Filler) and self.bias.type == "bilinear":
-            raise self.error(
-                "the bilinear filler fills kernels (M, C / group, k...); a bias (out_channels,) has no spatial axes"
-            )
-        if not self.bias_term and self.bias is not None:
-            raise self.error("bias is given but bias_term is false; drop the bias or set bias_term true")
-        if isinstance(self.bias, Values) and tuple(self.bias.array.shape) != (self.out_channels,):
-            raise self.error(
-                f"bias shape must be (out_channels,) = ({self.out_channels},), got {tuple(self.bias.array.shape)}"
-            )
+        self._check_blobs("(M, C / group, k...)")
         if isinstance(self.weight, Values):
             w = tuple(self.weight.array.shape)
             if len(w) != n + 2 or w[0] != self.out_channels or w[2:] != kernel:

@@ -378,20 +378,7 @@ class Deconvolution(UnaryLayer, KernelBlobs):
                 f"output_padding must be smaller than stride or dilation (PyTorch's rule), but on axis {a} "
                 f"output_padding {output_padding[a]} >= stride {strides[a]} and >= dilation {dilations[a]}"
             )
-        if not isinstance(self.weight, (Filler, Values)):
-            raise self.error(f"weight must be a Filler or Values, got {type(self.weight).__name__}")
-        if self.bias is not None and not isinstance(self.bias, (Filler, Values)):
-            raise self.error(f"bias must be a Filler, Values or None, got {type(self.bias).__name__}")
-        if isinstance(self.bias, Filler) and self.bias.type == "bilinear":
-            raise self.error(
-                "the bilinear filler fills kernels (C, M, k...); a bias (out_channels,) has no spatial axes"
-            )
-        if not self.bias_term and self.bias is not None:
-            raise self.error("bias is given but bias_term is false; drop the bias or set bias_term true")
-        if isinstance(self.bias, Values) and tuple(self.bias.array.shape) != (self.out_channels,):
-            raise self.error(
-                f"bias shape must be (out_channels,) = ({self.out_channels},), got {tuple(self.bias.array.shape)}"
-            )
+        self._check_blobs("(C, M, k...)")
         self._check_training()
         if isinstance(self.weight, Values):
             w = self.weight.array.shape
