@@ -55,6 +55,7 @@ __all__ = [
     "DIALECTS",
     "FILL_MISSING",
     "filler_seed",
+    "kernel_blobs",
     "parse_prototxt",
     "read_prototxt",
     "read_caffemodel",
@@ -519,3 +520,32 @@ class CaffeLayer:
             raise self.error(
                 f"has {len(self.inputs)} bottoms and {len(self.outputs)} tops; convertkit converts one of each"
             )
+
+
+def kernel_blobs(
+    source: CaffeLayer, blobs: list[np.ndarray], weight_shape: tuple[int, ...], bias: bool, layout: str
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The caffemodel's weight (and bias) blobs of a convolution-like layer, checked against the shapes it needs.
+
+    ``layout`` names the weight axes for the message; a legacy 4-D bias ``(1, 1, 1, M)`` is reshaped.
+    """
+    m = source.param.convolution_param.num_output
+    expected = [weight_shape] + ([(m,)] if bias else [])
+    if len(blobs) != len(expected):
+        raise source.error(
+            f"the caffemodel holds {len(blobs)} blob(s), the layer needs {len(expected)} "
+            f"(weights {weight_shape}{f' and bias ({m},)' if bias else ''})",
+            FormatError,
+        )
+    arrays = []
+    for i, (blob, shape) in enumerate(zip(blobs, expected, strict=True)):
+        if blob.shape != shape and blob.size == int(np.prod(shape)) and (i == 1 or blob.ndim == len(shape)):
+            blob = blob.reshape(shape)  # legacy 4-D bias (1, 1, 1, M)
+        if blob.shape != shape:
+            raise source.error(
+                f"{'weights' if i == 0 else 'bias'} blob in the caffemodel has shape {list(blob.shape)}, the layer "
+                f"needs {list(shape)} {layout} for input {list(source.in_types[0].shape)}",
+                FormatError,
+            )
+        arrays.append(np.ascontiguousarray(blob, dtype=np.float32))
+    return arrays[0], arrays[1] if bias else None

@@ -18,6 +18,7 @@ from ...codec.caffe import (
     filler_from_proto,
     filler_seed,
     filler_to_proto,
+    kernel_blobs,
     read_conv_geometry,
     write_conv_geometry,
 )
@@ -132,27 +133,10 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     weight: WeightSource
     bias: WeightSource | None = None
     if blobs is not None:
-        expected = [weight_shape] + ([(m,)] if cp.bias_term else [])
-        if len(blobs) != len(expected):
-            raise source.error(
-                f"the caffemodel holds {len(blobs)} blob(s), the layer needs {len(expected)} "
-                f"(weights {weight_shape}{f' and bias ({m},)' if cp.bias_term else ''})",
-                FormatError,
-            )
-        arrays = []
-        for i, (blob, shape) in enumerate(zip(blobs, expected, strict=True)):
-            if blob.shape != shape and blob.size == int(np.prod(shape)) and (i == 1 or blob.ndim == len(shape)):
-                blob = blob.reshape(shape)  # legacy 4-D bias (1, 1, 1, M)
-            if blob.shape != shape:
-                raise source.error(
-                    f"{'weights' if i == 0 else 'bias'} blob in the caffemodel has shape {list(blob.shape)}, the "
-                    f"layer needs {list(shape)} (num_output, C / group, kernel...) for input {list(x.shape)}",
-                    FormatError,
-                )
-            arrays.append(np.ascontiguousarray(blob, dtype=np.float32))
-        weight = Values(array=arrays[0])
-        if cp.bias_term:
-            bias = Values(array=arrays[1])
+        w, b = kernel_blobs(source, blobs, weight_shape, bool(cp.bias_term), "(num_output, C / group, kernel...)")
+        weight = Values(array=w)
+        if b is not None:
+            bias = Values(array=b)
     else:
         if ctx.weights is not None:
             ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")

@@ -14,6 +14,7 @@ from ...codec.caffe import (
     filler_from_proto,
     filler_seed,
     filler_to_proto,
+    kernel_blobs,
     read_conv_geometry,
     write_conv_geometry,
 )
@@ -166,26 +167,10 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     blobs = ctx.layer_blobs(lp.name)
     bias: WeightSource | None = None
     if blobs is not None:
-        expected = [weight_shape] + ([(m,)] if cp.bias_term else [])
-        if len(blobs) != len(expected):
-            raise FormatError(
-                f"{where}: the caffemodel holds {len(blobs)} blob(s), the layer needs {len(expected)} "
-                f"(weights {weight_shape}{f' and bias ({m},)' if cp.bias_term else ''})"
-            )
-        arrays = []
-        for i, (blob, shape) in enumerate(zip(blobs, expected, strict=True)):
-            what = "weights" if i == 0 else "bias"
-            if blob.shape != shape and blob.size == int(np.prod(shape)) and (i == 1 or blob.ndim == len(shape)):
-                blob = blob.reshape(shape)  # legacy 4-D bias (1, 1, 1, M)
-            if blob.shape != shape:
-                raise FormatError(
-                    f"{where}: {what} blob in the caffemodel has shape {list(blob.shape)}, the layer needs "
-                    f"{list(shape)} (C, num_output / group, kernel...) for input {list(x.shape)}"
-                )
-            arrays.append(np.ascontiguousarray(blob, dtype=np.float32))
-        weight: WeightSource = Values(array=arrays[0])
-        if cp.bias_term:
-            bias = Values(array=arrays[1])
+        w, b = kernel_blobs(source, blobs, weight_shape, bool(cp.bias_term), "(C, num_output / group, kernel...)")
+        weight: WeightSource = Values(array=w)
+        if b is not None:
+            bias = Values(array=b)
     else:
         if ctx.weights is not None:
             ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
