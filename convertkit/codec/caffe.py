@@ -117,10 +117,14 @@ _V1_PARAMS = (
     "convolution_param",
     "dropout_param",
     "eltwise_param",
+    "exp_param",
+    "inner_product_param",
+    "lrn_param",
     "pooling_param",
     "power_param",
     "relu_param",
     "slice_param",
+    "threshold_param",
 )
 
 
