@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ..budget import require
 from ..codec.files import write_atomically
 from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
 from ..errors import FormatError, UnsupportedError
@@ -24,6 +25,28 @@ DEFAULT_OPSET = 19
 #: 22 is the newest opset onnxruntime 1.2x runs every op we emit at.
 MIN_OPSET = 13
 MAX_OPSET = 22
+
+
+#: A protobuf bytes field (an initializer's raw_data) holds less than 2 GiB.
+_PROTOBUF_FIELD_LIMIT = 2**31 - 1
+
+
+def _refuse_huge_tensors(model: Model) -> None:
+    from ..budget import format_bytes
+
+    for layer in model.layers:
+        types = model.input_types(layer)
+        itemsize = 8 if types and types[0].dtype == "float64" else 4
+        for shape in layer.parameter_shapes(types):
+            size = itemsize
+            for d in shape:
+                size *= d
+            if size > _PROTOBUF_FIELD_LIMIT:
+                raise layer.error(
+                    f"one parameter array of shape {list(shape)} is {format_bytes(size)}, more than the 2 GiB one "
+                    "ONNX tensor can hold in a protobuf field; check the kernel size and channels",
+                    UnsupportedError,
+                )
 
 
 def _value_info(name: str, t: TensorType) -> Any:
@@ -48,6 +71,8 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
     model = lower(model, ExportOptions(target="onnx"))
+    require(model, "export")
+    _refuse_huge_tensors(model)
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
     write_layers(model, ctx)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ...budget import require
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
 from ...codec.files import write_atomically
 from ...errors import UnsupportedError
@@ -43,6 +44,8 @@ def to_caffe(
     """Export ``model`` as a Caffe net and its weights, exactly, or raise naming the layer that cannot be."""
     ctx = CaffeEmitter(dialect=dialect, with_weights=with_weights, warn=warn)
     model = lower(model, ExportOptions(target="caffe", dialect=dialect))
+    if with_weights:
+        require(model, "export")
     ctx.net.name = model.name
     ctx.weights.name = model.name
     ctx.reserve(list(model.types))
