@@ -235,11 +235,9 @@ def _write_npz(path: str, arrays: dict[str, Any]) -> None:
         for name, arr in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
-    try:
-        with open(path, "wb") as out:
-            out.write(buffer.getbuffer())
-    except OSError as exc:
-        raise _UserError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
+    from .codec.files import write_atomically
+
+    write_atomically({path: buffer.getvalue()})  # a temporary renamed on success (a pipe is written directly)
 
 
 def _summary(name: str, arr: Any) -> str:
@@ -459,17 +457,24 @@ def _save_reproduction(
 
     from convertkit.reference.interpreter import run_model
 
+    import io
+
+    from .codec.files import write_atomically
+    from .errors import FormatError
+
     folder = args.repro_dir
     flags = []
+    files: dict[str, bytes] = {os.path.join(folder, "model.onnx"): onnx_model.SerializeToString()}
+    for k, (name, arr) in enumerate(feeds.items()):
+        path = os.path.join(folder, f"input{k}_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npy")
+        buffer = io.BytesIO()
+        np.save(buffer, arr)
+        files[path] = buffer.getvalue()
+        flags.append(f"--input '{name}={path}'")
     try:
         os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "model.onnx"), "wb") as f:
-            f.write(onnx_model.SerializeToString())
-        for k, (name, arr) in enumerate(feeds.items()):
-            path = os.path.join(folder, f"input{k}_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npy")
-            np.save(path, arr)
-            flags.append(f"--input '{name}={path}'")
-    except OSError as exc:
+        write_atomically(files)  # all of them or none
+    except (OSError, FormatError) as exc:
         raise _UserError(f"the check failed, and its reproduction cannot be saved in {folder!r}: {exc}") from exc
     _write_npz(os.path.join(folder, "reference.npz"), run_model(model, feeds))
     lines = [
