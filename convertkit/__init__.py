@@ -38,6 +38,7 @@ from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import (  # noqa: F401
     Activation,
+    BatchNorm,
     Bias,
     BlobTraining,
     Concat,
@@ -49,10 +50,12 @@ from .layers import (  # noqa: F401
     Identity,
     Input,
     InterpForm,
+    LRN,
     Pad,
     Padding,
     Pooling,
     PReLU,
+    Scale,
     Slice,
     Softmax,
     Upsample,

@@ -19,6 +19,9 @@ from .prelu import PReLU
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
+from .batch_norm import BatchNorm  # noqa: E402, I001 (after Eltwise/Bias: they read Mul/Add first)
+from .scale import Scale  # noqa: E402
+from .lrn import LRN  # noqa: E402
 
 __all__ = [
     "Input",
@@ -40,4 +43,7 @@ __all__ = [
     "Eltwise",
     "Softmax",
     "Identity",
+    "BatchNorm",
+    "Scale",
+    "LRN",
 ]
