@@ -37,6 +37,7 @@ from .errors import (  # noqa: F401
 from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import (  # noqa: F401
+    LRN,
     Activation,
     BatchNorm,
     Bias,
@@ -50,7 +51,6 @@ from .layers import (  # noqa: F401
     Identity,
     Input,
     InterpForm,
-    LRN,
     Pad,
     Padding,
     Pooling,

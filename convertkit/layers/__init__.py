@@ -5,6 +5,7 @@ per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :cl
 """
 
 from .activation import Activation
+from .batch_norm import BatchNorm
 from .bias import Bias
 from .concat import Concat
 from .convolution import Convolution
@@ -13,15 +14,14 @@ from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .eltwise import Eltwise
 from .identity import Identity
 from .input import Input
+from .lrn import LRN
 from .pad import Pad
 from .pooling import Pooling
 from .prelu import PReLU
+from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
-from .batch_norm import BatchNorm  # noqa: E402, I001 (after Eltwise/Bias: they read Mul/Add first)
-from .scale import Scale  # noqa: E402
-from .lrn import LRN  # noqa: E402
 
 __all__ = [
     "Input",

@@ -57,9 +57,7 @@ def fuse_scale_bias(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | Non
     return dataclasses.replace(scale, axis=1, num_axes=1, output=bias.output, bias=bias.bias), 2
 
 
-def lower_batch_norm(
-    layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions
-) -> list[Layer] | None:
+def lower_batch_norm(layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions) -> list[Layer] | None:
     """Caffe: a BatchNorm with scale/bias as ``BatchNorm -> Scale``."""
     if not isinstance(layer, BatchNorm) or not layer.fused:
         return None

@@ -45,7 +45,9 @@ def write(layer: BatchNorm, ctx: CaffeEmitter, types: list[TensorType]) -> None:
         if t.decay_mult is not None:
             spec.decay_mult = t.decay_mult
     ctx.add_blobs(proto, _blobs(layer, types[0].shape[1]))
-    caffe_zeros = all(isinstance(s, Filler) and s.type == "constant" and s.value == 0 for s in (layer.mean, layer.variance))
+    caffe_zeros = all(
+        isinstance(s, Filler) and s.type == "constant" and s.value == 0 for s in (layer.mean, layer.variance)
+    )
     if not ctx.with_weights and not (caffe_zeros and layer.scale_factor == 0):
         ctx.warn(
             f"layer {layer.name!r} (BatchNorm): its statistics are not Caffe's initial zeros, but no .caffemodel "

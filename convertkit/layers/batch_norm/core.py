@@ -129,8 +129,7 @@ class BatchNorm(UnaryLayer):
             source = getattr(self, what)
             if isinstance(source, Values) and source.array.shape != (x.shape[1],):
                 raise self.error(
-                    f"{what} has shape {tuple(source.array.shape)}, the input {list(x.shape)} has {x.shape[1]} "
-                    "channels"
+                    f"{what} has shape {tuple(source.array.shape)}, the input {list(x.shape)} has {x.shape[1]} channels"
                 )
         return [x]
 

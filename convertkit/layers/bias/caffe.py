@@ -65,5 +65,13 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     return [Bias(name=lp.name, input=source.inputs[0], output=source.outputs[0], bias=bias)]
 
 
+def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
+    """OpenCV's Caffe reader has no Bias layer ("Can't create layer of type Bias", 4.14)."""
+    return (
+        "OpenCV's Caffe reader has no Bias layer; the prototxt is valid Caffe — check with --backend reference or "
+        "onnxruntime, or write the bias as a Scale with bias_term and a constant 1 scale"
+    )
+
+
 #: This kind's Caffe facet, registered in the package's ``__init__``.
-FACET: CaffeFacet[Bias] = CaffeFacet(write=write, types=TYPES, read=read)
+FACET: CaffeFacet[Bias] = CaffeFacet(write=write, types=TYPES, read=read, opencv_refusal=opencv_refusal)

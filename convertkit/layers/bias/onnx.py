@@ -28,8 +28,11 @@ def read(node: OnnxNode) -> Bias | None:
     if len(runtime) != 1:
         return None
     x = node.input_type(runtime[0])
-    if np.asarray(node.constant(1 - runtime[0], "the bias")).size <= 1:
-        return None  # a one-element constant is the Power kind's (a shift), even where C is 1
+    c = np.asarray(node.constant(1 - runtime[0], "the bias"))
+    if c.size <= 1 and (c.ndim != len(x.shape) or x.shape[1] != 1):
+        # A one-element constant is the Power kind's (a shift); only the full-rank (1, 1, 1, ...) on a
+        # one-channel input, the layout this kind writes, stays a Bias.
+        return None
     b = channel_bias(np.asarray(node.constant(1 - runtime[0], "the bias")), x.dtype, x.shape[1], len(x.shape))
     if b is None:
         return None

@@ -71,5 +71,17 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     ]
 
 
-#: This kind's ONNX facet, registered in the package's ``__init__``.
-FACET: CaffeFacet[LRN] = CaffeFacet(write=write, types=TYPES, read=read)
+def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
+    """OpenCV's Caffe reader ignores ``k`` across channels (its LRN reads a ``bias`` parameter, default 1, and the
+    Caffe field is ``k``): measured with OpenCV 4.14, k 2 gives the k 1 result (tests/test_normalization_kinds.py)."""
+    p = source.param.lrn_param
+    if p.norm_region == pb.LRNParameter.ACROSS_CHANNELS and p.k != 1.0:
+        return (
+            f"OpenCV's Caffe LRN ignores k ({p.k}) and computes with k 1; the prototxt is valid Caffe — check with "
+            "--backend reference or onnxruntime"
+        )
+    return None
+
+
+#: This kind's Caffe facet, registered in the package's ``__init__``.
+FACET: CaffeFacet[LRN] = CaffeFacet(write=write, types=TYPES, read=read, opencv_refusal=opencv_refusal)

@@ -38,7 +38,9 @@ def write(layer: LRN, ctx: OnnxEmitter, types: list[TensorType]) -> None:
     def const(hint: str, value: float) -> str:
         return ctx.add_initializer(f"{name}.{hint}", np.array(value, dtype))
 
-    squares, pooled, scaled, shifted, power = (ctx.fresh(f"{name}.{s}") for s in ("sq", "pool", "scaled", "shifted", "pow"))
+    squares, pooled, scaled, shifted, power = (
+        ctx.fresh(f"{name}.{s}") for s in ("sq", "pool", "scaled", "shifted", "pow")
+    )
     ctx.add_node("Mul", [x, x], [squares], name=f"{name}.square")
     ctx.add_node(
         "AveragePool",

@@ -89,13 +89,14 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
                 f"{'bias' if p.bias_term else ''}) for input {list(source.in_types[0].shape)}",
                 FormatError,
             )
-        arrays = [Values(array=np.ascontiguousarray(b.reshape(shape), dtype=np.float32)) for b in blobs]
+        # np.array, not ascontiguousarray: a scalar scale (num_axes 0) keeps its 0 axes
+        arrays = [Values(array=np.array(b.reshape(shape), dtype=np.float32)) for b in blobs]
         if not two:
             scale = arrays.pop(0)
         if p.bias_term:
             bias = arrays[0]
     else:
-        if ctx.weights is not None:
+        if ctx.weights is not None and n_blobs:
             ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
         if not two:
             # scale_layer.cpp: "Default to unit (1) filler for identity operation."
@@ -126,9 +127,25 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     ]
 
 
+def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
+    """OpenCV's Caffe Scale mis-reads a negative axis and a scalar (num_axes 0) scale blob (measured, 4.14)."""
+    p = source.param.scale_param
+    if p.axis < 0:
+        return (
+            f"OpenCV's Caffe Scale fails on a negative axis ({p.axis}); the prototxt is valid Caffe — write the axis "
+            "as a positive index, or check with --backend reference or onnxruntime"
+        )
+    if len(source.param.bottom) == 1 and p.num_axes == 0:
+        return (
+            "OpenCV's Caffe Scale cannot hold a scalar (num_axes 0) scale blob; the prototxt is valid Caffe — check "
+            "with --backend reference or onnxruntime"
+        )
+    return None
+
+
 def blobs(layer: Scale, source: CaffeLayer) -> list[np.ndarray]:
     return _blobs(layer, list(source.in_types))
 
 
 #: This kind's Caffe facet, registered in the package's ``__init__``.
-FACET: CaffeFacet[Scale] = CaffeFacet(write=write, types=TYPES, read=read, blobs=blobs)
+FACET: CaffeFacet[Scale] = CaffeFacet(write=write, types=TYPES, read=read, blobs=blobs, opencv_refusal=opencv_refusal)

@@ -65,9 +65,7 @@ class Scale(Layer):
         check_name(self.kind, self.name)
         names = tuple(self.input_names)
         if len(names) not in (1, 2):
-            raise self.error(
-                f"takes one input (a learned scale) or two (the second is the scale), got {len(names)}"
-            )
+            raise self.error(f"takes one input (a learned scale) or two (the second is the scale), got {len(names)}")
         for n in names:
             check_name(self.kind, n, "input")
         object.__setattr__(self, "input_names", names)
