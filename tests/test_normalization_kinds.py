@@ -292,6 +292,9 @@ def test_real_net_style_snippet_round_trips_and_runs(tmp_path: Path):
         atol=1e-6,
         rtol=1e-5,
     )
+    # the spec keeps everything, training parameters and use_global_stats included
+    ck.save(model, str(tmp_path / "snippet.json"))
+    assert ck.load(str(tmp_path / "snippet.json")) == model
     # ONNX -> IR -> ONNX bit for bit
     assert ck.to_onnx(from_onnx(exported)).SerializeToString() == exported.SerializeToString()
 

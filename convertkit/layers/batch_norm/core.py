@@ -23,6 +23,7 @@ import numpy as np
 from ...fillers import Filler, Values, WeightSource
 from ...ir import TensorType, UnaryLayer
 from ...reference.normalization import caffe_batch_norm_statistics
+from .._training import TrainingSpec
 from ..deconvolution.core import checked_training
 
 __all__ = ["BatchNorm", "batch_norm_inference"]
@@ -62,7 +63,7 @@ def _check_vector(layer: BatchNorm, what: str, source: Any, optional: bool) -> N
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BatchNorm(UnaryLayer):
+class BatchNorm(TrainingSpec, UnaryLayer):
     """Inference batch normalisation of ``input`` (N, C, ...) with per-channel ``mean`` and ``variance``.
 
     ``scale_factor`` is Caffe's third blob (the moving-average normaliser): the statistics used are ``mean /
@@ -71,6 +72,7 @@ class BatchNorm(UnaryLayer):
     """
 
     kind: ClassVar[str] = "BatchNorm"
+    training_blobs: ClassVar[int] = 3
     mean: WeightSource
     variance: WeightSource
     scale_factor: float = 1.0

@@ -23,6 +23,7 @@ import numpy as np
 from ...fillers import Filler, Values, WeightSource
 from ...ir import Layer, TensorType
 from .._fields import check_name, is_int
+from .._training import TrainingSpec
 from ..deconvolution.core import checked_training
 
 __all__ = ["Scale", "scale_axes"]
@@ -48,7 +49,7 @@ def _check_source(layer: Scale, what: str, source: Any) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Scale(Layer):
+class Scale(TrainingSpec, Layer):
     """``input_names[0] * scale [+ bias]``; ``scale`` is a blob (one input) or ``input_names[1]`` (two inputs)."""
 
     kind: ClassVar[str] = "Scale"
