@@ -464,3 +464,64 @@ def test_ir_and_onnx_refusals():
     )
     with pytest.raises(ck.UnsupportedError, match=r"training_mode=1 .* export the model in eval mode"):
         from_onnx(training)
+
+
+# -- the real nets' layers, each on its own ---------------------------------------------------------------------------
+
+REAL_NETS = ("fcn_voc-fcn8s-atonce_val", "fcn_voc-fcn-alexnet_val", "pvanet_example_train_test")
+OURS = ("BatchNorm", "Scale", "LRN", "Bias")
+
+
+def _real_layers(shared: Path) -> list[tuple[str, Any]]:
+    """Every distinct one-bottom BatchNorm / Scale / LRN / Bias configuration of the real nets, as written."""
+    from convertkit.codec.caffe import parse_prototxt
+
+    seen, out = set(), []
+    for name in REAL_NETS:
+        net = parse_prototxt((shared / f"{name}.prototxt").read_text(), name)
+        for layer in net.layer:
+            if layer.type not in OURS or len(layer.bottom) != 1:
+                continue
+            config = pb.LayerParameter()
+            config.CopyFrom(layer)
+            config.ClearField("bottom")
+            config.ClearField("top")
+            config.ClearField("name")
+            key = config.SerializeToString()
+            if key not in seen:
+                seen.add(key)
+                out.append((f"{name}:{layer.name}", layer))
+    return out
+
+
+def test_every_distinct_layer_of_the_real_nets_reads_and_matches_opencv_and_onnxruntime(
+    tmp_path: Path, shared_caffe_dir: Path
+):
+    from convertkit.codec.caffe import format_prototxt
+
+    layers = _real_layers(shared_caffe_dir)
+    assert {layer.type for _, layer in layers} == {"BatchNorm", "Scale", "LRN"}, [w for w, _ in layers]
+    rng = np.random.default_rng(RNG_SEED)
+    c, shape = 6, (1, 6, 5, 5)
+    for k, (where, layer) in enumerate(layers):
+        single = pb.NetParameter()
+        single.input.append("data")
+        single.input_shape.add().dim.extend(shape)
+        copy = single.layer.add()
+        copy.CopyFrom(layer)
+        copy.name = "l"
+        del copy.bottom[:], copy.top[:]
+        copy.bottom.append("data")
+        copy.top.append("out")
+        blobs = {
+            "BatchNorm": [rng.standard_normal(c), rng.uniform(0.5, 2, c), [rng.uniform(0.5, 1000)]],
+            "Scale": [rng.standard_normal(c)] + ([rng.standard_normal(c)] if layer.scale_param.bias_term else []),
+            "LRN": [],
+        }[layer.type]
+        (tmp_path / str(k)).mkdir()
+        proto, weights = _caffe(tmp_path / str(k), format_prototxt(single), {"l": blobs})
+        x = rng.standard_normal(shape).astype(np.float32)
+        try:
+            _three_ways(proto, weights, {"data": x}, "l", atol=1e-4)
+        except AssertionError as exc:
+            raise AssertionError(f"{where}: {exc}") from exc
