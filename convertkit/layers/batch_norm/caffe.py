@@ -4,6 +4,8 @@ moving-average factor; a layer with scale or bias reaches this writer already sp
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
@@ -99,7 +101,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
         )
         mean = variance = Filler(type="constant", value=0.0)
         factor = 0.0
-    meta = {}
+    meta: dict[str, Any] = {}
     if training:
         meta[TRAINING] = training
     if p.HasField("use_global_stats"):
