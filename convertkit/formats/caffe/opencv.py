@@ -229,14 +229,28 @@ class _Worker:
         returncode = proc.wait()
         self.stderr.seek(0)
         stderr = self.stderr.read()
-        self.proc = None
+        self._close()
         return returncode if returncode != 0 else -1, stderr
 
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait()
+            self._close()
+
+    def _close(self) -> None:
+        """Close the dead child's pipes and stderr file (no ResourceWarning), forget it."""
+        if self.proc is not None:
+            for stream in (self.proc.stdin, self.proc.stdout):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:  # a broken pipe's flush
+                        pass
             self.proc = None
+        if self.stderr is not None:
+            self.stderr.close()
+            self.stderr = None
 
 
 _WORKER = _Worker()
