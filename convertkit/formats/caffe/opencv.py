@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
-from ...codec.caffe import CaffeLayer, array_to_blob, pb, read_prototxt
+from ...codec.caffe import CaffeLayer, read_prototxt
+from ...codec.caffemodel import write_caffemodel
 from ...comparison import CheckReport, compare, random_inputs
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Model
@@ -120,7 +121,7 @@ def _blobs_missing(net: Any, caffemodel: str | None) -> bool:
 def _write_materialised_blobs(net: Any, model: Model, path: str, prototxt: str) -> None:
     """A caffemodel with the IR's blobs of every blob-carrying layer of ``net``, shaped as the prototxt says."""
     by_name = {layer.name: layer for layer in model.layers}
-    weights = pb.NetParameter()
+    entries = []
     for lp in net.layer:
         record = caffe_readers().get(lp.type)
         layer = by_name.get(lp.name)
@@ -131,12 +132,10 @@ def _write_materialised_blobs(net: Any, model: Model, path: str, prototxt: str) 
             arrays = record.caffe.blobs(layer, source)
         except ConvertkitError as exc:
             raise type(exc)(f"{prototxt}: {exc}") from exc
-        entry = weights.layer.add()
-        entry.name, entry.type = lp.name, lp.type
-        entry.blobs.extend(array_to_blob(a) for a in arrays)
+        entries.append((lp.name, lp.type, list(arrays)))
     try:
         with open(path, "wb") as f:
-            f.write(weights.SerializeToString())
+            write_caffemodel(f, None, entries)
     except OSError as exc:
         raise FormatError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
@@ -26,12 +26,32 @@ __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe",
 
 @dataclass
 class CaffeNet:
-    """An exported net: ``net`` (prototxt), ``weights`` (caffemodel) and which layer outputs each model output."""
+    """An exported net: ``net`` (prototxt), ``blob_layers`` (the caffemodel's layers as (name, type, float32
+    arrays)) and which layer outputs each model output; ``weights`` builds the caffemodel's ``NetParameter``."""
 
     net: Any
-    weights: Any
+    blob_layers: list[tuple[str, str, list[Any]]]
     output_layers: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def weights(self) -> Any:
+        """The caffemodel as a ``NetParameter`` (built on demand: :func:`save_caffe` streams the arrays instead)."""
+        from ...codec.caffe import array_to_blob, pb
+
+        weights = pb.NetParameter()
+        weights.name = self.net.name
+        for name, type_, arrays in self.blob_layers:
+            entry = weights.layer.add()
+            entry.name, entry.type = name, type_
+            entry.blobs.extend(array_to_blob(a) for a in arrays)
+        return weights
+
+    def write_caffemodel(self, f: BinaryIO, progress: Callable[[int], None] | None = None) -> None:
+        """Write the caffemodel to ``f`` layer by layer, each blob straight from its array."""
+        from ...codec.caffemodel import write_caffemodel
+
+        write_caffemodel(f, self.net.name, self.blob_layers, progress)
 
     def prototxt(self) -> str:
         return format_prototxt(self.net)
@@ -44,7 +64,6 @@ def to_caffe(
     ctx = CaffeEmitter(dialect=dialect, with_weights=with_weights, warn=warn)
     model = lower(model, ExportOptions(target="caffe", dialect=dialect))
     ctx.net.name = model.name
-    ctx.weights.name = model.name
     ctx.reserve(list(model.types))
     ctx.reserve([layer.name for layer in model.layers])
     for value, t in model.types.items():
@@ -67,7 +86,7 @@ def to_caffe(
         ctx.add_layer(ctx.fresh("silence"), "Silence", dropped, [])
     for value in model.outputs:
         output_layers.setdefault(value, ctx.producer[value][0])
-    return CaffeNet(ctx.net, ctx.weights, {o: output_layers[o] for o in model.outputs}, ctx.notes)
+    return CaffeNet(ctx.net, ctx.blob_layers, {o: output_layers[o] for o in model.outputs}, ctx.notes)
 
 
 def _outputs_to_copy(net: Any, model: Model) -> list[str]:
@@ -113,6 +132,6 @@ def save_caffe(
     exported = to_caffe(model, dialect=dialect, with_weights=with_weights, warn=warn)
     files: dict[str, bytes | str] = {path: exported.prototxt()}
     if with_weights:
-        files[caffemodel_path(path)] = exported.weights.SerializeToString()
+        files[caffemodel_path(path)] = exported.write_caffemodel
     write_atomically(files)
     return exported
