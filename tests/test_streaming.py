@@ -20,14 +20,14 @@ def _model() -> ck.Model:
     rng = np.random.default_rng(11)
     return ck.Model(
         [
-            ck.Input(name="x", shape=(1, 3, 6, 6)),
+            ck.Input(name="x", shape=(1, 3, 8, 8)),
             ck.Convolution(
                 name="conv",
                 input="x",
-                out_channels=4,
-                kernel_shape=(3, 3),
-                weight=ck.Values(array=rng.standard_normal((4, 3, 3, 3)).astype(np.float32)),
-                bias=ck.Values(array=rng.standard_normal(4).astype(np.float32)),
+                out_channels=8,
+                kernel_shape=(5, 5),
+                weight=ck.Values(array=rng.standard_normal((8, 3, 5, 5)).astype(np.float32)),
+                bias=ck.Values(array=rng.standard_normal(8).astype(np.float32)),
             ),
             ck.Deconvolution(
                 name="up",
@@ -35,7 +35,7 @@ def _model() -> ck.Model:
                 out_channels=2,
                 kernel_shape=(4, 4),
                 strides=(2, 2),
-                weight=ck.Values(array=rng.standard_normal((4, 2, 4, 4)).astype(np.float32)),
+                weight=ck.Values(array=rng.standard_normal((8, 2, 4, 4)).astype(np.float32)),
             ),
         ]
     )
@@ -142,3 +142,111 @@ def test_write_caffemodel_round_trips_through_protobuf():
     assert net.name == "n" and [lp.name for lp in net.layer] == ["a", "empty"]
     np.testing.assert_array_equal(blob_to_array(net.layer[0].blobs[0], "a"), arrays[0])
     assert list(net.layer[1].blobs[0].shape.dim) == [0]
+
+
+def test_streamed_inline_onnx_is_the_model_to_onnx_gives(tmp_path: Path):
+    import onnx
+
+    from convertkit.formats.onnx import save_onnx, to_onnx
+
+    path = tmp_path / "net.onnx"
+    assert save_onnx(_model(), str(path)) is False
+    assert not (tmp_path / "net.onnx.data").exists()
+    written = onnx.load(str(path))
+    assert written == to_onnx(_model())  # same message (fields in another order on the wire)
+    onnx.checker.check_model(str(path), full_check=True)
+
+
+def test_external_data_onnx_written_atomically_and_read_back(tmp_path: Path):
+    import onnx
+
+    from convertkit.formats.onnx import save_onnx, to_onnx
+    from convertkit.runtime import run_onnx
+
+    path = tmp_path / "net.onnx"
+    assert save_onnx(_model(), str(path), threshold=1000) is True  # forced: 3424 weight bytes > 1000
+    data = tmp_path / "net.onnx.data"
+    assert data.exists() and data.stat().st_size == (8 * 3 * 5 * 5 + 8 * 2 * 4 * 4) * 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.onnx", "net.onnx.data"]  # no temporaries
+    header = onnx.load(str(path), load_external_data=False)
+    external = [t.name for t in header.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+    assert len(external) == 2 and path.stat().st_size < 2000
+    onnx.checker.check_model(str(path), full_check=True)
+    back = ck.load(str(path))
+    x = np.random.default_rng(2).standard_normal((1, 3, 8, 8)).astype(np.float32)
+    want = ck.run(_model(), {"x": x})
+    got = ck.run(back, {"x": x})
+    np.testing.assert_array_equal(got["up"], want["up"])
+    np.testing.assert_array_equal(back.layer("conv").weight.array, _model().layer("conv").weight.array)
+    ort = run_onnx(to_onnx(back), {"x": x})
+    np.testing.assert_allclose(ort["up"], want["up"], rtol=1e-4, atol=1e-4 * float(np.abs(want["up"]).max()))
+    assert save_onnx(_model(), str(path), external_data=False) is False  # forced inline
+
+
+def test_external_data_outside_the_models_folder_is_refused(tmp_path: Path):
+    import onnx
+
+    from convertkit.formats.onnx import save_onnx
+
+    path = tmp_path / "net.onnx"
+    save_onnx(_model(), str(path), external_data=True)
+    header = onnx.load(str(path), load_external_data=False)
+    for t in header.graph.initializer:
+        for entry in t.external_data:
+            if entry.key == "location":
+                entry.value = "../outside.data"
+    (tmp_path.parent / "outside.data").write_bytes((tmp_path / "net.onnx.data").read_bytes())
+    evil = tmp_path / "evil.onnx"
+    evil.write_bytes(header.SerializeToString())
+    with pytest.raises(ck.FormatError, match="evil.onnx"):
+        ck.load(str(evil))
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_and_not_quiet(monkeypatch):
+    from convertkit import progress
+
+    monkeypatch.setenv("TERM", "xterm")
+    try:
+        assert progress.configure(quiet=False, stream=io.StringIO()) is False  # not a TTY
+        with progress.bar(10**9, "writing x") as update:
+            assert update is None
+        assert progress.configure(quiet=True, stream=_Tty()) is False
+        tty = _Tty()
+        assert progress.configure(quiet=False, stream=tty) is True
+        monkeypatch.setattr(progress, "DELAY", 0)
+        with progress.bar(2048, "writing net.caffemodel") as update:
+            assert update is not None
+            update(1024)
+            update(1024)
+        assert "writing net.caffemodel" in tty.getvalue()
+    finally:
+        progress.configure(quiet=True, stream=None)
+
+
+@pytest.mark.slow
+def test_cli_convert_is_quiet_when_stderr_is_not_a_terminal_and_help_does_not_import_tqdm(tmp_path: Path):
+    import subprocess
+    import sys
+
+    save_caffe(_model(), str(tmp_path / "net.prototxt"))
+    r = subprocess.run(
+        [sys.executable, "-m", "convertkit", "convert", "net.prototxt", "--weights", "net.caffemodel"]
+        + ["-o", "net.onnx", "--external-data"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "" and "net.onnx.data" in r.stdout
+    assert (tmp_path / "net.onnx.data").exists()
+    code = (
+        "import sys, convertkit.cli as c\ntry: c.main(['--help'])\nexcept SystemExit: pass\n"
+        "print('tqdm' in sys.modules)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.stdout.strip().endswith("False"), r.stdout + r.stderr

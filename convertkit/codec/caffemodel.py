@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .. import progress
 from ..errors import FormatError
 from .wire import I32, I64, LEN, VARINT, WireReader, len_field_header, tag, varint
 
@@ -83,46 +84,57 @@ def iter_caffemodel_layers(path: str) -> Iterator[tuple[str, list[np.ndarray]]]:
     """(layer name, its blobs) for each layer of ``path`` with blobs, in file order, one layer in memory at a time.
 
     The same arrays :func:`~convertkit.codec.caffe.read_caffemodel` + ``blob_to_array`` give (float32 ``data``,
-    or float64 ``double_data``; ``shape`` or legacy 4-D), read without the whole ``NetParameter``.
+    or float64 ``double_data``; ``shape`` or legacy 4-D), read without the whole ``NetParameter``.  A progress
+    bar counts the bytes read when bars are on (:mod:`convertkit.progress`).
     """
-    from .caffe import pb
-
     try:
         f = open(path, "rb")  # noqa: SIM115  (closed below, also when the caller stops early)
     except OSError as exc:
         raise FormatError(f"cannot read {path!r}: {exc.strerror or exc}") from exc
     with f:
         size = os.fstat(f.fileno()).st_size
-        r = WireReader(f, path, size, kind="binary Caffe NetParameter (.caffemodel)")
-        try:
-            while not r.at_end():
-                field, wt = r.key()
-                if field not in _BLOBS or wt != LEN:
-                    r.raw_field(field, wt)
-                    continue
-                layer = r.sub(r.length())
-                rest = bytearray()
-                blob_field = _BLOBS[field]
-                blobs: list[tuple[np.ndarray, tuple[int, ...]]] = []
+        with progress.bar(size, f"reading {os.path.basename(path)}") as update:
+            try:
+                yield from _layers(WireReader(f, path, size, kind="binary Caffe NetParameter (.caffemodel)"), update)
+            except Exception as exc:  # protobuf's DecodeError on a layer's own fields
+                if type(exc).__name__ != "DecodeError":
+                    raise
+                raise FormatError(f"{path!r} is not a binary Caffe NetParameter (.caffemodel): {exc}") from exc
 
-                def read_blob(_: int, wt2: int, layer: WireReader = layer, blobs: list = blobs) -> None:
-                    if wt2 != LEN:
-                        raise FormatError(f"{path!r}: a layer's blob has wire type {wt2}")
-                    inner = layer.sub(layer.length())
-                    blobs.append(_blob(inner))
-                    layer.done(inner)
 
-                layer.fields({blob_field: read_blob}, rest)
-                r.done(layer)
-                message = pb.LayerParameter() if field == _LAYER else pb.V1LayerParameter()
-                message.ParseFromString(bytes(rest))
-                if blobs:
-                    name = message.name
-                    yield name, [_shaped(v, d, f"{path}: layer {name!r} blob {i}") for i, (v, d) in enumerate(blobs)]
-        except Exception as exc:  # protobuf's DecodeError on a layer's own fields
-            if type(exc).__name__ != "DecodeError":
-                raise
-            raise FormatError(f"{path!r} is not a binary Caffe NetParameter (.caffemodel): {exc}") from exc
+def _layers(r: WireReader, update: Callable[[int], None] | None) -> Iterator[tuple[str, list[np.ndarray]]]:
+    from .caffe import pb
+
+    done = 0
+    while not r.at_end():
+        if update is not None:
+            update(r.pos - done)
+            done = r.pos
+        field, wt = r.key()
+        if field not in _BLOBS or wt != LEN:
+            r.raw_field(field, wt)
+            continue
+        layer = r.sub(r.length())
+        rest = bytearray()
+        blobs: list[tuple[np.ndarray, tuple[int, ...]]] = []
+
+        def read_blob(_: int, wt2: int, layer: WireReader = layer, blobs: list = blobs) -> None:
+            if wt2 != LEN:
+                raise FormatError(f"{r.source!r}: a layer's blob has wire type {wt2}")
+            inner = layer.sub(layer.length())
+            blobs.append(_blob(inner))
+            layer.done(inner)
+
+        layer.fields({_BLOBS[field]: read_blob}, rest)
+        r.done(layer)
+        message = pb.LayerParameter() if field == _LAYER else pb.V1LayerParameter()
+        message.ParseFromString(bytes(rest))
+        if blobs:
+            name = message.name
+            where = f"{r.source}: layer {name!r} blob"
+            yield name, [_shaped(v, d, f"{where} {i}") for i, (v, d) in enumerate(blobs)]
+    if update is not None:
+        update(r.pos - done)
 
 
 def _blob_header(array: np.ndarray) -> tuple[bytes, bytes, int]:

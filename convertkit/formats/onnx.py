@@ -6,17 +6,33 @@ every intermediate value's type in ``value_info``, and passes ``onnx.checker`` w
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+import numpy as np
 
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
+from .. import progress as _progress
 from ..codec.files import write_atomically
 from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
+from ..codec.wire import len_field_header
 from ..errors import FormatError, UnsupportedError
 from ..ir import Model, TensorType
 from ..passes import ExportOptions, lower
 from ..registry import write_layers
 
-__all__ = ["DEFAULT_OPSET", "MIN_OPSET", "MAX_OPSET", "OnnxEmitter", "to_onnx", "save_onnx", "load_onnx_model"]
+__all__ = [
+    "DEFAULT_OPSET",
+    "MIN_OPSET",
+    "MAX_OPSET",
+    "EXTERNAL_DATA_THRESHOLD",
+    "OnnxEmitter",
+    "to_onnx",
+    "save_onnx",
+    "external_data_path",
+    "load_onnx_model",
+]
 
 #: Opset used when none is asked for.
 DEFAULT_OPSET = 19
@@ -38,6 +54,15 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     The result passes ``onnx.checker.check_model(full_check=True)`` and onnx shape inference agrees with
     ``model.types`` on every value (checked unless ``check=False``).
     """
+    proto, big = _export(model, opset, check=check)
+    for init in proto.graph.initializer:
+        if init.name in big:
+            init.raw_data = big[init.name].astype(big[init.name].dtype.newbyteorder("<"), copy=False).tobytes()
+    return proto
+
+
+def _export(model: Model, opset: int | None, *, check: bool = True) -> tuple[Any, dict[str, Any]]:
+    """The ONNX model with its big initializers (``OnnxEmitter.big``) as data-less tensors, and their arrays."""
     import onnx
 
     opset = DEFAULT_OPSET if opset is None else opset
@@ -66,8 +91,26 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     # The oldest IR version that can carry this opset: newest runtimes read it, older ones too.
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
     if check:
-        _check(proto, model)
-    return proto
+        _check(_light(proto, ctx.big), model)
+    return proto, ctx.big
+
+
+def _light(proto: Any, big: dict[str, Any]) -> Any:
+    """``proto`` with each data-less initializer turned into a graph input of its type: what the checker and
+    shape inference see is the same graph, without the weights' bytes (small constants stay: shape inference
+    reads Resize scales, Pad pads, Slice starts)."""
+    import onnx
+
+    if not big:
+        return proto
+    light = onnx.ModelProto()
+    light.CopyFrom(proto)
+    kept = [init for init in light.graph.initializer if init.name not in big]
+    moved = [init for init in light.graph.initializer if init.name in big]
+    del light.graph.initializer[:]
+    light.graph.initializer.extend(kept)
+    light.graph.input.extend(onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in moved)
+    return light
 
 
 def _check(proto: Any, model: Model) -> None:
@@ -92,10 +135,128 @@ def _check(proto: Any, model: Model) -> None:
             )
 
 
-def save_onnx(model: Model, path: str, opset: int | None = None) -> None:
-    """Export and write ``model`` to ``path``."""
-    proto = to_onnx(model, opset)
-    write_atomically({path: proto.SerializeToString()})
+#: Above this many weight bytes an ONNX model is written with external data (protobuf cannot serialise or
+#: parse a message of 2 GiB or more; the margin leaves room for the graph itself).
+EXTERNAL_DATA_THRESHOLD = 2**31 - 2**27
+
+
+def external_data_path(path: str) -> str:
+    """Where :func:`save_onnx` puts the weights of ``path`` when they go to external data: ``NAME.onnx.data``."""
+    return path + ".data"
+
+
+def save_onnx(
+    model: Model,
+    path: str,
+    opset: int | None = None,
+    *,
+    external_data: bool | None = None,
+    threshold: int = EXTERNAL_DATA_THRESHOLD,
+    progress: Callable[[int], None] | None = None,
+) -> bool:
+    """Export and write ``model`` to ``path``; returns whether the weights went to external data.
+
+    The weights are streamed from their arrays, never copied into the ``ModelProto``.  With
+    ``external_data=None`` they go to ``NAME.onnx.data`` beside ``path`` only when they total more than
+    ``threshold`` bytes (ONNX's 2 GB limit); ``True`` / ``False`` force either form.  Both files are written
+    atomically.  ``progress`` is called with each tensor's byte count once written.
+    """
+    proto, big = _export(model, opset)
+    total = sum(a.nbytes for a in big.values())
+    if progress is None:
+        with _progress.bar(total, f"writing {os.path.basename(path)}") as update:
+            return save_onnx_proto(proto, big, path, external_data=external_data, threshold=threshold, progress=update)
+    return save_onnx_proto(proto, big, path, external_data=external_data, threshold=threshold, progress=progress)
+
+
+def save_onnx_proto(
+    proto: Any,
+    big: dict[str, Any],
+    path: str,
+    *,
+    external_data: bool | None,
+    threshold: int,
+    progress: Callable[[int], None] | None,
+) -> bool:
+    """Write ``proto`` whose initializers named in ``big`` are data-less, streaming their values (:func:`save_onnx`)."""
+    total = sum(a.nbytes for a in big.values())
+    external = total > threshold if external_data is None else bool(external_data)
+    if external:
+        data_path = external_data_path(path)
+        location = os.path.basename(data_path)
+        offset = 0
+        for init in proto.graph.initializer:
+            if init.name in big:
+                n = big[init.name].nbytes
+                init.data_location = onnx_external_location()
+                for key, value in (("location", location), ("offset", str(offset)), ("length", str(n))):
+                    entry = init.external_data.add()
+                    entry.key, entry.value = key, value
+                offset += n
+        order = [init.name for init in proto.graph.initializer if init.name in big]
+
+        def write_data(f: BinaryIO) -> None:
+            for name in order:
+                _write_array(f, big[name])
+                if progress is not None:
+                    progress(big[name].nbytes)
+
+        write_atomically({path: proto.SerializeToString(), data_path: write_data})
+    else:
+        if total > EXTERNAL_DATA_THRESHOLD:
+            raise UnsupportedError(
+                f"{path}: {total} bytes of weights cannot go into one ONNX file (protobuf's 2 GB limit); "
+                "write them as external data (--external-data)"
+            )
+        write_atomically({path: lambda f: _write_inline(f, proto, big, progress)})
+    return external
+
+
+def onnx_external_location() -> int:
+    import onnx
+
+    return onnx.TensorProto.EXTERNAL
+
+
+def _write_array(f: BinaryIO, array: Any) -> None:
+    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    f.write(memoryview(np.ascontiguousarray(little)).cast("B"))
+
+
+def _write_inline(f: BinaryIO, proto: Any, big: dict[str, Any], progress: Callable[[int], None] | None) -> None:
+    """``proto`` serialised with each data-less initializer's ``raw_data`` (field 9) streamed from its array.
+
+    Protobuf reads fields in any order and merges a message's repeated fields, so the model is written as: its
+    fields but the graph, then the graph (ModelProto field 7) as its fields but the initializers, then each
+    initializer (GraphProto field 5), a big one as its other fields followed by its raw data.
+    """
+    import onnx
+
+    rest = onnx.ModelProto()
+    rest.CopyFrom(proto)
+    rest.ClearField("graph")
+    graph = onnx.GraphProto()
+    graph.CopyFrom(proto.graph)
+    del graph.initializer[:]
+    parts: list[tuple[bytes, Any]] = []  # (initializer field bytes before its data, array or None)
+    for init in proto.graph.initializer:
+        head = init.SerializeToString()
+        if init.name in big:
+            n = big[init.name].nbytes
+            head += len_field_header(9, n)
+            parts.append((len_field_header(5, len(head) + n) + head, big[init.name]))
+        else:
+            parts.append((len_field_header(5, len(head)) + head, None))
+    graph_bytes = graph.SerializeToString()
+    graph_len = len(graph_bytes) + sum(len(h) + (a.nbytes if a is not None else 0) for h, a in parts)
+    f.write(rest.SerializeToString())
+    f.write(len_field_header(7, graph_len) + graph_bytes)
+    for head, array in parts:
+        f.write(head)
+        if array is not None:
+            _write_array(f, array)
+            if progress is not None:
+                progress(array.nbytes)
 
 
 def load_onnx_model(path: str) -> Any:

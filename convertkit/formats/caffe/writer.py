@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ... import progress
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
-from ...codec.files import write_atomically
+from ...codec.files import Content, write_atomically
 from ...errors import UnsupportedError
 from ...ir import Model
 from ...passes import ExportOptions, lower
@@ -130,8 +131,10 @@ def save_caffe(
 ) -> CaffeNet:
     """Write ``path`` (.prototxt) and, unless ``with_weights`` is false, the ``.caffemodel`` beside it."""
     exported = to_caffe(model, dialect=dialect, with_weights=with_weights, warn=warn)
-    files: dict[str, bytes | str] = {path: exported.prototxt()}
-    if with_weights:
-        files[caffemodel_path(path)] = exported.write_caffemodel
-    write_atomically(files)
+    files: dict[str, Content] = {path: exported.prototxt()}
+    total = sum(a.size * 4 for _, _, arrays in exported.blob_layers for a in arrays) if with_weights else 0
+    with progress.bar(total, f"writing {os.path.basename(caffemodel_path(path))}") as update:
+        if with_weights:
+            files[caffemodel_path(path)] = lambda f: exported.write_caffemodel(f, update)
+        write_atomically(files)
     return exported
