@@ -250,3 +250,29 @@ def test_cli_convert_is_quiet_when_stderr_is_not_a_terminal_and_help_does_not_im
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.stdout.strip().endswith("False"), r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("external", [False, True])
+def test_streamed_onnx_reader_gives_onnx_loads_arrays(tmp_path: Path, external: bool):
+    import onnx
+    from onnx import numpy_helper
+
+    from convertkit.formats.onnx import read_onnx_streamed, save_onnx
+
+    path = tmp_path / "net.onnx"
+    save_onnx(_model(), str(path), external_data=external)
+    want = {t.name: numpy_helper.to_array(t) for t in onnx.load(str(path)).graph.initializer}
+    proto, arrays = read_onnx_streamed(str(path))
+    assert len(arrays) == 2  # the two weights; the bias (32 bytes) stays in the message
+    for t in proto.graph.initializer:
+        got = arrays[t.name] if t.name in arrays else numpy_helper.to_array(t)
+        assert got.dtype == want[t.name].dtype and got.tobytes() == want[t.name].tobytes()
+    if external:
+        header = onnx.load(str(path), load_external_data=False)
+        for t in header.graph.initializer:
+            for entry in t.external_data:
+                if entry.key == "length":
+                    entry.value = str(10**9)
+        path.write_bytes(header.SerializeToString())
+        with pytest.raises(ck.FormatError, match=r"external data offset \d+ length 1000000000 lie outside"):
+            read_onnx_streamed(str(path))

@@ -15,7 +15,7 @@ import numpy as np
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
 from .. import progress as _progress
 from ..codec.files import write_atomically
-from ..codec.onnx import ELEMENT_TYPES, OnnxEmitter
+from ..codec.onnx import BIG_TENSOR_BYTES, ELEMENT_TYPES, OnnxEmitter
 from ..codec.wire import len_field_header
 from ..errors import FormatError, UnsupportedError
 from ..ir import Model, TensorType
@@ -32,6 +32,7 @@ __all__ = [
     "save_onnx",
     "external_data_path",
     "load_onnx_model",
+    "read_onnx_streamed",
 ]
 
 #: Opset used when none is asked for.
@@ -271,3 +272,122 @@ def load_onnx_model(path: str) -> Any:
     if not proto.opset_import and not proto.graph.node and not proto.graph.input:
         raise FormatError(f"{path!r} is not an ONNX model (no graph and no opset import)")
     return proto
+
+
+def read_onnx_streamed(path: str) -> tuple[Any, dict[str, np.ndarray]]:
+    """An ONNX file as (``ModelProto`` whose big initializers carry no data, name -> array of each of those).
+
+    Each initializer's ``raw_data`` goes from the file straight into its array (never a ``bytes`` copy plus a
+    parsed copy plus the array); external data (``data_location: EXTERNAL``) is read from its file, which must
+    lie inside the model's folder (a ``location`` that leaves it, or is absolute, is refused).
+    """
+    import onnx
+
+    from ..codec.wire import LEN, WireReader
+
+    try:
+        f = open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise FormatError(f"cannot read ONNX model {path!r}: {exc.strerror or exc}") from exc
+    raw: dict[int, np.ndarray] = {}  # initializer index -> its raw_data bytes (uint8)
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        r = WireReader(f, path, size, kind="ONNX model")
+        model_rest = bytearray()
+        graph_rest = bytearray()
+        inits: list[bytes] = []
+
+        def read_tensor(_: int, wt: int, g: WireReader) -> None:
+            if wt != LEN:
+                raise FormatError(f"{path!r} is not an ONNX model: an initializer with wire type {wt}")
+            t = g.sub(g.length())
+            rest = bytearray()
+
+            def read_raw(field: int, wt2: int) -> None:
+                if wt2 != LEN:
+                    raise FormatError(f"{path!r} is not an ONNX model: raw_data with wire type {wt2}")
+                n = t.length()
+                if n < BIG_TENSOR_BYTES:  # small constants stay in the message (shape inference reads them)
+                    rest.extend(len_field_header(field, n) + t.read(n))
+                else:
+                    raw[len(inits)] = t.read_array(n, "u1")
+
+            t.fields({9: read_raw}, rest)
+            g.done(t)
+            inits.append(bytes(rest))
+
+        def read_graph(_: int, wt: int) -> None:
+            if wt != LEN:
+                raise FormatError(f"{path!r} is not an ONNX model: a graph with wire type {wt}")
+            g = r.sub(r.length())
+            g.fields({5: lambda field, wt2: read_tensor(field, wt2, g)}, graph_rest)
+            r.done(g)
+
+        with _progress.bar(size, f"reading {os.path.basename(path)}") as update:
+            try:
+                r.fields({7: read_graph}, model_rest)
+            except FormatError as exc:
+                detail = str(exc).split(": ", 1)[-1]
+                raise FormatError(f"cannot read ONNX model {path!r}: not a protobuf message ({detail})") from exc
+            if update is not None:
+                update(size)
+    graph_bytes = bytes(graph_rest) + b"".join(len_field_header(5, len(t)) + t for t in inits)
+    proto = onnx.ModelProto()
+    try:
+        proto.ParseFromString(bytes(model_rest) + len_field_header(7, len(graph_bytes)) + graph_bytes)
+    except Exception as exc:  # protobuf's DecodeError
+        raise FormatError(f"cannot read ONNX model {path!r}: {exc}") from exc
+    if not proto.opset_import and not proto.graph.node and not proto.graph.input:
+        raise FormatError(f"{path!r} is not an ONNX model (no graph and no opset import)")
+    folder = os.path.dirname(os.path.abspath(path))
+    arrays: dict[str, np.ndarray] = {}
+    for i, init in enumerate(proto.graph.initializer):
+        if i in raw:
+            buf = raw.pop(i)
+        elif init.data_location == onnx.TensorProto.EXTERNAL:
+            buf = _external_bytes(init, folder, path)
+        else:
+            continue
+        try:
+            dtype = np.dtype(onnx.helper.tensor_dtype_to_np_dtype(init.data_type)).newbyteorder("<")
+        except Exception as exc:  # an unknown data_type
+            raise FormatError(f"{path!r}: initializer {init.name!r} has data type {init.data_type}") from exc
+        count = int(np.prod(list(init.dims), dtype=np.int64))
+        if dtype.kind not in "fiub" or buf.size != count * dtype.itemsize:
+            raise FormatError(
+                f"{path!r}: initializer {init.name!r} has {buf.size} data bytes, dims {list(init.dims)} of "
+                f"{dtype} need {count * dtype.itemsize}"
+            )
+        arrays[init.name] = buf.view(dtype).astype(dtype.newbyteorder("="), copy=False).reshape(list(init.dims))
+        init.ClearField("raw_data")
+        del init.external_data[:]
+        init.ClearField("data_location")
+    return proto, arrays
+
+
+def _external_bytes(init: Any, folder: str, path: str) -> np.ndarray:
+    """The bytes of ``init``'s external data, from a file inside ``folder`` (the model's own)."""
+    info = {e.key: e.value for e in init.external_data}
+    location = info.get("location", "")
+    where = f"{path!r}: initializer {init.name!r}"
+    target = os.path.realpath(os.path.join(folder, location))
+    if (
+        not location
+        or os.path.isabs(location)
+        or os.path.commonpath([target, os.path.realpath(folder)]) != (os.path.realpath(folder))
+    ):
+        raise FormatError(f"{where}: external data location {location!r} is not a file inside the model's folder")
+    try:
+        offset = int(info.get("offset", "0"))
+        length = int(info["length"]) if "length" in info else -1
+        with open(target, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            end = f.tell()
+            if offset < 0 or offset > end or length < -1 or (length >= 0 and offset + length > end):
+                raise FormatError(f"{where}: external data offset {offset} length {length} lie outside {location!r}")
+            f.seek(offset)
+            return np.fromfile(f, dtype=np.uint8, count=length)
+    except OSError as exc:
+        raise FormatError(f"{where}: cannot read external data {location!r}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise FormatError(f"{where}: external data offset/length are not integers: {exc}") from exc
