@@ -131,6 +131,10 @@ def _parse_input_shapes(pairs: Sequence[str]) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (shown on a terminal only)")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="convertkit",
@@ -145,6 +149,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+    p.add_argument(
+        "--external-data",
+        action="store_true",
+        help="write an .onnx output's weights to DST.data beside it (automatic above ONNX's 2 GB limit)",
+    )
+    _add_quiet(p)
     _add_caffe_options(p, writer=True)
 
     p = sub.add_parser("run", help="run MODEL (spec, .onnx or .prototxt) and summarise its outputs")
@@ -160,6 +170,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
+    _add_quiet(p)
     _add_caffe_options(p)
 
     p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
@@ -247,11 +258,17 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if not to_caffe and (args.no_weights or args.caffe_dialect != "bvlc"):
         raise _UserError("--no-weights and --caffe-dialect apply to a .prototxt output only")
     _refuse_to_destroy(args, model, to_caffe)
+    if args.external_data and not args.output.lower().endswith(".onnx"):
+        raise _UserError("--external-data applies to an .onnx output only")
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
-        ck.save(model, args.output, opset=args.opset)
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None)
     written = args.output
+    if args.external_data:
+        from .formats.onnx import external_data_path
+
+        written += f" and {external_data_path(args.output)}"
     if to_caffe and not args.no_weights:
         from .formats.caffe import caffemodel_path
 
@@ -578,8 +595,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USER_ERROR
+    from . import progress
     from .errors import CheckFailed, ConvertkitError
     from .formats.caffe import CaffeWarning
+
+    progress.configure(quiet=getattr(args, "quiet", False), stream=sys.stderr)
     from .formats.onnx_import import OnnxImportWarning
 
     caught: list[warnings.WarningMessage] = []
