@@ -140,6 +140,10 @@ def _add_max_memory(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (shown on a terminal only)")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="convertkit",
@@ -154,6 +158,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+    p.add_argument(
+        "--external-data",
+        action="store_true",
+        help="write an .onnx output's weights to DST.data beside it (automatic above ONNX's 2 GB limit)",
+    )
+    _add_quiet(p)
     _add_caffe_options(p, writer=True)
     _add_max_memory(p)
 
@@ -170,6 +180,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
+    _add_quiet(p)
     _add_caffe_options(p)
     _add_max_memory(p)
 
@@ -259,11 +270,17 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         raise _UserError("--no-weights and --caffe-dialect apply to a .prototxt output only")
     _refuse_to_destroy(args, model, to_caffe)
     _warn_if_too_big_to_run(model)
+    if args.external_data and not args.output.lower().endswith(".onnx"):
+        raise _UserError("--external-data applies to an .onnx output only")
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
-        ck.save(model, args.output, opset=args.opset)
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None)
     written = args.output
+    if args.external_data:
+        from .formats.onnx import external_data_path
+
+        written += f" and {external_data_path(args.output)}"
     if to_caffe and not args.no_weights:
         from .formats.caffe import caffemodel_path
 
@@ -451,13 +468,12 @@ def _save_reproduction(
     args: argparse.Namespace, model: Any, onnx_model: Any, feeds: dict[str, Any], caffe_failed: bool
 ) -> None:
     """Leave what reproduces a failed check: the exported model(s), the inputs, the reference outputs."""
+    import io
     import re
 
     import numpy as np
 
     from convertkit.reference.interpreter import run_model
-
-    import io
 
     from .codec.files import write_atomically
     from .errors import FormatError
@@ -633,9 +649,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USER_ERROR
+    from . import progress
     from .budget import MemoryBudgetWarning
     from .errors import CheckFailed, ConvertkitError
     from .formats.caffe import CaffeWarning
+
+    progress.configure(quiet=getattr(args, "quiet", False), stream=sys.stderr)
     from .formats.onnx_import import OnnxImportWarning
 
     caught: list[warnings.WarningMessage] = []

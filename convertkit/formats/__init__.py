@@ -26,7 +26,13 @@ _LOAD_OPTIONS = {
     ".onnx": ("input_shapes", "constants"),
     ".prototxt": ("weights", "input_shapes", "fill_missing", "seed", "compact", "warn"),
 }
-_SAVE_OPTIONS = {".json": (), ".yaml": (), ".yml": (), ".onnx": (), ".prototxt": ("with_weights", "dialect", "warn")}
+_SAVE_OPTIONS = {
+    ".json": (),
+    ".yaml": (),
+    ".yml": (),
+    ".onnx": ("external_data",),
+    ".prototxt": ("with_weights", "dialect", "warn"),
+}
 
 
 def _options_for(path: str, suffix: str, options: dict[str, Any], allowed: dict[str, tuple[str, ...]], verb: str):
@@ -97,7 +103,7 @@ def save_model(model: Model, path: str, *, opset: int | None = None, **options: 
     elif suffix == ".onnx":
         from .onnx import save_onnx
 
-        save_onnx(model, path, opset)
+        save_onnx(model, path, opset, **given)
     elif suffix == ".prototxt":
         from .caffe import save_caffe
 
