@@ -80,6 +80,7 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     ``model.types`` on every value (checked unless ``check=False``).
     """
     if isinstance(model, Model):
+        require(model, "export")  # the budget first: it names the amount; then what a ModelProto cannot hold
         _refuse_huge_tensors(model)
     proto, big = _export(model, opset, check=check)
     for init in proto.graph.initializer:
