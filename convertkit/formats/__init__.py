@@ -72,9 +72,15 @@ def load_model(path: str, **options: Any) -> Model:
 
         return load_spec(path)
     if suffix == ".onnx":
+        from ..errors import ConvertkitError
         from .onnx_import import load_onnx
 
-        return load_onnx(path, **given)
+        try:
+            return load_onnx(path, **given)
+        except ConvertkitError as exc:
+            if path in str(exc):
+                raise
+            raise type(exc)(f"{path}: {exc}") from exc
     if suffix == ".prototxt":
         from .caffe import load_caffe
 

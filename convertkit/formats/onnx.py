@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import layers as _layers  # noqa: F401  (registers the layer kinds)
 from .. import progress as _progress
+from ..budget import require
 from ..codec.files import write_atomically
 from ..codec.onnx import BIG_TENSOR_BYTES, ELEMENT_TYPES, OnnxEmitter
 from ..codec.wire import len_field_header
@@ -43,6 +44,29 @@ MIN_OPSET = 13
 MAX_OPSET = 22
 
 
+#: A protobuf bytes field (an initializer's raw_data) holds less than 2 GiB.
+_PROTOBUF_FIELD_LIMIT = 2**31 - 1
+
+
+def _refuse_huge_tensors(model: Model) -> None:
+    from ..budget import format_bytes
+
+    for layer in model.layers:
+        types = model.input_types(layer)
+        itemsize = 8 if types and types[0].dtype == "float64" else 4
+        for shape in layer.parameter_shapes(types):
+            size = itemsize
+            for d in shape:
+                size *= d
+            if size > _PROTOBUF_FIELD_LIMIT:
+                raise layer.error(
+                    f"one parameter array of shape {list(shape)} is {format_bytes(size)}, more than the 2 GiB one "
+                    "tensor can hold inside an in-memory ONNX ModelProto; save the model to a file instead "
+                    "(convertkit.save writes such weights as external data)",
+                    UnsupportedError,
+                )
+
+
 def _value_info(name: str, t: TensorType) -> Any:
     import onnx
 
@@ -55,6 +79,9 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     The result passes ``onnx.checker.check_model(full_check=True)`` and onnx shape inference agrees with
     ``model.types`` on every value (checked unless ``check=False``).
     """
+    if isinstance(model, Model):
+        require(model, "export")  # the budget first: it names the amount; then what a ModelProto cannot hold
+        _refuse_huge_tensors(model)
     proto, big = _export(model, opset, check=check)
     for init in proto.graph.initializer:
         if init.name in big:
@@ -74,6 +101,7 @@ def _export(model: Model, opset: int | None, *, check: bool = True) -> tuple[Any
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
     model = lower(model, ExportOptions(target="onnx"))
+    require(model, "export")
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
     write_layers(model, ctx)

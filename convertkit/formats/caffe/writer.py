@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
 from ... import progress
+from ...budget import require
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
 from ...codec.files import Content, write_atomically
 from ...errors import UnsupportedError
@@ -64,6 +65,8 @@ def to_caffe(
     """Export ``model`` as a Caffe net and its weights, exactly, or raise naming the layer that cannot be."""
     ctx = CaffeEmitter(dialect=dialect, with_weights=with_weights, warn=warn)
     model = lower(model, ExportOptions(target="caffe", dialect=dialect))
+    if with_weights:
+        require(model, "export")
     ctx.net.name = model.name
     ctx.reserve(list(model.types))
     ctx.reserve([layer.name for layer in model.layers])

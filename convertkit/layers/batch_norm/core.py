@@ -114,6 +114,11 @@ class BatchNorm(TrainingSpec, UnaryLayer):
             np.array([self.scale_factor], np.float32),
         )
 
+    def parameter_shapes(self, inputs: list[TensorType]) -> list[tuple[int, ...]]:
+        """Mean and variance, and the scale and bias where given: ``(C,)`` each."""
+        c = inputs[0].shape[1]
+        return [(c,)] * (2 + (self.scale is not None) + (self.bias is not None))
+
     def scale_array(self, channels: int, dtype: Any = np.float32) -> np.ndarray | None:
         return None if self.scale is None else self.scale.materialize((channels,), dtype)
 

@@ -157,6 +157,10 @@ class Scale(TrainingSpec, Layer):
         rank = len(inputs[0].shape)
         return shape + (1,) * (rank - first - len(shape)) if shape else ()
 
+    def parameter_shapes(self, inputs: list[TensorType]) -> list[tuple[int, ...]]:
+        _, shape = self.placement(inputs)
+        return [shape] * ((self.scale is not None) + (self.bias is not None))
+
     def scale_array(self, inputs: list[TensorType], dtype: Any = np.float32) -> np.ndarray:
         assert self.scale is not None
         return self.scale.materialize(self.placement(inputs)[1], dtype)
