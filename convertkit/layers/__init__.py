@@ -11,10 +11,13 @@ from .convolution import Convolution
 from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .eltwise import Eltwise
+from .exp import Exp
 from .identity import Identity
 from .input import Input
+from .log import Log
 from .pad import Pad
 from .pooling import Pooling
+from .power import Power
 from .prelu import PReLU
 from .slice import Slice
 from .softmax import Softmax
@@ -40,4 +43,7 @@ __all__ = [
     "Eltwise",
     "Softmax",
     "Identity",
+    "Power",
+    "Exp",
+    "Log",
 ]

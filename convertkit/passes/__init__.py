@@ -99,12 +99,13 @@ def _lowerings(target: str) -> list[Lowering]:
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import convolution, deconvolution, upsample
+    from . import arithmetic, convolution, deconvolution, upsample
 
     return [
         *upsample.FUSIONS.get(stage, ()),
         *deconvolution.FUSIONS.get(stage, ()),
         *convolution.FUSIONS.get(stage, ()),
+        *arithmetic.FUSIONS.get(stage, ()),
     ]
 
 

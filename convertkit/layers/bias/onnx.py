@@ -27,6 +27,9 @@ def read(node: OnnxNode) -> Bias | None:
     if len(runtime) != 1:
         return None
     x = node.input_type(runtime[0])
+    c = np.asarray(node.constant(1 - runtime[0], "the bias"))
+    if c.size == 1 and (len(x.shape) < 2 or x.shape[1] != 1 or c.ndim != len(x.shape)):
+        return None  # one value for every element: the Power kind's shift (a 1-channel (1, 1, ...) stays a Bias)
     b = channel_bias(np.asarray(node.constant(1 - runtime[0], "the bias")), x.dtype, x.shape[1], len(x.shape))
     if b is None:
         return None
