@@ -12,6 +12,7 @@ from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .eltwise import Eltwise
 from .exp import Exp
+from .flatten import Flatten
 from .identity import Identity
 from .input import Input
 from .log import Log
@@ -19,6 +20,7 @@ from .pad import Pad
 from .pooling import Pooling
 from .power import Power
 from .prelu import PReLU
+from .reshape import Reshape
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
@@ -46,4 +48,6 @@ __all__ = [
     "Power",
     "Exp",
     "Log",
+    "Flatten",
+    "Reshape",
 ]
