@@ -49,6 +49,7 @@ from .layers import (  # noqa: F401
     Flatten,
     Geometry,
     Identity,
+    InnerProduct,
     Input,
     InterpForm,
     Log,

@@ -14,6 +14,7 @@ from .eltwise import Eltwise
 from .exp import Exp
 from .flatten import Flatten
 from .identity import Identity
+from .inner_product import InnerProduct
 from .input import Input
 from .log import Log
 from .pad import Pad
@@ -50,4 +51,5 @@ __all__ = [
     "Log",
     "Flatten",
     "Reshape",
+    "InnerProduct",
 ]

@@ -99,13 +99,14 @@ def _lowerings(target: str) -> list[Lowering]:
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import arithmetic, convolution, deconvolution, upsample
+    from . import arithmetic, convolution, deconvolution, inner_product, upsample
 
     return [
         *upsample.FUSIONS.get(stage, ()),
         *deconvolution.FUSIONS.get(stage, ()),
         *convolution.FUSIONS.get(stage, ()),
         *arithmetic.FUSIONS.get(stage, ()),
+        *inner_product.FUSIONS.get(stage, ()),
     ]
 
 
