@@ -75,11 +75,20 @@ EXPECTED: dict[str, Facets] = {
         caffe_types=("ReLU", "Sigmoid", "TanH", "ELU", "AbsVal"),
     ),
     "PReLU": Facets(onnx_ops=("PRelu",), caffe_types=("PReLU",)),
-    # Add is the Bias kind's (a per-channel constant); a run-time Add is not read yet.
-    "Eltwise": Facets(onnx_ops=("Sum", "Sub", "Mul", "Max"), caffe_types=("Eltwise",)),
+    # An Add or Mul of a constant is another kind's (Bias, Power); Eltwise reads two run-time tensors.
+    "Eltwise": Facets(onnx_ops=("Sum", "Sub", "Add", "Mul", "Max"), caffe_types=("Eltwise",)),
     "Softmax": Facets(onnx_ops=("Softmax",), caffe_types=("Softmax",)),
     # A Dropout at inference, in both formats.
     "Identity": Facets(onnx_ops=("Dropout",), caffe_types=("Dropout",)),
+    # Scalar steps, one node each (a one-element constant); passes/arithmetic folds the chains.
+    "Power": Facets(onnx_ops=("Mul", "Add", "Sub", "Div", "Pow", "Neg"), caffe_types=("Power",)),
+    "Exp": Facets(onnx_ops=("Exp",), caffe_types=("Exp",)),
+    "Log": Facets(onnx_ops=("Log",), caffe_types=("Log",), opencv_refusal=True),  # OpenCV ignores log_param
+    "Flatten": Facets(onnx_ops=("Flatten",), caffe_types=("Flatten",), opencv_refusal=True),  # 1-D results
+    "Reshape": Facets(onnx_ops=("Reshape",), caffe_types=("Reshape",), opencv_refusal=True),  # negative axis
+    "InnerProduct": Facets(
+        onnx_ops=("Gemm", "MatMul"), caffe_types=("InnerProduct",), caffe_blobs=True, opencv_refusal=True
+    ),  # OpenCV ignores transpose
 }
 
 SUPPORT_TABLE = """\
@@ -91,12 +100,18 @@ SUPPORT_TABLE = """\
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
-| Eltwise | read, write | read, write | read, write | Sum, Sub, Mul, Max | Eltwise |
+| Eltwise | read, write | read, write | read, write | Sum, Sub, Add, Mul, Max | Eltwise |
+| Exp | read, write | read, write | read, write | Exp | Exp |
+| Flatten | read, write | read, write | read, write | Flatten | Flatten |
 | Identity | read, write | read, write | read, write | Dropout | Dropout |
+| InnerProduct | read, write | read, write | read, write | Gemm, MatMul | InnerProduct |
 | Input | read, write | read, write | read, write | graph input | Input |
+| Log | read, write | read, write | read, write | Log | Log |
 | PReLU | read, write | read, write | read, write | PRelu | PReLU |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
+| Power | read, write | read, write | read, write | Mul, Add, Sub, Div, Pow, Neg | Power |
+| Reshape | read, write | read, write | read, write | Reshape | Reshape |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
