@@ -1219,13 +1219,6 @@ ELEMENTWISE = [
             x(1, 2, 3, 4, name="z"),
             ck.Eltwise(name="e", input_names=("x", "y", "z"), coeff=(0.5, -2.0, 1.0)),
         ),
-        onnx=Gap(
-            "coefficients other than (1, -1) are written as Mul by a scalar -> Sum; a Mul by a constant is a scale "
-            "no kind reads yet (the Power kind and its fusion are not in), so convertkit's own export does not "
-            "re-import",
-            raises=ck.UnsupportedError,
-        ),
-        onnxruntime=WORKS,
     ),
     Case(
         "eltwise-prod-two",
@@ -1276,6 +1269,125 @@ ELEMENTWISE = [
     ),
 ]
 
+# -- whole networks part 1: dense, shape and scalar arithmetic -----------------------------------------------------
+
+OPENCV_IGNORES_LOG_PARAM = Refused(r"OpenCV's Caffe reader ignores log_param")
+OPENCV_1D = Refused(r"OpenCV returns (its )?1-D results? as \(n, 1\)")
+
+
+def inner_product(shape: tuple[int, ...], seed: int = 11, **fields: Any) -> Callable[[], ck.Model]:
+    """Input ``x`` of ``shape`` -> InnerProduct ``ip``; seeded gaussian weights and bias unless given."""
+    fields.setdefault("weight", ck.Filler(type="gaussian", std=0.5, seed=seed))
+    if fields.get("bias_term", True):
+        fields.setdefault("bias", ck.Filler(type="gaussian", std=1.0, seed=seed + 1))
+    return model(x(*shape), lambda: ck.InnerProduct(name="ip", input="x", **fields))
+
+
+DENSE = [
+    Case(
+        "power-scale-shift-square",
+        "Power",
+        model(x(1, 3, 4, 5), ck.Power(name="p", input="x", power=2, scale=0.5, shift=1.5)),
+    ),
+    Case("power-neg-pvanet", "Power", model(x(1, 3, 4, 5), ck.Power(name="neg", input="x", scale=-1))),
+    Case(
+        "power-sqrt-of-shifted",
+        "Power",
+        model(x(2, 3, 4), ck.Power(name="p", input="x", power=0.5, shift=8)),
+    ),
+    Case("power-all-defaults-is-a-copy", "Power", model(x(1, 2, 3), ck.Power(name="p", input="x"))),
+    Case(
+        "power-scale-zero-is-a-constant",
+        "Power",
+        model(x(1, 2, 3, 3), ck.Power(name="p", input="x", power=3, scale=0, shift=2)),
+    ),
+    Case(
+        "power-chain-of-two-stays-two",
+        "Power",
+        model(
+            x(1, 2, 3, 3),
+            ck.Power(name="p", input="x", shift=1.5),
+            ck.Power(name="q", input="p", scale=3),
+        ),
+    ),
+    Case("exp-default", "Exp", model(x(1, 3, 4, 5), ck.Exp(name="e", input="x"))),
+    Case(
+        "exp-base2-scale-shift",
+        "Exp",
+        model(x(1, 3, 4, 5), ck.Exp(name="e", input="x", base=2, scale=0.75, shift=0.5)),
+    ),
+    Case(
+        "log-of-exp-default",
+        "Log",
+        model(x(1, 3, 4, 5), ck.Exp(name="e", input="x"), ck.Log(name="l", input="e")),
+    ),
+    Case(
+        "log-base10-scale-shift",
+        "Log",
+        model(x(1, 3, 4, 5), ck.Log(name="l", input="x", base=10, scale=2, shift=9)),
+        opencv=OPENCV_IGNORES_LOG_PARAM,
+    ),
+    Case("flatten-default-is-onnx-flatten", "Flatten", model(x(2, 3, 4, 5), ck.Flatten(name="f", input="x"))),
+    Case("flatten-axis2", "Flatten", model(x(2, 3, 4, 5), ck.Flatten(name="f", input="x", axis=2))),
+    Case(
+        "flatten-axis1-end-axis-minus2-refinedet",
+        "Flatten",
+        model(x(2, 3, 4, 5), ck.Flatten(name="f", input="x", axis=1, end_axis=-2)),
+    ),
+    Case(
+        "flatten-every-axis",
+        "Flatten",
+        model(x(2, 3, 4), ck.Flatten(name="f", input="x", axis=0)),
+        opencv=OPENCV_1D,
+    ),
+    Case(
+        "reshape-copy-and-infer-pvanet",
+        "Reshape",
+        model(x(2, 6, 4, 5), ck.Reshape(name="r", input="x", shape=(0, 2, -1, 0))),
+    ),
+    Case(
+        "reshape-axis1-num-axes2",
+        "Reshape",
+        model(x(2, 3, 4, 5), ck.Reshape(name="r", input="x", shape=(6, 2), axis=1, num_axes=2)),
+    ),
+    Case(
+        "reshape-axis-minus1-appends",
+        "Reshape",
+        model(x(2, 3, 4), ck.Reshape(name="r", input="x", shape=(1, 1), axis=-1)),
+        opencv=Refused(r"OpenCV's Caffe reader fails on a negative axis"),
+    ),
+    Case("inner-product-4d-axis1", "InnerProduct", inner_product((2, 3, 4, 5), num_output=7)),
+    Case("inner-product-2d-no-bias", "InnerProduct", inner_product((3, 10), num_output=4, bias_term=False)),
+    Case(
+        "inner-product-transpose",
+        "InnerProduct",
+        inner_product((3, 10), num_output=4, transpose=True),
+        opencv=Refused(r"OpenCV's Caffe reader ignores transpose"),
+    ),
+    Case("inner-product-axis2", "InnerProduct", inner_product((2, 3, 4, 5), num_output=6, axis=2)),
+    Case(
+        "inner-product-axis-minus1-transpose",
+        "InnerProduct",
+        inner_product((2, 3, 5), num_output=6, axis=-1, transpose=True),
+        opencv=Refused(r"OpenCV's Caffe reader ignores transpose"),
+    ),
+    Case(
+        "inner-product-axis0",
+        "InnerProduct",
+        inner_product((2, 3, 4), num_output=5, axis=0),
+        opencv=Refused(r"OpenCV returns its 1-D result"),
+    ),
+    Case(
+        "inner-product-float64",
+        "InnerProduct",
+        model(
+            x(2, 8, dtype="float64"),
+            lambda: ck.InnerProduct(name="ip", input="x", num_output=3, weight=_weights(4, (3, 8)), bias=_weights(5, (3,))),
+        ),
+        caffe=Refused(r"float64", ck.ConvertkitError),
+    ),
+]
+
 CASES: list[Case] = [
     *DECONVOLUTION,
     *UPSAMPLE,
@@ -1287,6 +1399,7 @@ CASES: list[Case] = [
     *CONVOLUTION,
     *POOLING,
     *ELEMENTWISE,
+    *DENSE,
 ]
 
 

@@ -10,6 +10,8 @@ scale), so the fused layer computes the same values bit for bit; what cannot be 
   ``Exp(shift = log c)`` when ``exp(float32(log c)) == c`` in the dtype (Caffe's ``outer_scale``), else not.
 - ``Power(scale, shift)`` then ``Log`` (base e): ``Log(scale, shift)``; ``Log(base e)`` then ``Power(scale c)``:
   ``Log(base b)`` for the float32 ``b`` whose ``1 / log(b)`` is ``c`` in the dtype, if one is found, else not.
+- ``Power(scale c)`` read by an ``Eltwise`` sum: that input's coefficient ``c`` (Caffe's Eltwise SUM ``coeff``;
+  convertkit's own export of coefficients is this ``Mul`` -> ``Sum``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import math
 import numpy as np
 
 from ..ir import Layer
+from ..layers.eltwise import Eltwise
 from ..layers.exp import Exp
 from ..layers.log import Log
 from ..layers.power import Power
@@ -91,4 +94,23 @@ def fuse_log(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
     return None
 
 
-FUSIONS: dict[str, list[tuple[int, Fusion]]] = {"import": [(2, fuse_power_pair), (2, fuse_exp), (2, fuse_log)]}
+def fuse_coefficient(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
+    if len(chain) < 2 or not _only_scale(chain[0]) or not isinstance(chain[1], Eltwise):
+        return None
+    p, e = chain[0], chain[1]
+    assert isinstance(p, Power)
+    if e.operation != "sum":
+        return None
+    k = e.input_names.index(p.output)
+    coeff = list(e.coeff or (1.0,) * len(e.input_names))
+    if coeff[k] != 1.0:
+        return None
+    coeff[k] = p.scale
+    names = list(e.input_names)
+    names[k] = p.input
+    return dataclasses.replace(e, input_names=tuple(names), coeff=tuple(coeff)), 2
+
+
+FUSIONS: dict[str, list[tuple[int, Fusion]]] = {
+    "import": [(2, fuse_power_pair), (2, fuse_exp), (2, fuse_log), (2, fuse_coefficient)]
+}
