@@ -1382,7 +1382,9 @@ DENSE = [
         "InnerProduct",
         model(
             x(2, 8, dtype="float64"),
-            lambda: ck.InnerProduct(name="ip", input="x", num_output=3, weight=_weights(4, (3, 8)), bias=_weights(5, (3,))),
+            lambda: ck.InnerProduct(
+                name="ip", input="x", num_output=3, weight=_weights(4, (3, 8)), bias=_weights(5, (3,))
+            ),
         ),
         caffe=Refused(r"float64", ck.ConvertkitError),
     ),

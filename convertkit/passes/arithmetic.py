@@ -61,8 +61,11 @@ def fuse_exp(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
             return None
         t = np.dtype(graph.types[first.input].dtype).type
         shift = float(np.float32(math.log(c)))
-        for candidate in (shift, float(np.nextafter(np.float32(shift), np.float32(np.inf))),
-                          float(np.nextafter(np.float32(shift), np.float32(-np.inf)))):
+        for candidate in (
+            shift,
+            float(np.nextafter(np.float32(shift), np.float32(np.inf))),
+            float(np.nextafter(np.float32(shift), np.float32(-np.inf))),
+        ):
             if candidate != 0.0 and np.exp(t(candidate)) == t(c):
                 return dataclasses.replace(first, output=second.output, shift=candidate), 2
     return None

@@ -45,8 +45,8 @@ def write(layer: Eltwise, ctx: OnnxEmitter, types: list[TensorType]) -> None:
 
 
 def read(node: OnnxNode) -> Eltwise | None:
-    """``Sum``/``Max`` (two or more inputs), ``Sub``/``Add``/``Mul`` of run-time tensors of one shape; a constant operand
-    is another kind's form (None)."""
+    """``Sum``/``Max`` (two or more inputs), ``Sub``/``Add``/``Mul`` of run-time tensors of one shape; a constant
+    operand is another kind's form (None)."""
     indices = [i for i in range(len(node.input_names)) if node.has_input(i)]
     if any(node.is_constant(i) for i in indices):
         return None

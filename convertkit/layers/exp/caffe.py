@@ -21,7 +21,14 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     source.expect_one_in_one_out()
     p = source.param.exp_param
     return [
-        Exp(name=source.name, input=source.inputs[0], output=source.outputs[0], base=p.base, scale=p.scale, shift=p.shift)
+        Exp(
+            name=source.name,
+            input=source.inputs[0],
+            output=source.outputs[0],
+            base=p.base,
+            scale=p.scale,
+            shift=p.shift,
+        )
     ]
 
 

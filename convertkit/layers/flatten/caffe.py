@@ -22,9 +22,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     source.expect_one_in_one_out()
     p = source.param.flatten_param
     return [
-        Flatten(
-            name=source.name, input=source.inputs[0], output=source.outputs[0], axis=p.axis, end_axis=p.end_axis
-        )
+        Flatten(name=source.name, input=source.inputs[0], output=source.outputs[0], axis=p.axis, end_axis=p.end_axis)
     ]
 
 

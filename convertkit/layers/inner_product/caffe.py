@@ -61,7 +61,11 @@ def write(layer: InnerProduct, ctx: CaffeEmitter, types: list[TensorType]) -> No
 
 
 def _blob(source: CaffeLayer, blob: np.ndarray, shape: tuple[int, ...], what: str) -> np.ndarray:
-    if blob.shape != shape and blob.size == math.prod(shape) and all(d == 1 for d in blob.shape[: blob.ndim - len(shape)]):
+    if (
+        blob.shape != shape
+        and blob.size == math.prod(shape)
+        and all(d == 1 for d in blob.shape[: blob.ndim - len(shape)])
+    ):
         blob = blob.reshape(shape)  # legacy V1 4-D blobs (1, 1, N, K) / (1, 1, 1, N)
     if blob.shape != shape:
         raise source.error(

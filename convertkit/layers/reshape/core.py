@@ -56,7 +56,9 @@ class Reshape(UnaryLayer):
         rank = len(dims)
         start = self.axis if self.axis >= 0 else rank + self.axis + 1
         if not 0 <= start <= rank:
-            raise self.error(f"axis {self.axis} is out of range for input {list(dims)} (Caffe takes -{rank + 1}..{rank})")
+            raise self.error(
+                f"axis {self.axis} is out of range for input {list(dims)} (Caffe takes -{rank + 1}..{rank})"
+            )
         end = rank if self.num_axes == -1 else start + self.num_axes
         if end > rank:
             raise self.error(
