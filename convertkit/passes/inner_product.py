@@ -26,14 +26,18 @@ from . import Fusion, Graph
 __all__ = ["FUSIONS"]
 
 
-def _on_matrix(layer: Layer, graph: Graph) -> bool:
-    return isinstance(layer, InnerProduct) and len(graph.types[layer.input].shape) == 2 and layer.axis in (1, -1)
+def _on_matrix(layer: Layer, graph: Graph) -> InnerProduct | None:
+    """``layer`` if it is an InnerProduct on a 2-D input (axis 1), else None."""
+    if isinstance(layer, InnerProduct) and len(graph.types[layer.input].shape) == 2 and layer.axis in (1, -1):
+        return layer
+    return None
 
 
 def fuse_flatten(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
-    if len(chain) < 2 or not isinstance(chain[0], Flatten) or not _on_matrix(chain[1], graph):
+    ip = _on_matrix(chain[1], graph) if len(chain) >= 2 else None
+    if ip is None or not isinstance(chain[0], Flatten):
         return None
-    flat, ip = chain[0], chain[1]
+    flat = chain[0]
     rank = len(graph.types[flat.input].shape)
     if rank < 2 or flat.span(rank) != (1, rank - 1):
         return None
@@ -41,9 +45,10 @@ def fuse_flatten(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
 
 
 def fuse_reshapes(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
-    if len(chain) < 2 or not isinstance(chain[0], Reshape) or not _on_matrix(chain[1], graph):
+    ip = _on_matrix(chain[1], graph) if len(chain) >= 2 else None
+    if ip is None or not isinstance(chain[0], Reshape):
         return None
-    first, ip = chain[0], chain[1]
+    first = chain[0]
     dims = graph.types[first.input].shape
     m, _ = graph.types[first.output].shape
     if len(chain) >= 3 and isinstance(chain[2], Reshape):
@@ -58,10 +63,10 @@ def fuse_reshapes(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
 
 
 def fuse_bias(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
-    if len(chain) < 2 or not _on_matrix(chain[0], graph) or not isinstance(chain[1], Bias):
+    ip = _on_matrix(chain[0], graph)
+    if ip is None or len(chain) < 2 or not isinstance(chain[1], Bias):
         return None
-    ip, bias = chain[0], chain[1]
-    assert isinstance(ip, InnerProduct)
+    bias = chain[1]
     if ip.bias_term:
         return None
     return dataclasses.replace(ip, output=bias.output, bias_term=True, bias=bias.bias), 2

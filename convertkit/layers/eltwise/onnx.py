@@ -54,9 +54,9 @@ def read(node: OnnxNode) -> Eltwise | None:
     shapes = [node.input_type(i) for i in indices]
     if any(t != shapes[0] for t in shapes):
         raise node.error(
-            f"inputs {', '.join(map(str, shapes))} differ: ONNX broadcasting of run-time tensors has no Caffe "
-            "form (convertkit's Eltwise, Caffe's, takes inputs of one shape and dtype) — broadcast them explicitly "
-            "first (Expand / Tile)"
+            f"inputs {', '.join(map(str, shapes))} differ (ONNX broadcasting of run-time tensors has no Caffe form); "
+            "convertkit's Eltwise (Caffe's) takes inputs of one shape and dtype — broadcast them explicitly first "
+            "(Expand / Tile)"
         )
     if len(names) < 2:
         raise node.error(
