@@ -10,6 +10,8 @@ scale), so the fused layer computes the same values bit for bit; what cannot be 
   ``Exp(shift = log c)`` when ``exp(float32(log c)) == c`` in the dtype (Caffe's ``outer_scale``), else not.
 - ``Power(scale, shift)`` then ``Log`` (base e): ``Log(scale, shift)``; ``Log(base e)`` then ``Power(scale c)``:
   ``Log(base b)`` for the float32 ``b`` whose ``1 / log(b)`` is ``c`` in the dtype, if one is found, else not.
+- ``Convolution`` / ``Deconvolution`` without bias, then ``Power(shift s)``: the layer with a bias of ``s`` per
+  channel (the bias is added after the products in every format; an exporter's scalar bias ``Add``).
 - ``Power(scale c)`` read by an ``Eltwise`` sum: that input's coefficient ``c`` (Caffe's Eltwise SUM ``coeff``;
   convertkit's own export of coefficients is this ``Mul`` -> ``Sum``).
 """
@@ -21,7 +23,10 @@ import math
 
 import numpy as np
 
+from ..fillers import Values
 from ..ir import Layer
+from ..layers.convolution import Convolution
+from ..layers.deconvolution import Deconvolution
 from ..layers.eltwise import Eltwise
 from ..layers.exp import Exp
 from ..layers.log import Log
@@ -114,6 +119,16 @@ def fuse_coefficient(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | No
     return dataclasses.replace(e, input_names=tuple(names), coeff=tuple(coeff)), 2
 
 
+def fuse_scalar_bias(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
+    if len(chain) < 2 or not isinstance(chain[0], (Convolution, Deconvolution)) or not isinstance(chain[1], Power):
+        return None
+    k, p = chain[0], chain[1]
+    if k.bias_term or p.power != 1.0 or p.scale != 1.0 or p.shift == 0.0:
+        return None
+    bias = Values(array=np.full((k.out_channels,), p.shift, dtype=np.float32))  # the shift is a float32
+    return dataclasses.replace(k, output=p.output, bias_term=True, bias=bias), 2
+
+
 FUSIONS: dict[str, list[tuple[int, Fusion]]] = {
-    "import": [(2, fuse_power_pair), (2, fuse_exp), (2, fuse_log), (2, fuse_coefficient)]
+    "import": [(2, fuse_power_pair), (2, fuse_exp), (2, fuse_log), (2, fuse_coefficient), (2, fuse_scalar_bias)]
 }
