@@ -584,3 +584,27 @@ def test_torch_linear_export_imports_and_matches_onnxruntime(tmp_path: Path, fla
     assert [layer.kind for layer in model.layers] == ["Input", "InnerProduct"]
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     np.testing.assert_allclose(run_model(model, {"x": x})["y"], _ort(proto, {"x": x}), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "op, axes, shape, want, opset",
+    [
+        ("Squeeze", [1], (2, 1, 3), (2, 3), 17),
+        ("Squeeze", None, (1, 2, 1, 3), (2, 3), 17),
+        ("Squeeze", [-1], (2, 3, 1), (2, 3), 11),
+        ("Unsqueeze", [0, 3], (2, 3), (1, 2, 3, 1), 17),
+        ("Unsqueeze", [-1], (2, 3), (2, 3, 1), 11),
+    ],
+)
+def test_squeeze_and_unsqueeze_read_as_reshape(op, axes, shape, want, opset):
+    inits, inputs, attrs = [], ["x"], {}
+    if axes is not None and opset >= 13:
+        inits, inputs = [("a", np.array(axes, np.int64))], ["x", "a"]
+    elif axes is not None:
+        attrs = {"axes": axes}
+    proto = _graph([helper.make_node(op, inputs, ["y"], name="s", **attrs)], inits, shape, want)
+    proto.opset_import[0].version = opset
+    model = from_onnx(proto)
+    assert model.layers[1] == ck.Reshape(name="s", input="x", output="y", shape=want)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    np.testing.assert_array_equal(run_model(model, {"x": x})["y"], _ort(proto, {"x": x}))

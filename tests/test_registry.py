@@ -85,7 +85,9 @@ EXPECTED: dict[str, Facets] = {
     "Exp": Facets(onnx_ops=("Exp",), caffe_types=("Exp",)),
     "Log": Facets(onnx_ops=("Log",), caffe_types=("Log",), opencv_refusal=True),  # OpenCV ignores log_param
     "Flatten": Facets(onnx_ops=("Flatten",), caffe_types=("Flatten",), opencv_refusal=True),  # 1-D results
-    "Reshape": Facets(onnx_ops=("Reshape",), caffe_types=("Reshape",), opencv_refusal=True),  # negative axis
+    "Reshape": Facets(
+        onnx_ops=("Reshape", "Squeeze", "Unsqueeze"), caffe_types=("Reshape",), opencv_refusal=True
+    ),  # negative axis
     "InnerProduct": Facets(
         onnx_ops=("Gemm", "MatMul"), caffe_types=("InnerProduct",), caffe_blobs=True, opencv_refusal=True
     ),  # OpenCV ignores transpose
@@ -111,7 +113,7 @@ SUPPORT_TABLE = """\
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
 | Power | read, write | read, write | read, write | Mul, Add, Sub, Div, Pow, Neg | Power |
-| Reshape | read, write | read, write | read, write | Reshape | Reshape |
+| Reshape | read, write | read, write | read, write | Reshape, Squeeze, Unsqueeze | Reshape |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
