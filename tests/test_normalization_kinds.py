@@ -355,11 +355,11 @@ def test_mul_and_add_of_per_channel_constants_import_as_one_scale_and_scalars_ar
     assert (scale.axis, scale.num_axes, scale.bias is not None) == (1, 1, True)
     x = rng.standard_normal((1, 3, 4, 4)).astype(np.float32)
     np.testing.assert_allclose(ck.run(model, {"x": x})["y"], run_onnx(proto, {"x": x})["y"], atol=1e-6)
-    # one element: not Scale's or Bias's (the Power kind's), so unsupported here
-    for op in ("Mul", "Add"):
+    # one element: not Scale's or Bias's but the Power kind's (a scale or a shift)
+    for op, field in (("Mul", "scale"), ("Add", "shift")):
         scalar = _onnx_model([helper.make_node(op, ["x", "k"], ["y"], name="k")], {"k": np.array([2.0])})
-        with pytest.raises(ck.UnsupportedError, match=rf"cannot import: {op} \(node 'k'\)"):
-            from_onnx(scalar)
+        (layer,) = [la for la in from_onnx(scalar).layers if la.kind != "Input"]
+        assert layer.kind == "Power" and getattr(layer, field) == 2.0
     # a constant broadcast inside its run of axes is no Scale either
     inside = _onnx_model([helper.make_node("Mul", ["x", "k"], ["y"], name="k")], {"k": np.ones((3, 1, 4))})
     with pytest.raises(ck.UnsupportedError, match=r"cannot import: Mul"):

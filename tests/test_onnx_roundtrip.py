@@ -343,15 +343,8 @@ FOREIGN = [
     ("bias-c11-first-input", conv_pad_model({"pads": END_PADS}, bias=B.reshape(3, 1, 1), bias_first=True)),
     (
         "bias-scalar",
-        pytest.param(
-            conv_pad_model({"pads": END_PADS}, bias=np.array([0.5], np.float32)),
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=ck.UnsupportedError,
-                reason="an Add of one element is the Power kind's (a shift), not Bias's; the fold needs the "
-                "Deconvolution fusion to take that Power once the kind lands",
-            ),
-        ),
+        # an Add of one element is the Power kind's shift; passes/arithmetic folds it into the bias
+        conv_pad_model({"pads": END_PADS}, bias=np.array([0.5], np.float32)),
     ),
     (
         "op-attr-and-pad",

@@ -75,8 +75,8 @@ EXPECTED: dict[str, Facets] = {
         caffe_types=("ReLU", "Sigmoid", "TanH", "ELU", "AbsVal"),
     ),
     "PReLU": Facets(onnx_ops=("PRelu",), caffe_types=("PReLU",)),
-    # Add is the Bias kind's (a per-channel constant); a run-time Add is not read yet.
-    "Eltwise": Facets(onnx_ops=("Sum", "Sub", "Mul", "Max"), caffe_types=("Eltwise",)),
+    # An Add or Mul of a constant is another kind's (Bias, Power); Eltwise reads two run-time tensors.
+    "Eltwise": Facets(onnx_ops=("Sum", "Sub", "Add", "Mul", "Max"), caffe_types=("Eltwise",)),
     "Softmax": Facets(onnx_ops=("Softmax",), caffe_types=("Softmax",)),
     # A Dropout at inference, in both formats.
     "Identity": Facets(onnx_ops=("Dropout",), caffe_types=("Dropout",)),
@@ -84,6 +84,17 @@ EXPECTED: dict[str, Facets] = {
     # A Mul by a constant of more than one element (Eltwise reads two run-time tensors, Power one element).
     "Scale": Facets(onnx_ops=("Mul",), caffe_types=("Scale",), caffe_blobs=True, opencv_refusal=True),
     "LRN": Facets(onnx_ops=("LRN",), caffe_types=("LRN",), opencv_refusal=True),  # OpenCV ignores k
+    # Scalar steps, one node each (a one-element constant); passes/arithmetic folds the chains.
+    "Power": Facets(onnx_ops=("Mul", "Add", "Sub", "Div", "Pow", "Neg"), caffe_types=("Power",)),
+    "Exp": Facets(onnx_ops=("Exp",), caffe_types=("Exp",)),
+    "Log": Facets(onnx_ops=("Log",), caffe_types=("Log",), opencv_refusal=True),  # OpenCV ignores log_param
+    "Flatten": Facets(onnx_ops=("Flatten",), caffe_types=("Flatten",), opencv_refusal=True),  # 1-D results
+    "Reshape": Facets(
+        onnx_ops=("Reshape", "Squeeze", "Unsqueeze"), caffe_types=("Reshape",), opencv_refusal=True
+    ),  # negative axis
+    "InnerProduct": Facets(
+        onnx_ops=("Gemm", "MatMul"), caffe_types=("InnerProduct",), caffe_blobs=True, opencv_refusal=True
+    ),  # OpenCV ignores transpose
 }
 
 SUPPORT_TABLE = """\
@@ -96,13 +107,19 @@ SUPPORT_TABLE = """\
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
-| Eltwise | read, write | read, write | read, write | Sum, Sub, Mul, Max | Eltwise |
+| Eltwise | read, write | read, write | read, write | Sum, Sub, Add, Mul, Max | Eltwise |
+| Exp | read, write | read, write | read, write | Exp | Exp |
+| Flatten | read, write | read, write | read, write | Flatten | Flatten |
 | Identity | read, write | read, write | read, write | Dropout | Dropout |
+| InnerProduct | read, write | read, write | read, write | Gemm, MatMul | InnerProduct |
 | Input | read, write | read, write | read, write | graph input | Input |
 | LRN | read, write | read, write | read, write | LRN | LRN |
+| Log | read, write | read, write | read, write | Log | Log |
 | PReLU | read, write | read, write | read, write | PRelu | PReLU |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
+| Power | read, write | read, write | read, write | Mul, Add, Sub, Div, Pow, Neg | Power |
+| Reshape | read, write | read, write | read, write | Reshape, Squeeze, Unsqueeze | Reshape |
 | Scale | read, write | read, write | read, write | Mul | Scale |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |

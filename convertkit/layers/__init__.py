@@ -12,12 +12,18 @@ from .convolution import Convolution
 from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .eltwise import Eltwise
+from .exp import Exp
+from .flatten import Flatten
 from .identity import Identity
+from .inner_product import InnerProduct
 from .input import Input
+from .log import Log
 from .lrn import LRN
 from .pad import Pad
 from .pooling import Pooling
+from .power import Power
 from .prelu import PReLU
+from .reshape import Reshape
 from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
@@ -46,4 +52,10 @@ __all__ = [
     "BatchNorm",
     "Scale",
     "LRN",
+    "Power",
+    "Exp",
+    "Log",
+    "Flatten",
+    "Reshape",
+    "InnerProduct",
 ]

@@ -100,13 +100,15 @@ def _lowerings(target: str) -> list[Lowering]:
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import convolution, deconvolution, normalization, upsample
+    from . import arithmetic, convolution, deconvolution, inner_product, normalization, upsample
 
     return [
         *upsample.FUSIONS.get(stage, ()),
         *normalization.FUSIONS.get(stage, ()),
         *deconvolution.FUSIONS.get(stage, ()),
         *convolution.FUSIONS.get(stage, ()),
+        *arithmetic.FUSIONS.get(stage, ()),
+        *inner_product.FUSIONS.get(stage, ()),
     ]
 
 

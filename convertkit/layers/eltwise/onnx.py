@@ -2,9 +2,9 @@
 
 Written: ``sum`` as ``Sum`` (coefficients ``(1, -1)`` as ``Sub``; any other coefficient as a ``Mul`` of that input
 by a scalar initializer first), ``prod`` as ``Mul`` (a left-to-right chain past two inputs), ``max`` as ``Max``.
-Read: ``Sum``, ``Sub``, ``Mul`` and ``Max`` of run-time tensors of one shape.  A ``Mul`` by a constant is a scale,
-not this kind's (declined: listed as unsupported); ``Add`` is read by the Bias kind, so a run-time ``Add`` is not
-imported yet.
+Read: ``Sum``, ``Sub``, ``Add``, ``Mul`` and ``Max`` of run-time tensors of one shape (``Add`` as a sum of two).
+A constant operand is another kind's form (declined: the Bias, Power... kinds read it, tried in registration
+order); two run-time tensors of different shapes (ONNX broadcasting) are refused, Caffe's Eltwise has none.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ...ir import TensorType
 from ...registry import OnnxFacet
 from .core import Eltwise
 
-OP_TYPES = ("Sum", "Sub", "Mul", "Max")
+OP_TYPES = ("Sum", "Sub", "Add", "Mul", "Max")
 
 
 def write(layer: Eltwise, ctx: OnnxEmitter, types: list[TensorType]) -> None:
@@ -45,8 +45,8 @@ def write(layer: Eltwise, ctx: OnnxEmitter, types: list[TensorType]) -> None:
 
 
 def read(node: OnnxNode) -> Eltwise | None:
-    """``Sum``/``Max`` (two or more inputs), ``Sub``/``Mul`` of run-time tensors of one shape; a constant operand
-    is another kind's form (None)."""
+    """``Sum``/``Max`` (two or more inputs), ``Sub``/``Add``/``Mul`` of run-time tensors of one shape; a constant
+    operand is another kind's form (None)."""
     indices = [i for i in range(len(node.input_names)) if node.has_input(i)]
     if any(node.is_constant(i) for i in indices):
         return None
@@ -54,14 +54,15 @@ def read(node: OnnxNode) -> Eltwise | None:
     shapes = [node.input_type(i) for i in indices]
     if any(t != shapes[0] for t in shapes):
         raise node.error(
-            f"inputs {', '.join(map(str, shapes))} differ; convertkit's Eltwise (Caffe's) takes inputs of one shape "
-            "and dtype — broadcast them explicitly first"
+            f"inputs {', '.join(map(str, shapes))} differ (ONNX broadcasting of run-time tensors has no Caffe form); "
+            "convertkit's Eltwise (Caffe's) takes inputs of one shape and dtype — broadcast them explicitly first "
+            "(Expand / Tile)"
         )
     if len(names) < 2:
         raise node.error(
             f"has {len(names)} input(s); an Eltwise needs two or more (a one-input {node.op_type} is a copy)"
         )
-    operation = {"Sum": "sum", "Sub": "sum", "Mul": "prod", "Max": "max"}[node.op_type]
+    operation = {"Sum": "sum", "Sub": "sum", "Add": "sum", "Mul": "prod", "Max": "max"}[node.op_type]
     coeff = (1.0, -1.0) if node.op_type == "Sub" else ()
     return Eltwise(name=node.name, input_names=names, output=node.output_names[0], operation=operation, coeff=coeff)
 
