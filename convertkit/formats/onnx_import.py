@@ -279,6 +279,29 @@ def _resolve_identities(
     return out_nodes, out_names
 
 
+def _check_names_are_text(proto: Any, source: str) -> None:
+    """ONNX's strings are proto2 ``string`` fields, which protobuf does not check: invalid UTF-8 comes back as
+    bytes.  Refuse it here, naming where, rather than fail somewhere inside the conversion."""
+    g = proto.graph
+    named: list[tuple[str, Any]] = [("the graph name", g.name)]
+    for i, node in enumerate(g.node):
+        named += [
+            (f"node {i}'s name", node.name),
+            (f"node {i}'s op_type", node.op_type),
+            (f"node {i}'s domain", node.domain),
+        ]
+        named += [(f"an input of node {i}", v) for v in node.input] + [
+            (f"an output of node {i}", v) for v in node.output
+        ]
+        named += [(f"an attribute name of node {i}", a.name) for a in node.attribute]
+    for what, infos in (("graph input", g.input), ("graph output", g.output), ("value_info", g.value_info)):
+        named += [(f"a {what} name", vi.name) for vi in infos]
+    named += [("an initializer name", t.name) for t in g.initializer]
+    for what, value in named:
+        if isinstance(value, bytes):
+            raise FormatError(f"{source}: {what} ({value[:40]!r}) is not UTF-8 text; ONNX names are strings")
+
+
 def from_onnx(
     proto: Any,
     *,
@@ -309,6 +332,7 @@ def from_onnx(
         return load_onnx(os.fspath(proto), input_shapes=input_shapes, constants=constants)
     if not isinstance(proto, onnx.ModelProto):
         raise FormatError(f"from_onnx takes an onnx.ModelProto or a path, got {type(proto).__name__}")
+    _check_names_are_text(proto, source)
     input_shapes = dict(input_shapes or {})
     bound = {k: np.asarray(v) for k, v in (constants or {}).items()}
     graph = proto.graph

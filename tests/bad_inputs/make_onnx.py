@@ -69,6 +69,13 @@ def main() -> None:
     a = helper.make_node("Relu", ["x", "b_out"][1:], ["a_out"], name="a")
     b = helper.make_node("Relu", ["a_out"], ["b_out"], name="b")
     files["cyclic.onnx"] = _model([a, b], [_vi("x", [1, 1, 4, 4])], [_vi("b_out", None)]).SerializeToString()
+    # found by tests/test_fuzz.py: a graph name that is not UTF-8 (protobuf hands it back as bytes)
+    named = _deconv(strides=[2, 2])
+    named.graph.name = "zz"
+    raw = bytearray(named.SerializeToString())
+    at = raw.index(b"\x12\x02zz")  # GraphProto.name = 2, two bytes
+    raw[at + 2] = 0x80
+    files["name_not_utf8.onnx"] = bytes(raw)
     for name, data in files.items():
         (HERE / name).write_bytes(data)
         print("wrote", HERE / name)
