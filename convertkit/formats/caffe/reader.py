@@ -372,7 +372,24 @@ def _suggest_cut(graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, t
 
     if not groups:
         return ""
-    best = max(groups.values(), key=lambda ms: (upsampling(ms) > 0, upsampling(ms), len(ms)))
+
+    def runnable(members: list[int]) -> list[int]:
+        # the members computed from net inputs of known shape through members only: a cut needing no shapes
+        chosen: set[int] = set()
+        for n in sorted(members):
+            if all(
+                graph.producer[b] in chosen
+                or (
+                    graph.nodes[graph.producer[b]].role in ("input", "data")
+                    and _shape_known(graph, graph.producer[b], b, shapes)
+                )
+                for b in graph.nodes[n].bottoms
+            ):
+                chosen.add(n)
+        return sorted(chosen)
+
+    candidates = list(groups.values()) + [r for r in map(runnable, groups.values()) if r]
+    best = max(candidates, key=lambda ms: (upsampling(ms) > 0, upsampling(ms), ms in map(runnable, [ms]), len(ms)))
     members = set(best)
     defaults = set(graph.default_outputs())
     read_outside = {
