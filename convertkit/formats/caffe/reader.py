@@ -294,7 +294,16 @@ class _Graph:
         )
 
     def input_names(self) -> list[str]:
-        return [self.blob[v] for n in self.nodes if n.role in ("input", "data") for v in n.tops]
+        """The net's inputs: net inputs, ``Input`` tops, and the data-layer tops a layer other than a train-only
+        one reads (not ``label``)."""
+        read = {b for n in self.nodes if n.role != "train" for b in n.bottoms}
+        return [
+            self.blob[v]
+            for n in self.nodes
+            if n.role in ("input", "data")
+            for v in n.tops
+            if n.role == "input" or v in read
+        ]
 
     def upstream(self, targets: Sequence[int], stops: set[int]) -> list[int]:
         """The nodes that compute ``targets`` from ``stops`` (and the net's sources), in net order."""
