@@ -214,8 +214,8 @@ class _Node:
 
     @property
     def where(self) -> str:
-        at = f", line {self.line}" if self.line else ""
-        return f"layer {self.lp.name!r} ({self.lp.type}{at})"
+        at = f" at line {self.line}" if self.line else ""
+        return f"layer {self.lp.name!r} ({self.lp.type}){at}"
 
 
 class _Graph:
@@ -607,7 +607,8 @@ def model_from_net(
         upstream.read(graph.upstream([v], others), {}, [v])
         given[v] = upstream.types[upstream.ir[v]]
 
-    known = set(graph.input_names()) | {graph.name_of(v) for v in cut_in} | {graph.blob[v] for v in cut_in}
+    tops = {graph.blob[v] for n in graph.nodes if n.role in ("input", "data") for v in n.tops}
+    known = tops | {graph.name_of(v) for v in cut_in} | {graph.blob[v] for v in cut_in}
     unused = sorted(set(shapes) - known)
     if unused:
         raise FormatError(
