@@ -365,6 +365,8 @@ def _run_opencv(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, An
 
     if not args.model.lower().endswith(".prototxt"):
         raise _UserError("--backend opencv runs a .prototxt (with --weights NET.caffemodel)")
+    if _cut_options(args):
+        raise _UserError("--backend opencv runs the whole .prototxt; --inputs/--outputs apply to the other backends")
     model = _load(args.model, args)
     feeds = check_inputs(model, feeds or random_inputs(model, args.seed))
     return run_opencv(args.model, args.weights, feeds, list(model.outputs), model=model)

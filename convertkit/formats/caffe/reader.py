@@ -580,10 +580,11 @@ def model_from_net(
             f"{source}: --inputs {', '.join(unreached)}: no layer between the inputs and the outputs "
             f"({', '.join(graph.name_of(v) for v in wanted)}) reads it"
         )
-    dropped = [n for n in graph.nodes if n.role in ("train", "silence")]
+    # Silence (convertkit's own writer adds it) computes nothing and reads its bottoms: dropped without a note
+    dropped = [n for n in graph.nodes if n.role == "train"]
     if dropped:
         ctx.note(
-            f"{source}: dropped {len(dropped)} layer(s) that only train, score or silence a net, for inference: "
+            f"{source}: dropped {len(dropped)} layer(s) that only train or score a net, for inference: "
             + ", ".join(f"{n.lp.name} ({n.lp.type})" for n in dropped)
         )
     bad = _unsupported(graph, order, kinds)
