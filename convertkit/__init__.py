@@ -107,8 +107,12 @@ def load(path: str, **options: Any) -> Model:
 
     Caffe (``.prototxt``) options: ``weights="net.caffemodel"``, ``input_shapes``, ``fill_missing="zeros"`` or
     ``"bilinear"`` (a Deconvolution with neither weights nor filler), ``seed`` (random fillers), ``compact=True``
-    (diagonal full deconvolutions become grouped ones).  Options that do not apply to the suffix raise
-    :class:`FormatError`.
+    (diagonal full deconvolutions become grouped ones).
+
+    Both: ``inputs=[name, ...]`` (or ``{name: shape or None}``) and ``outputs=[name, ...]`` cut out the part
+    between those values (Caffe blobs, ONNX values); layers outside it are not read.  An inner input without a
+    shape gets the one the layers upstream of it compute, when convertkit reads them.  Options that do not apply to
+    the suffix raise :class:`FormatError`.
     """
     from .formats import load_model
 

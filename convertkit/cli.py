@@ -53,8 +53,46 @@ def _add_input_shape(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=N,C,H,W",
-        help="static shape for an ONNX graph input with symbolic dimensions",
+        help="static shape of a graph input: an ONNX input with symbolic dimensions, a Caffe data layer's top",
     )
+
+
+def _add_cut(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("a part of the network (.prototxt blobs, .onnx values)")
+    g.add_argument(
+        "--inputs",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME[=N,C,H,W]",
+        help="cut the network at these values: they become the inputs (an inner value's shape is computed from "
+        "the layers upstream of it when convertkit reads them; else give it)",
+    )
+    g.add_argument(
+        "--outputs",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME",
+        help="the outputs of the part to convert (default: the network's own); layers outside are ignored",
+    )
+
+
+def _cut_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``--inputs``/``--outputs`` as load options (``inputs`` maps each name to its shape or None)."""
+    out: dict[str, Any] = {}
+    given = getattr(args, "inputs", [])
+    if given:
+        inputs: dict[str, tuple[int, ...] | None] = {}
+        for item in given:
+            name, sep, _ = item.partition("=")
+            if not name:
+                raise _UserError(f"--inputs takes NAME or NAME=N,C,H,W, got {item!r}")
+            inputs[name] = _parse_input_shapes([item])[name] if sep else None
+        out["inputs"] = inputs
+    if getattr(args, "outputs", []):
+        out["outputs"] = list(args.outputs)
+    return out
 
 
 def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> None:
@@ -88,9 +126,11 @@ def _load(path: str, args: argparse.Namespace) -> Any:
     import convertkit as ck
 
     pairs = getattr(args, "input_shape", [])
+    cut = _cut_options(args)
     if path.lower().endswith(".prototxt"):
         return ck.load(
             path,
+            **cut,
             weights=getattr(args, "weights", None),
             input_shapes=_parse_input_shapes(pairs),
             fill_missing=getattr(args, "fill_missing", "zeros"),
@@ -109,11 +149,14 @@ def _load(path: str, args: argparse.Namespace) -> Any:
     ]
     if caffe_only:
         raise _UserError(f"{', '.join(caffe_only)} apply to a .prototxt source only")
-    if pairs and not path.lower().endswith(".onnx"):
-        raise _UserError("--input-shape applies to .onnx models only; a spec declares its input shapes")
-    if not pairs:
+    if (pairs or cut) and not path.lower().endswith(".onnx"):
+        raise _UserError(
+            "--input-shape, --inputs and --outputs apply to .onnx and .prototxt models only; a spec declares its "
+            "input shapes"
+        )
+    if not pairs and not cut:
         return ck.load(path)
-    return ck.load(path, input_shapes=_parse_input_shapes(pairs))
+    return ck.load(path, input_shapes=_parse_input_shapes(pairs) if pairs else None, **cut)
 
 
 def _parse_input_shapes(pairs: Sequence[str]) -> dict[str, tuple[int, ...]]:
@@ -155,6 +198,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("convert", help="convert SRC (spec, .onnx or .prototxt) to DST (.onnx, .json, .yaml, .prototxt)")
     p.add_argument("src", metavar="SRC")
     _add_input_shape(p)
+    _add_cut(p)
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
@@ -170,6 +214,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run MODEL (spec, .onnx or .prototxt) and summarise its outputs")
     p.add_argument("model", metavar="MODEL")
     _add_input_shape(p)
+    _add_cut(p)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy", help="feed an input")
     p.add_argument(
         "--backend",
@@ -187,6 +232,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
     p.add_argument("src", metavar="SRC")
     _add_input_shape(p)
+    _add_cut(p)
     p.add_argument("--atol", type=_tolerance, default=1e-5)
     p.add_argument("--rtol", type=_tolerance, default=1e-4)
     p.add_argument("--seed", type=_seed, default=0)
@@ -206,8 +252,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--caffe-dialect", choices=("bvlc", "pspnet"), default="bvlc", help="Caffe dialect for --caffe")
     _add_max_memory(p)
 
-    p = sub.add_parser("validate", help="check a spec against the schema and the layer rules")
-    p.add_argument("spec", metavar="SPEC")
+    p = sub.add_parser("validate", help="check a model (spec, .onnx or .prototxt) against the layer rules")
+    p.add_argument("spec", metavar="MODEL")
+    _add_input_shape(p)
+    _add_cut(p)
+    _add_caffe_options(p)
     _add_max_memory(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
@@ -340,7 +389,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     feeds = _read_inputs(args.input)
     if args.backend == "opencv":
         outputs = _run_opencv(args, feeds)
-    elif args.model.lower().endswith(".onnx"):
+    elif args.model.lower().endswith(".onnx") and not _cut_options(args):
         outputs = _run_onnx_file(args, feeds)
     else:
         model = _load(args.model, args)
@@ -361,6 +410,8 @@ def _run_opencv(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str, An
 
     if not args.model.lower().endswith(".prototxt"):
         raise _UserError("--backend opencv runs a .prototxt (with --weights NET.caffemodel)")
+    if _cut_options(args):
+        raise _UserError("--backend opencv runs the whole .prototxt; --inputs/--outputs apply to the other backends")
     model = _load(args.model, args)
     feeds = check_inputs(model, feeds or random_inputs(model, args.seed))
     return run_opencv(args.model, args.weights, feeds, list(model.outputs), model=model)
@@ -432,7 +483,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.caffe_dialect != "bvlc" and not args.caffe:
         raise _UserError("--caffe-dialect applies with --caffe only")
     model = _load(args.src, args)
-    if args.src.lower().endswith(".onnx"):
+    if args.src.lower().endswith(".onnx") and not _cut_options(args):
         from .formats.onnx import load_onnx_model
 
         if args.opset is not None:
@@ -511,11 +562,10 @@ def _save_reproduction(
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    import convertkit as ck
 
     from .budget import budget, format_bytes, require
 
-    model = ck.load(args.spec)
+    model = _load(args.spec, args)
     # what converting and checking it would need, refused here as those steps would refuse it
     need = require(model, "reference")
     require(model, "export")

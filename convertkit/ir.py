@@ -121,6 +121,8 @@ class Layer(abc.ABC):
     kind: ClassVar[str] = ""
     #: Whether the layer stands for a graph input (it reads nothing; its value is fed).
     graph_input: ClassVar[bool] = False
+    #: Whether the kind upsamples (deconvolution, interpolation): readers centre suggested cuts on such layers.
+    upsamples: ClassVar[bool] = False
     #: ``meta`` keys the kind writes in its own spec form (``to_spec``), so the spec's generic ``meta`` omits them.
     spec_meta_keys: ClassVar[tuple[str, ...]] = ()
     name: str

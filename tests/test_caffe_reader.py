@@ -259,10 +259,9 @@ def test_weight_shape_mismatch_names_the_layer(tmp_path: Path) -> None:
 
 
 def test_unsupported_layers_are_reported_by_type(shared_caffe_dir: Path) -> None:
-    # FCN-8s deploy listed ReLU x15 ... Eltwise x2 here until the whole-network kinds (issue 8) read them; FCN-AlexNet
-    # still has the train-only SoftmaxWithLoss (its LRN layers read since the normalisation kinds).
-    with pytest.raises(UnsupportedError, match=r"does not convert: SoftmaxWithLoss x1 \(loss\); convertkit"):
-        load_caffe(str(shared_caffe_dir / "fcn_voc-fcn-alexnet_val.prototxt"))
+    # RCF's AutoCrop is a fork layer (coordinate-map crop); the whole-net listing names each with its line.
+    with pytest.raises(UnsupportedError, match=r"does not convert: AutoCrop x4: crop2 \(line 85\), crop3 \(line 101\)"):
+        load_caffe(str(shared_caffe_dir / "rcf_test_vgg16.prototxt"))
 
 
 def test_fcn8s_deploy_reads_whole(shared_caffe_dir: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +59,7 @@ __all__ = [
     "kernel_blobs",
     "parse_prototxt",
     "read_prototxt",
+    "read_prototxt_with_lines",
     "read_caffemodel",
     "format_prototxt",
     "blob_to_array",
@@ -172,6 +174,7 @@ def parse_prototxt(text: str, source: str = "prototxt") -> Any:
     """
     from google.protobuf import text_format
 
+    text, fork_types = _fork_v1_types(text)
     net = pb.NetParameter()
     log = logging.getLogger("google.protobuf.text_format")
     quiet = _QuietTextFormat()
@@ -185,10 +188,41 @@ def parse_prototxt(text: str, source: str = "prototxt") -> Any:
     if len(net.layers):
         if len(net.layer):
             raise FormatError(f"{source}: mixes legacy `layers {{ }}` (V1) and `layer {{ }}` entries")
-        for v1 in net.layers:
-            net.layer.append(_upgrade_v1(v1))
+        for index, v1 in enumerate(net.layers):
+            layer = _upgrade_v1(v1)
+            if index in fork_types:
+                layer.type = fork_types[index]
+            net.layer.append(layer)
         del net.layers[:]
     return net
+
+
+#: V1 enums of Caffe forks that BVLC's ``caffe.proto`` lacks, by their current ``type`` names (the FCN-era fork's
+#: ``CROP``); other unknown V1 enums become CamelCase type names (``MULTI_STAGE_MEANFIELD`` ->
+#: ``MultiStageMeanfield``), which the reader then reports as unsupported with the rest.
+V1_FORK_TYPE_NAMES: dict[str, str] = {"CROP": "Crop"}
+
+
+def _fork_v1_types(text: str) -> tuple[str, dict[int, str]]:
+    """``text`` with every V1 ``type:`` enum ``caffe.proto`` lacks replaced by ``NONE``, and V1 layer index ->
+    the type name it stands for (so one read reports all of them, not the parser's first)."""
+    from .prototxt_scan import scan_layers
+
+    if "layers" not in text:
+        return text, {}
+    known = set(pb.V1LayerParameter.LayerType.keys())
+    v1 = [p for p in scan_layers(text) if p.block == "layers"]
+    found: dict[int, str] = {}
+    pieces: list[str] = []
+    at = 0
+    for index, pos in enumerate(v1):
+        token, span = pos.type_token, pos.type_span
+        if token is None or span is None or token in known or not re.fullmatch(r"[A-Z][A-Z0-9_]*", token):
+            continue
+        found[index] = V1_FORK_TYPE_NAMES.get(token) or "".join(w.capitalize() for w in token.split("_"))
+        pieces += [text[at : span[0]], "NONE"]
+        at = span[1]
+    return "".join(pieces) + text[at:], found
 
 
 def read_prototxt(path: str) -> Any:
@@ -196,6 +230,19 @@ def read_prototxt(path: str) -> Any:
         return FormatError(f"{path!r} is not a text prototxt (a binary .caffemodel goes to --weights): {exc}")
 
     return parse_prototxt(read_text(path, not_text), path)
+
+
+def read_prototxt_with_lines(path: str) -> tuple[Any, list[int]]:
+    """:func:`read_prototxt` and the line of each layer of ``net.layer`` (its ``name:`` line) for messages."""
+    from .prototxt_scan import scan_layers
+
+    def not_text(exc: UnicodeDecodeError) -> FormatError:
+        return FormatError(f"{path!r} is not a text prototxt (a binary .caffemodel goes to --weights): {exc}")
+
+    text = read_text(path, not_text)
+    net = parse_prototxt(text, path)
+    lines = [p.where for p in scan_layers(text)]
+    return net, lines if len(lines) == len(net.layer) else []
 
 
 def read_caffemodel(path: str) -> Any:

@@ -23,8 +23,8 @@ _LOAD_OPTIONS = {
     ".json": (),
     ".yaml": (),
     ".yml": (),
-    ".onnx": ("input_shapes", "constants"),
-    ".prototxt": ("weights", "input_shapes", "fill_missing", "seed", "compact", "warn"),
+    ".onnx": ("input_shapes", "constants", "inputs", "outputs"),
+    ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn"),
 }
 _SAVE_OPTIONS = {
     ".json": (),

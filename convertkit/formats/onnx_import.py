@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -302,6 +302,117 @@ def _check_names_are_text(proto: Any, source: str) -> None:
             raise FormatError(f"{source}: {what} ({value[:40]!r}) is not UTF-8 text; ONNX names are strings")
 
 
+def _cut(
+    proto: Any,
+    inputs: Sequence[str] | Mapping[str, Sequence[int] | None],
+    outputs: Sequence[str] | None,
+    input_shapes: Mapping[str, tuple[int, ...]],
+    constants: Mapping[str, np.ndarray] | None,
+    source: str,
+    arrays: Mapping[str, np.ndarray] | None = None,
+) -> tuple[Any, dict[str, tuple[int, ...]]]:
+    """The part of ``proto`` between the values ``inputs`` and ``outputs`` (the graph's outputs by default), as
+    its own model: nodes outside are dropped unread.  An inner input without a shape gets the one the nodes
+    upstream of it compute (when convertkit reads them); the shapes to give the cut model are returned with it."""
+    import onnx
+
+    graph = proto.graph
+    shapes = dict(input_shapes)
+    names: list[str] = []
+    if isinstance(inputs, Mapping):
+        for name, shape in inputs.items():
+            names.append(str(name))
+            if shape is not None:
+                shapes[str(name)] = tuple(int(d) for d in shape)
+    else:
+        names = [str(n) for n in inputs]
+    producer: dict[str, int] = {}
+    for index, node in enumerate(graph.node):
+        for v in node.output:
+            producer[v] = index
+    graph_inputs = {vi.name: vi for vi in graph.input}
+    known = set(producer) | set(graph_inputs) | {i.name for i in graph.initializer}
+    wanted = list(outputs) if outputs else [vi.name for vi in graph.output]
+    for what, values in (("--inputs", names), ("--outputs", wanted)):
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise FormatError(
+                f"{source}: {what} names {', '.join(map(repr, unknown))}, which no node computes and no graph input "
+                f"is (graph inputs: {', '.join(graph_inputs) or 'none'})"
+            )
+
+    def upstream(targets: Sequence[str], stops: set[str]) -> list[int]:
+        keep: set[int] = set()
+        stack = [v for v in targets if v not in stops]
+        seen: set[str] = set()
+        while stack:
+            v = stack.pop()
+            if v in seen or v not in producer:
+                continue
+            seen.add(v)
+            keep.add(producer[v])
+            stack.extend(x for x in graph.node[producer[v]].input if x and x not in stops)
+        return sorted(keep)
+
+    def sub_model(nodes: list[int], ins: list[Any], outs: list[str]) -> Any:
+        used = {x for i in nodes for x in graph.node[i].input}
+        kept_inputs = [vi for vi in graph.input if vi.name in used and vi.name not in {v.name for v in ins}]
+        sub = onnx.helper.make_graph(
+            [graph.node[i] for i in nodes],
+            graph.name or "convertkit",
+            [*ins, *kept_inputs],
+            [onnx.helper.make_value_info(v, onnx.TypeProto()) for v in outs],
+            initializer=[i for i in graph.initializer if i.name in used],
+        )
+        model = onnx.ModelProto()
+        model.CopyFrom(proto)
+        model.graph.CopyFrom(sub)
+        return model
+
+    stops = set(names)
+    new_inputs = []
+    for name in names:
+        if name in graph_inputs:
+            new_inputs.append(graph_inputs[name])
+            continue
+        if name not in shapes:
+            part = sub_model(upstream([name], stops - {name}), [], [name])
+            used = {vi.name for vi in part.graph.input}
+            try:
+                upper = from_onnx(
+                    part,
+                    input_shapes={k: v for k, v in shapes.items() if k in used},
+                    constants={k: v for k, v in (constants or {}).items() if k in used},
+                    source=source,
+                    arrays=arrays,
+                )
+            except ConvertkitError as exc:
+                raise FormatError(
+                    f"{source}: --inputs {name} has no shape, and convertkit cannot compute it from the nodes upstream "
+                    f"of it ({exc}); give --inputs {name}=N,C,H,W"
+                ) from exc
+            t = upper.types[name]
+            shapes[name] = t.shape
+            dtype = t.dtype
+        else:
+            dtype = "float32"
+        new_inputs.append(
+            onnx.helper.make_tensor_value_info(
+                name, onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), list(shapes[name])
+            )
+        )
+    order = upstream(wanted, stops)
+    model = sub_model(order, new_inputs, wanted)
+    used = {vi.name for vi in model.graph.input}
+    unread = [n for n in names if not any(n in graph.node[i].input for i in order)]
+    if unread:
+        raise FormatError(
+            f"{source}: --inputs {', '.join(unread)}: no node between the inputs and the outputs "
+            f"({', '.join(wanted)}) reads it"
+        )
+    return model, {k: v for k, v in shapes.items() if k in used}
+
+
 def from_onnx(
     proto: Any,
     *,
@@ -309,6 +420,8 @@ def from_onnx(
     constants: Mapping[str, np.ndarray] | None = None,
     source: str = "ONNX model",
     arrays: Mapping[str, np.ndarray] | None = None,
+    inputs: Sequence[str] | Mapping[str, Sequence[int] | None] | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> Model:
     """Convert an ``onnx.ModelProto`` into a checked :class:`Model`.
 
@@ -320,6 +433,9 @@ def from_onnx(
         constants: values for graph inputs that nodes read as constants (weights, Resize scales or sizes); the
             input is removed from the model's inputs.
         source: how to name the model in messages (the file path).
+        inputs, outputs: value names that cut a part out of the graph (only the nodes between them are read;
+            ``inputs`` may map names to shapes, and an inner value without one gets the shape the nodes upstream
+            of it compute).
 
     Raises:
         UnsupportedError: ops convertkit cannot import (all listed at once), symbolic shapes, run-time weights.
@@ -329,11 +445,18 @@ def from_onnx(
     import onnx
 
     if isinstance(proto, (str, os.PathLike)):
-        return load_onnx(os.fspath(proto), input_shapes=input_shapes, constants=constants)
+        return load_onnx(
+            os.fspath(proto), input_shapes=input_shapes, constants=constants, inputs=inputs, outputs=outputs
+        )
     if not isinstance(proto, onnx.ModelProto):
         raise FormatError(f"from_onnx takes an onnx.ModelProto or a path, got {type(proto).__name__}")
     _check_names_are_text(proto, source)
     input_shapes = dict(input_shapes or {})
+    if isinstance(inputs, str) or isinstance(outputs, str):
+        raise FormatError("inputs and outputs take lists of value names, not one string")
+    if inputs or outputs:
+        proto, input_shapes = _cut(proto, inputs or [], outputs, input_shapes, constants, source, arrays)
+        constants = {k: v for k, v in (constants or {}).items() if k in {vi.name for vi in proto.graph.input}}
     bound = {k: np.asarray(v) for k, v in (constants or {}).items()}
     graph = proto.graph
     opset = _default_opset(proto)
@@ -504,6 +627,8 @@ def load_onnx(
     *,
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
     constants: Mapping[str, np.ndarray] | None = None,
+    inputs: Sequence[str] | Mapping[str, Sequence[int] | None] | None = None,
+    outputs: Sequence[str] | None = None,
 ) -> Model:
     """Read the ONNX file ``path`` and convert it (see :func:`from_onnx`)."""
     from .onnx import read_onnx_streamed
@@ -511,4 +636,12 @@ def load_onnx(
     if not os.path.exists(path):
         raise FormatError(f"cannot read ONNX model {path!r}: no such file")
     proto, arrays = read_onnx_streamed(path)  # weights straight into arrays, external data included
-    return from_onnx(proto, input_shapes=input_shapes, constants=constants, source=repr(path), arrays=arrays)
+    return from_onnx(
+        proto,
+        input_shapes=input_shapes,
+        constants=constants,
+        source=repr(path),
+        arrays=arrays,
+        inputs=inputs,
+        outputs=outputs,
+    )

@@ -8,6 +8,7 @@ the kind whose Caffe facet declares it (:class:`convertkit.registry.CaffeFacet`)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ...codec.caffe import (
     CaffeReader,
     filler_seed,
     pb,
-    read_prototxt,
+    read_prototxt_with_lines,
 )
 from ...codec.names import NameAllocator
 from ...errors import ConvertkitError, FormatError, UnsupportedError
@@ -29,9 +30,14 @@ from ...registry import caffe_readers
 __all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "filler_seed", "FILL_MISSING"]
 #: Layer types that only feed data (no computation in a deployed net); ``--input-shape`` turns their tops into
 #: graph inputs.
-DATA_LAYER_TYPES = ("Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "Python", "Input")
+#: graph inputs.  A layer with no bottoms of one of these types, or of any other type ending in ``Data`` (fork data
+#: layers such as SegNet's ``DenseImageData``), is a data layer.
+DATA_LAYER_TYPES = ("Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "Python")
 #: Layer types that compute nothing at inference and are dropped (``Silence`` consumes blobs, ``Split`` copies).
 PASS_THROUGH = ("Silence", "Split")
+#: Layer types that only train or score a net, dropped for inference with a note (so is every type ending in
+#: ``Loss``: SoftmaxWithLoss, EuclideanLoss, SigmoidCrossEntropyLoss, InfogainLoss, HingeLoss, ...).
+TRAIN_ONLY_TYPES = ("Accuracy",)
 
 
 def caffe_layer_kinds() -> dict[str, type[Layer]]:
@@ -93,11 +99,23 @@ def read_weights(path: str) -> dict[str, list[np.ndarray]]:
     return dict(iter_caffemodel_layers(path))
 
 
+def _is_train_only(lp: Any) -> bool:
+    """A layer that only trains or scores a net (every ``*Loss``, ``Accuracy``): dropped for inference."""
+    return lp.type.endswith("Loss") or lp.type in TRAIN_ONLY_TYPES
+
+
+def _is_data(lp: Any) -> bool:
+    """A data layer: no bottoms, and a known data type (BVLC's, ``Python``, or any fork ``...Data`` type)."""
+    return not len(lp.bottom) and lp.type != "Input" and (lp.type in DATA_LAYER_TYPES or lp.type.endswith("Data"))
+
+
 def load_caffe(
     path: str,
     *,
     weights: str | None = None,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
+    inputs: Sequence[str] | Mapping[str, Sequence[int] | None] | None = None,
+    outputs: Sequence[str] | None = None,
     fill_missing: str = "zeros",
     seed: int = 0,
     compact: bool = False,
@@ -105,16 +123,32 @@ def load_caffe(
 ) -> Model:
     """Read a Caffe prototxt (TEST phase) and its optional caffemodel into a checked model.
 
-    ``input_shapes`` gives (or overrides) the shape of net inputs and data-layer tops by name.  Without weights,
-    fillers are materialised (random ones seeded by ``seed``); a Deconvolution with neither gets zeros (with a
-    warning) or, with ``fill_missing='bilinear'``, bilinear kernels.  ``compact`` turns a full deconvolution with
-    diagonal weights into the equivalent grouped one.
+    ``input_shapes`` gives (or overrides) the shape of net inputs and data-layer tops by name.  ``inputs`` /
+    ``outputs`` cut a part out of the net (blob names; ``blob`` is its value after any in-place layers,
+    ``blob@layer`` the value ``layer`` writes): only the layers between them are read.  ``inputs`` may map names to
+    shapes; an inner blob without one gets the shape the layers upstream of it compute, when convertkit reads them.
+    Without weights, fillers are materialised (random ones seeded by ``seed``); a Deconvolution with neither gets
+    zeros (with a warning) or, with ``fill_missing='bilinear'``, bilinear kernels.  ``compact`` turns a full
+    deconvolution with diagonal weights into the equivalent grouped one.
     """
-    net = read_prototxt(path)
+    net, lines = read_prototxt_with_lines(path)
     shapes: dict[str, tuple[int, ...]] = {}
     if input_shapes is not None:
         for name, shape in input_shapes.items():
             shapes[name] = tuple(int(d) for d in shape)
+    cut_inputs: list[str] = []
+    if inputs is not None:
+        if isinstance(inputs, str):
+            raise FormatError("inputs must be a list of blob names (or map them to shapes), not one string")
+        if isinstance(inputs, Mapping):
+            for name, shape in inputs.items():
+                cut_inputs.append(str(name))
+                if shape is not None:
+                    shapes[str(name)] = tuple(int(d) for d in shape)
+        else:
+            cut_inputs = [str(n) for n in inputs]
+    if isinstance(outputs, str):
+        raise FormatError("outputs must be a list of blob names, not one string")
     ctx = CaffeReader(
         weights=read_weights(weights) if weights else None,
         fill_missing=fill_missing,
@@ -122,14 +156,25 @@ def load_caffe(
         compact=compact,
         warn=warn,
     )
-    return model_from_net(net, ctx, shapes, source=path)
+    return model_from_net(
+        net,
+        ctx,
+        shapes,
+        source=path,
+        inputs=cut_inputs or None,
+        outputs=list(outputs) if outputs is not None else None,
+        lines=lines,
+    )
 
 
-def _legacy_inputs(net: Any, shapes: dict[str, tuple[int, ...]], source: str) -> list[tuple[str, tuple[int, ...]]]:
+def _legacy_inputs(
+    net: Any, shapes: dict[str, tuple[int, ...]], source: str
+) -> list[tuple[str, tuple[int, ...] | None]]:
     names = list(net.input)
     dims = list(net.input_dim)
-    out = []
+    out: list[tuple[str, tuple[int, ...] | None]] = []
     for i, name in enumerate(names):
+        shape: tuple[int, ...] | None = None
         if name in shapes:
             shape = shapes[name]
         elif len(net.input_shape):
@@ -142,23 +187,8 @@ def _legacy_inputs(net: Any, shapes: dict[str, tuple[int, ...]], source: str) ->
                     f"{source}: {len(names)} `input:` entries need {4 * len(names)} input_dim values, got {len(dims)}"
                 )
             shape = tuple(dims[4 * i : 4 * i + 4])
-        else:
-            raise FormatError(f"{source}: net input {name!r} has no shape; give --input-shape {name}=N,C,H,W")
         out.append((name, shape))
     return out
-
-
-def _tops_read_later(active: list[Any]) -> set[tuple[int, int]]:
-    """``(layer index, top index)`` of every top some later layer reads (before the blob is written again)."""
-    latest: dict[str, tuple[int, int]] = {}
-    read: set[tuple[int, int]] = set()
-    for index, lp in enumerate(active):
-        for bottom in lp.bottom:
-            if bottom in latest:
-                read.add(latest[bottom])
-        for i, top in enumerate(lp.top):
-            latest[top] = (index, i)
-    return read
 
 
 def _is_output_copy(lp: Any, top: str) -> bool:
@@ -166,131 +196,437 @@ def _is_output_copy(lp: Any, top: str) -> bool:
     return len(lp.bottom) == 1 and list(lp.top) == [top] and lp.name == top and top.startswith(f"{lp.bottom[0]}.out")
 
 
-def model_from_net(net: Any, ctx: CaffeReader, shapes: dict[str, tuple[int, ...]], source: str) -> Model:
-    """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``)."""
-    phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
-    level = net.state.level if net.HasField("state") else 0
-    stages = list(net.state.stage) if net.HasField("state") else []
-    kinds = caffe_layer_kinds()
-    active = [lp for lp in net.layer if _included(lp, phase, level, stages)]
+@dataclass
+class _Node:
+    """One layer of the net (net inputs given outside ``layer { }`` are ``Input`` nodes first)."""
 
-    unsupported: dict[str, list[str]] = {}
-    for lp in active:
-        if lp.type in kinds or lp.type in PASS_THROUGH:
-            continue
-        if lp.type in DATA_LAYER_TYPES and not len(lp.bottom):
-            continue
-        unsupported.setdefault(lp.type, []).append(lp.name)
-    if unsupported:
-        parts = []
-        for t, names in sorted(unsupported.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-            shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
-            parts.append(f"{t} x{len(names)} ({shown})")
-        raise UnsupportedError(
-            f"{source}: {sum(map(len, unsupported.values()))} layer(s) of types convertkit does not convert: "
-            f"{'; '.join(parts)}; convertkit converts {', '.join(sorted(kinds))} (plus data layers with "
-            "--input-shape, Split and Silence)"
+    lp: Any
+    role: str  # "input", "data", "train", "silence", "split", "layer"
+    line: int | None
+    bottoms: list[int]
+    tops: list[int]
+    shape: tuple[int, ...] | None = None  # a legacy net input's shape (None: not given)
+    legacy: bool = False
+
+    @property
+    def where(self) -> str:
+        at = f" at line {self.line}" if self.line else ""
+        return f"layer {self.lp.name!r} ({self.lp.type}){at}"
+
+
+class _Graph:
+    """The net's layers as a graph of values: a value is one write of a blob (in-place layers write new ones)."""
+
+    def __init__(self, net: Any, shapes: dict[str, tuple[int, ...]], source: str, lines: Sequence[int]) -> None:
+        phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
+        level = net.state.level if net.HasField("state") else 0
+        stages = list(net.state.stage) if net.HasField("state") else []
+        self.source = source
+        self.nodes: list[_Node] = []
+        self.blob: list[str] = []  # value -> blob name
+        self.producer: list[int] = []  # value -> node
+        self.final: dict[str, int] = {}  # blob -> its last value
+        for name, shape in _legacy_inputs(net, shapes, source):
+            lp = _synthetic_layer(name, "Input", [], [name])
+            if shape is not None:
+                lp.input_param.shape.add().dim.extend(shape)
+            self._add(lp, "input", None, shape=shape, legacy=True)
+        for index, lp in enumerate(net.layer):
+            if not _included(lp, phase, level, stages):
+                continue
+            if _is_train_only(lp):
+                role = "train"
+            elif _is_data(lp):
+                role = "data"
+            elif lp.type == "Input":
+                role = "input"
+            elif lp.type == "Silence":
+                role = "silence"
+            elif lp.type == "Split":
+                role = "split"
+            else:
+                role = "layer"
+            self._add(lp, role, lines[index] if index < len(lines) else None)
+
+    def _add(self, lp: Any, role: str, line: int | None, **extra: Any) -> None:
+        node = _Node(lp, role, line, [], [], **extra)
+        missing = [b for b in lp.bottom if b not in self.final]
+        if missing:
+            raise FormatError(
+                f"{self.source}: {node.where} reads blob(s) {', '.join(missing)}, which no earlier layer writes"
+            )
+        node.bottoms = [self.final[b] for b in lp.bottom]
+        for top in lp.top:
+            self.final[top] = len(self.blob)
+            node.tops.append(len(self.blob))
+            self.blob.append(top)
+            self.producer.append(len(self.nodes))
+        self.nodes.append(node)
+
+    def default_outputs(self) -> list[int]:
+        """Caffe's net outputs once train-only layers are gone: values no layer reads (``Silence`` reads), in net
+        order; data layers' tops (``label``) are not outputs."""
+        read = {b for n in self.nodes if n.role != "train" for b in n.bottoms}
+        return [v for n in self.nodes if n.role in ("input", "split", "layer") for v in n.tops if v not in read]
+
+    def name_of(self, value: int) -> str:
+        """How ``--inputs``/``--outputs`` name ``value``: its blob when it is the blob's last value, else
+        ``blob@layer``."""
+        blob = self.blob[value]
+        if self.final[blob] == value:
+            return blob
+        return f"{blob}@{self.nodes[self.producer[value]].lp.name}"
+
+    def resolve(self, name: str, what: str) -> int:
+        if name in self.final:
+            return self.final[name]
+        blob, _, layer = name.rpartition("@")
+        for v, b in enumerate(self.blob):
+            if b == blob and self.nodes[self.producer[v]].lp.name == layer:
+                return v
+        raise FormatError(
+            f"{self.source}: {what} {name!r} is not a blob of this net (blob names are layer tops; `blob@layer` "
+            f"names the value an in-place layer writes); net inputs: {', '.join(self.input_names()) or 'none'}"
         )
 
-    read_later = _tops_read_later(active)
-    layers: list[Layer] = []
-    # layers and the Split-copied net outputs in net order (Caffe's net outputs: blobs no layer reads)
-    sequence: list[Layer | str] = []
-    value_of: dict[str, str] = {}
-    types: dict[str, TensorType] = {}
-    used: set[str] = set()
-    values = NameAllocator()
-    layer_names = NameAllocator()
-    consumed: set[str] = set()
+    def input_names(self) -> list[str]:
+        """The net's inputs: net inputs, ``Input`` tops, and the data-layer tops a layer other than a train-only
+        one reads (not ``label``)."""
+        read = {b for n in self.nodes if n.role != "train" for b in n.bottoms}
+        return [
+            self.blob[v]
+            for n in self.nodes
+            if n.role in ("input", "data")
+            for v in n.tops
+            if n.role == "input" or v in read
+        ]
 
-    def new_value(blob: str, layer_name: str) -> str:
+    def upstream(self, targets: Sequence[int], stops: set[int]) -> list[int]:
+        """The nodes that compute ``targets`` from ``stops`` (and the net's sources), in net order."""
+        keep: set[int] = set()
+        stack = [v for v in targets if v not in stops]
+        seen: set[int] = set()
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            n = self.producer[v]
+            keep.add(n)
+            stack.extend(b for b in self.nodes[n].bottoms if b not in stops)
+        return sorted(keep)
+
+
+def _unsupported(graph: _Graph, order: Sequence[int], kinds: Mapping[str, Any]) -> list[int]:
+    return [
+        n
+        for n in order
+        if graph.nodes[n].role == "train" or (graph.nodes[n].role == "layer" and graph.nodes[n].lp.type not in kinds)
+    ]
+
+
+def _shape_known(graph: _Graph, n: int, value: int, shapes: Mapping[str, tuple[int, ...]]) -> bool:
+    node = graph.nodes[n]
+    if node.role == "data":
+        return graph.blob[value] in shapes
+    if node.role == "input" and node.legacy:
+        return node.shape is not None or graph.blob[value] in shapes
+    return True
+
+
+def _inferable(graph: _Graph, value: int, stops: set[int], shapes: Mapping[str, tuple[int, ...]], kinds) -> bool:
+    """Whether convertkit can compute ``value``'s shape from the layers upstream of it."""
+    order = graph.upstream([value], stops)
+    if _unsupported(graph, order, kinds):
+        return False
+    needed = {b for n in order for b in graph.nodes[n].bottoms} | {value}
+    return all(_shape_known(graph, n, v, shapes) for n in order for v in graph.nodes[n].tops if v in needed)
+
+
+def _suggest_cut(graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> str:
+    """The ``--inputs``/``--outputs`` of the largest connected part of supported layers, preferring one around
+    upsampling layers; '' when there is none."""
+    supported = [
+        n
+        for n, node in enumerate(graph.nodes)
+        if node.role == "split" or (node.role == "layer" and node.lp.type in kinds)
+    ]
+    parent = {n: n for n in supported}
+
+    def find(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    for n in supported:
+        for b in graph.nodes[n].bottoms:
+            p = graph.producer[b]
+            if p in parent:
+                parent[find(n)] = find(p)
+    groups: dict[int, list[int]] = {}
+    for n in supported:
+        groups.setdefault(find(n), []).append(n)
+
+    def upsampling(members: list[int]) -> int:
+        return sum(
+            1
+            for n in members
+            if graph.nodes[n].role == "layer" and getattr(kinds[graph.nodes[n].lp.type], "upsamples", False)
+        )
+
+    if not groups:
+        return ""
+
+    def runnable(members: list[int]) -> list[int]:
+        # the members computed from net inputs of known shape through members only: a cut needing no shapes
+        chosen: set[int] = set()
+        for n in sorted(members):
+            if all(
+                graph.producer[b] in chosen
+                or (
+                    graph.nodes[graph.producer[b]].role in ("input", "data")
+                    and _shape_known(graph, graph.producer[b], b, shapes)
+                )
+                for b in graph.nodes[n].bottoms
+            ):
+                chosen.add(n)
+        return sorted(chosen)
+
+    candidates = list(groups.values()) + [r for r in map(runnable, groups.values()) if r]
+    best = max(candidates, key=lambda ms: (upsampling(ms) > 0, upsampling(ms), ms in map(runnable, [ms]), len(ms)))
+    members = set(best)
+    defaults = set(graph.default_outputs())
+    read_outside = {
+        b for n, node in enumerate(graph.nodes) if n not in members and node.role != "train" for b in node.bottoms
+    }
+    ins: list[int] = []
+    outs: list[int] = []
+    for n in sorted(members):
+        for b in graph.nodes[n].bottoms:
+            if graph.producer[b] not in members and b not in ins:
+                ins.append(b)
+        for t in graph.nodes[n].tops:
+            if (t in read_outside or t in defaults) and t not in outs:
+                outs.append(t)
+    if not outs:
+        return ""
+    stops = set(ins)
+    shown = []
+    ask = []
+    for v in ins:
+        name = graph.name_of(v)
+        if graph.blob[v] in shapes:
+            shown.append(f"{name}={','.join(map(str, shapes[graph.blob[v]]))}")
+        elif _inferable(graph, v, stops - {v}, shapes, kinds):
+            shown.append(name)
+        else:
+            shown.append(f"{name}=N,C,H,W")
+            ask.append(name)
+    command = f"--inputs {' '.join(shown)} --outputs {' '.join(graph.name_of(v) for v in outs)}"
+    around = f"around its {upsampling(best)} upsampling layer(s) " if upsampling(best) else ""
+    extra = f" (give the shape of {', '.join(ask)}: it follows from layers convertkit does not read)" if ask else ""
+    return f"; the supported part {around}({len(best)} layers) converts with {command}{extra}"
+
+
+def _unsupported_error(graph: _Graph, bad: list[int], kinds: Mapping[str, Any], shapes) -> UnsupportedError:
+    by_type: dict[str, list[_Node]] = {}
+    for n in bad:
+        by_type.setdefault(graph.nodes[n].lp.type, []).append(graph.nodes[n])
+    parts = []
+    for t, nodes in sorted(by_type.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        listed = ", ".join(f"{n.lp.name} (line {n.line})" if n.line else n.lp.name for n in nodes)
+        parts.append(f"{t} x{len(nodes)}: {listed}")
+    return UnsupportedError(
+        f"{graph.source}: {len(bad)} layer(s) of types convertkit does not convert: {'; '.join(parts)}; convertkit "
+        f"converts {', '.join(sorted(kinds))} (plus data layers with --input-shape, Split and Silence; training "
+        f"layers are dropped){_suggest_cut(graph, kinds, shapes)}"
+    )
+
+
+class _Build:
+    """Reads nodes of a :class:`_Graph` in net order into IR layers."""
+
+    def __init__(self, graph: _Graph, ctx: CaffeReader, shapes: Mapping[str, tuple[int, ...]]) -> None:
+        self.graph, self.ctx, self.shapes = graph, ctx, shapes
+        self.layers: list[Layer] = []
+        self.ir: dict[int, str] = {}  # value -> IR value name
+        self.types: dict[str, TensorType] = {}
+        self.values = NameAllocator()
+        self.layer_names = NameAllocator()
+        self.used: set[str] = set()
+        self.duplicates: dict[str, int] = {}
+
+    def new_value(self, value: int, layer_name: str) -> str:
         # an in-place layer (top == bottom) writes a new value: the blob's name once, then blob@layer
-        name = blob if blob not in used else values.fresh(f"{blob}@{layer_name}")
-        values.reserve([name])
-        used.add(name)
-        value_of[blob] = name
+        blob = self.graph.blob[value]
+        name = blob if blob not in self.used else self.values.fresh(f"{blob}@{layer_name}")
+        self.values.reserve([name])
+        self.used.add(name)
+        self.ir[value] = name
         return name
 
-    for name, shape in _legacy_inputs(net, shapes, source):
-        layer = _input_layer(new_value(name, name), shape, ctx)
-        layers.append(layer)
-        types[layer.name] = TensorType(shape)
-    for index, lp in enumerate(active):
-        where = f"layer {lp.name!r} ({lp.type})"
-        if (
-            lp.type in DATA_LAYER_TYPES
-            and not len(lp.bottom)
-            and (lp.type != "Input" or any(t in shapes for t in lp.top))
-        ):
-            given = [t for t in lp.top if t in shapes]
-            if not given:
-                raise FormatError(
-                    f"{source}: {where} gives no shape for its top(s) {', '.join(lp.top)}; "
-                    f"give --input-shape {lp.top[0]}=N,C,H,W"
-                )
-            for top in given:
-                layer = _input_layer(new_value(top, top), shapes[top], ctx)
-                layers.append(layer)
-                types[layer.name] = TensorType(shapes[top])
-            continue
-        missing = [b for b in lp.bottom if b not in value_of]
-        if missing:
-            raise FormatError(f"{source}: {where} reads blob(s) {', '.join(missing)}, which no earlier layer writes")
-        inputs = [value_of[b] for b in lp.bottom]
-        consumed.update(inputs)
-        if lp.type == "Silence":
-            continue
-        if lp.type == "Split":
-            for i, top in enumerate(lp.top):
-                if (index, i) in read_later:
-                    value_of[top] = inputs[0]
-                elif _is_output_copy(lp, top):
-                    value_of[top] = inputs[0]
-                    sequence.append(inputs[0])
-                else:
+    def add(self, layer: Layer, original: str | None = None) -> None:
+        if layer.name in self.layer_names._taken:  # a duplicate Caffe layer name (Caffe accepts them)
+            if original is not None:
+                self.duplicates[original] = self.duplicates.get(original, 1) + 1
+            object.__setattr__(layer, "name", self.layer_names.fresh(layer.name))
+        self.layer_names.reserve([layer.name])
+        self.layers.append(layer)
+
+    def graph_input(self, value: int, shape: tuple[int, ...]) -> None:
+        name = self.new_value(value, self.graph.blob[value])
+        layer = _input_layer(name, shape, self.ctx)
+        self.add(layer)
+        self.types[name] = TensorType(shape)
+
+    def read(self, order: Sequence[int], given: Mapping[int, TensorType], outputs: Sequence[int]) -> None:
+        graph, source = self.graph, self.graph.source
+        for value, t in given.items():
+            self.graph_input(value, t.shape)
+        needed = {b for n in order for b in graph.nodes[n].bottoms} | set(outputs)
+        out_set = set(outputs)
+        for n in order:
+            node = graph.nodes[n]
+            lp = node.lp
+            if node.role == "data" or (node.role == "input" and (node.legacy or any(t in self.shapes for t in lp.top))):
+                for value, top in zip(node.tops, lp.top, strict=True):
+                    if value not in needed or value in given:
+                        continue
+                    shape = self.shapes.get(top, node.shape)
+                    if shape is None:
+                        what = "net input" if node.legacy else f"{node.where}, a data layer,"
+                        raise FormatError(
+                            f"{source}: {what} {top!r} has no shape; give --input-shape {top}=N,C,H,W"
+                            if node.legacy
+                            else f"{source}: {what} gives no shape for its top {top!r}; give --input-shape "
+                            f"{top}=N,C,H,W"
+                        )
+                    self.graph_input(value, shape)
+                continue
+            inputs = [self.ir[b] for b in node.bottoms]
+            if node.role == "split":
+                for i, (value, top) in enumerate(zip(node.tops, lp.top, strict=True)):
+                    if value not in out_set or _is_output_copy(lp, top):
+                        self.ir[value] = inputs[0]
+                        continue
                     # a net output of its own (Caffe copies the blob): kept under its name as a one-input Concat
-                    layer_names.reserve(layer.name for layer in layers)
-                    name = layer_names.fresh(lp.name if i == 0 else f"{lp.name}_{i}")
-                    output = new_value(top, lp.name)
+                    name = lp.name if i == 0 else f"{lp.name}_{i}"
+                    output = self.new_value(value, lp.name)
                     (copy,) = _read_with_kind(
                         _synthetic_layer(name, "Concat", [lp.bottom[0]], [top]),
-                        ctx,
+                        self.ctx,
                         [inputs[0]],
                         [output],
-                        [types[inputs[0]]],
+                        [self.types[inputs[0]]],
                     )
-                    types[output] = types[inputs[0]]
-                    layers.append(copy)
-                    sequence.append(copy)
-            continue
-        outputs = [new_value(t, lp.name) for t in lp.top]
-        try:
-            built = _read_with_kind(lp, ctx, inputs, outputs, [types[v] for v in inputs])
-        except ConvertkitError as exc:
-            raise type(exc)(f"{source}: {exc}") from exc
-        for layer in built:
-            in_types = [types[v] for v in layer.inputs]
+                    self.types[output] = self.types[inputs[0]]
+                    self.add(copy)
+                continue
+            outs = [self.new_value(v, lp.name) for v in node.tops]
             try:
-                out_types = layer.infer(in_types)
+                built = _read_with_kind(lp, self.ctx, inputs, outs, [self.types[v] for v in inputs])
             except ConvertkitError as exc:
                 raise type(exc)(f"{source}: {exc}") from exc
-            types.update(zip(layer.outputs, out_types, strict=True))
-            layers.append(layer)
-            sequence.append(layer)
-    unused = sorted(set(shapes) - {layer.name for layer in layers if layer.graph_input})
+            for layer in built:
+                try:
+                    out_types = layer.infer([self.types[v] for v in layer.inputs])
+                except ConvertkitError as exc:
+                    raise type(exc)(f"{source}: {exc}") from exc
+                self.types.update(zip(layer.outputs, out_types, strict=True))
+                self.add(layer, lp.name)
+
+
+def _quiet(ctx: CaffeReader) -> CaffeReader:
+    """A reader with ``ctx``'s options that says nothing (for the layers read only to infer a cut's shapes)."""
+    return CaffeReader(
+        weights=ctx.weights,
+        fill_missing=ctx.fill_missing or "zeros",
+        seed=ctx.seed,
+        compact=ctx.compact,
+        warn=lambda message: None,
+    )
+
+
+def model_from_net(
+    net: Any,
+    ctx: CaffeReader,
+    shapes: dict[str, tuple[int, ...]],
+    source: str,
+    *,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+    lines: Sequence[int] = (),
+) -> Model:
+    """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``).
+
+    Train-only layers (losses, ``Accuracy``) and ``Silence`` are dropped (one note lists them); data layers' tops
+    that the remaining layers read are graph inputs; ``inputs``/``outputs`` cut the part between them out (see
+    :func:`load_caffe`); ``lines`` (each ``net.layer``'s line) locate layers in messages.
+    """
+    kinds = caffe_layer_kinds()
+    graph = _Graph(net, shapes, source, lines)
+    cut_in = [graph.resolve(name, "--inputs names") for name in inputs or ()]
+    wanted = [graph.resolve(name, "--outputs names") for name in outputs] if outputs else graph.default_outputs()
+    stops = set(cut_in)
+    order = graph.upstream(wanted, stops)
+    unreached = [graph.name_of(v) for v in cut_in if not any(v in graph.nodes[n].bottoms for n in order)]
+    if unreached:
+        raise FormatError(
+            f"{source}: --inputs {', '.join(unreached)}: no layer between the inputs and the outputs "
+            f"({', '.join(graph.name_of(v) for v in wanted)}) reads it"
+        )
+    # Silence (convertkit's own writer adds it) computes nothing and reads its bottoms: dropped without a note
+    dropped = [n for n in graph.nodes if n.role == "train"]
+    if dropped:
+        ctx.note(
+            f"{source}: dropped {len(dropped)} layer(s) that only train or score a net, for inference: "
+            + ", ".join(f"{n.lp.name} ({n.lp.type})" for n in dropped)
+        )
+    bad = _unsupported(graph, order, kinds)
+    if bad:
+        raise _unsupported_error(graph, bad, kinds, shapes)
+
+    given: dict[int, TensorType] = {}
+    for v in cut_in:
+        blob = graph.blob[v]
+        name = graph.name_of(v)
+        if name in shapes or blob in shapes:
+            given[v] = TensorType(shapes.get(name) or shapes[blob])
+            continue
+        others = stops - {v}
+        if not _inferable(graph, v, others, shapes, kinds):
+            raise FormatError(
+                f"{source}: --inputs {name} has no shape, and convertkit cannot compute it from the layers upstream "
+                f"of it; give --inputs {name}=N,C,H,W"
+            )
+        upstream = _Build(graph, _quiet(ctx), shapes)
+        upstream.read(graph.upstream([v], others), {}, [v])
+        given[v] = upstream.types[upstream.ir[v]]
+
+    tops = {graph.blob[v] for n in graph.nodes if n.role in ("input", "data") for v in n.tops}
+    known = tops | {graph.name_of(v) for v in cut_in} | {graph.blob[v] for v in cut_in}
+    unused = sorted(set(shapes) - known)
     if unused:
         raise FormatError(
             f"{source}: --input-shape names {', '.join(unused)}, which is not a net input or a data layer's top "
-            f"(inputs here: {', '.join(v for v in value_of if v in used) or 'none'})"
+            f"(inputs here: {', '.join(graph.input_names()) or 'none'}; an inner blob is cut with --inputs NAME)"
         )
-    # Caffe's net outputs: blobs no layer reads (Silence counts as reading), in net order; a blob Split-copied
-    # for a net output (convertkit's writer adds such copies) is that output.
+
+    build = _Build(graph, ctx, shapes)
+    build.read(order, given, wanted)
+    if build.duplicates:
+        ctx.warn(
+            f"{source}: layer names used more than once (Caffe accepts them): "
+            + ", ".join(f"{name} x{count}" for name, count in build.duplicates.items())
+            + "; the later ones are named name_2, name_3, ... here"
+        )
     net_outputs: list[str] = []
-    for item in sequence:
-        for v in [item] if isinstance(item, str) else [v for v in item.outputs if v not in consumed]:
-            if v not in net_outputs:
-                net_outputs.append(v)
+    for v in wanted:
+        name = build.ir[v]
+        if name not in net_outputs:
+            net_outputs.append(name)
     try:
-        return Model(layers, net_outputs, name=net.name or "convertkit")
+        return Model(build.layers, net_outputs, name=net.name or "convertkit")
     except ConvertkitError as exc:
         raise type(exc)(f"{source}: {exc}") from exc

@@ -59,6 +59,14 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     if len(inputs) != 2 or len(outputs) != 1:
         raise FormatError(f"layer {lp.name!r} (Crop): needs two bottoms (blob, reference) and one top")
     p = lp.crop_param
+    if not lp.HasField("crop_param"):
+        # BVLC's Crop (caffe/src/caffe/layers/crop_layer.cpp) defaults to axis 2, offset 0; the FCN-era fork's
+        # Crop (HED, CRF-as-RNN) took no crop_param and derived each offset from the layers' coordinate maps.
+        ctx.warn(
+            f"layer {lp.name!r} (Crop): no crop_param, so BVLC Caffe's defaults apply (axis 2, offset 0); FCN-era "
+            "Caffe forks (HED, CRF-as-RNN) computed the offsets from coordinate maps instead, and their nets read "
+            "this way are misaligned by those offsets — give the offsets in crop_param if the net comes from one"
+        )
     return [
         Crop(
             name=lp.name,

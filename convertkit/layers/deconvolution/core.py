@@ -307,6 +307,7 @@ class Deconvolution(UnaryLayer, KernelBlobs):
     """
 
     kind: ClassVar[str] = "Deconvolution"
+    upsamples: ClassVar[bool] = True
     spec_meta_keys: ClassVar[tuple[str, ...]] = (TRAINING,)
     out_channels: int = field(metadata={"schema": {"minimum": 1}})
     kernel_shape: tuple[int, ...] = field(metadata={"schema": {"minimum": 1}})

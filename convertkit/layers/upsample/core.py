@@ -122,6 +122,7 @@ class Upsample(UnaryLayer):
     """
 
     kind: ClassVar[str] = "Upsample"
+    upsamples: ClassVar[bool] = True
     spec_schema_extra: ClassVar[dict[str, Any]] = {"oneOf": [{"required": ["scales"]}, {"required": ["sizes"]}]}
     spec_meta_keys: ClassVar[tuple[str, ...]] = (INTERP, LOWERING)
     #: The chain :meth:`to_onnx` writes for linear Resize lowered to the recipe (see :meth:`from_onnx_chain`).
