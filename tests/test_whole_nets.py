@@ -112,7 +112,7 @@ def test_hed_converts_whole_with_duplicate_names_and_bvlc_crop(shared_caffe_dir,
         ("enet_enet_deploy_final.prototxt", [r"bn0_1 \(line 53\)", r"Upsample x2: upsample4_0_4 \(line 2086\)"]),
         (
             "refinedet_vgg16_320x320_deploy.prototxt",
-            [r"Flatten x18: conv4_3_norm_mbox_loc_flat \(line 1179\)", r"Permute x16"],
+            [r"Permute x16: conv4_3_norm_mbox_loc_perm \(line 1167\)", r"PriorBox x4"],
         ),
         ("crfasrnn_TVG_CRFRNN_COCO_VOC.prototxt", [r"1 layer\(s\).*MultiStageMeanfield x1: inference1 \(line 131\)"]),
     ],
