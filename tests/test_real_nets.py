@@ -150,8 +150,8 @@ _SEEDED: dict[str, Path] = {}
 def run_three(net: Net, shape: tuple[int, ...], tmp: Path, shared_caffe_dir: Path) -> None:
     source = shared_caffe_dir / net.file
     if net.id not in _SEEDED:
+        seeded_caffemodel(source, shape, tmp / f"{net.id}.caffemodel")
         _SEEDED[net.id] = tmp / f"{net.id}.caffemodel"
-        seeded_caffemodel(source, shape, _SEEDED[net.id])
     caffemodel = _SEEDED[net.id]
     deploy = tmp / f"{net.id}.deploy.prototxt"
     text = deploy_text(source, shape)
