@@ -70,44 +70,12 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     return proto
 
 
-#: Initializers at least this large are checked by type and shape only (see :func:`_skeleton`).
-_SKELETON_BYTES = 1 << 16
-
-
-def _skeleton(proto: Any) -> Any:
-    """``proto`` with every large initializer turned into a graph input of the same type and shape.
-
-    The checker and shape inference then see the same graph without copying the weights (each of them
-    serialises the model it is given: three copies of FCN-8s's 537 MB otherwise).  Values that shape inference
-    reads (Reshape shapes, Resize sizes, Pad pads, Slice bounds) are small and stay initializers.
-    """
-    import onnx
-
-    graph = proto.graph
-    big = [t for t in graph.initializer if len(t.raw_data) >= _SKELETON_BYTES]
-    if not big:
-        return proto
-    names = {t.name for t in big}
-    skeleton_graph = onnx.helper.make_graph(
-        list(graph.node),
-        graph.name,
-        list(graph.input) + [onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in big],
-        list(graph.output),
-        [t for t in graph.initializer if t.name not in names],
-        value_info=list(graph.value_info),
-    )
-    skeleton = onnx.helper.make_model(skeleton_graph, opset_imports=list(proto.opset_import))
-    skeleton.ir_version = proto.ir_version
-    return skeleton
-
-
 def _check(proto: Any, model: Model) -> None:
     import onnx
 
     try:
-        skeleton = _skeleton(proto)
-        onnx.checker.check_model(skeleton, full_check=True)
-        inferred = onnx.shape_inference.infer_shapes(skeleton, check_type=True, strict_mode=True)
+        onnx.checker.check_model(proto, full_check=True)
+        inferred = onnx.shape_inference.infer_shapes(proto, check_type=True, strict_mode=True)
     except onnx.checker.ValidationError as exc:
         raise FormatError(f"emitted ONNX model fails onnx.checker: {exc}") from exc
     except onnx.shape_inference.InferenceError as exc:
