@@ -37,7 +37,9 @@ from .errors import (  # noqa: F401
 from .fillers import Filler, Values, bilinear_kernel
 from .ir import LAYER_KINDS, Layer, Model, TensorType
 from .layers import (  # noqa: F401
+    LRN,
     Activation,
+    BatchNorm,
     Bias,
     BlobTraining,
     Concat,
@@ -53,6 +55,7 @@ from .layers import (  # noqa: F401
     Padding,
     Pooling,
     PReLU,
+    Scale,
     Slice,
     Softmax,
     Upsample,

@@ -131,6 +131,19 @@ def _parse_input_shapes(pairs: Sequence[str]) -> dict[str, tuple[int, ...]]:
     return out
 
 
+def _add_max_memory(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        default=None,
+        help="memory budget for the model's tensors, e.g. 4G or 512M (default: 75%% of the available memory)",
+    )
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (shown on a terminal only)")
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="convertkit",
@@ -145,7 +158,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+    p.add_argument(
+        "--external-data",
+        action="store_true",
+        help="write an .onnx output's weights to DST.data beside it (automatic above ONNX's 2 GB limit)",
+    )
+    _add_quiet(p)
     _add_caffe_options(p, writer=True)
+    _add_max_memory(p)
 
     p = sub.add_parser("run", help="run MODEL (spec, .onnx or .prototxt) and summarise its outputs")
     p.add_argument("model", metavar="MODEL")
@@ -160,7 +180,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
+    _add_quiet(p)
     _add_caffe_options(p)
+    _add_max_memory(p)
 
     p = sub.add_parser("check", help="run onnxruntime and the NumPy reference on SRC and compare")
     p.add_argument("src", metavar="SRC")
@@ -182,9 +204,11 @@ def _build_parser() -> argparse.ArgumentParser:
         "--caffe", action="store_true", help="also export to Caffe and run it in OpenCV's Caffe reader (the peer)"
     )
     p.add_argument("--caffe-dialect", choices=("bvlc", "pspnet"), default="bvlc", help="Caffe dialect for --caffe")
+    _add_max_memory(p)
 
     p = sub.add_parser("validate", help="check a spec against the schema and the layer rules")
     p.add_argument("spec", metavar="SPEC")
+    _add_max_memory(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
     _add_explain_parser(sub)
@@ -222,11 +246,9 @@ def _write_npz(path: str, arrays: dict[str, Any]) -> None:
         for name, arr in arrays.items():
             with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
                 np.lib.format.write_array(f, np.asanyarray(arr), allow_pickle=False)
-    try:
-        with open(path, "wb") as out:
-            out.write(buffer.getbuffer())
-    except OSError as exc:
-        raise _UserError(f"cannot write {path!r}: {exc.strerror or exc}") from exc
+    from .codec.files import write_atomically
+
+    write_atomically({path: buffer.getvalue()})  # a temporary renamed on success (a pipe is written directly)
 
 
 def _summary(name: str, arr: Any) -> str:
@@ -247,17 +269,40 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if not to_caffe and (args.no_weights or args.caffe_dialect != "bvlc"):
         raise _UserError("--no-weights and --caffe-dialect apply to a .prototxt output only")
     _refuse_to_destroy(args, model, to_caffe)
+    _warn_if_too_big_to_run(model)
+    if args.external_data and not args.output.lower().endswith(".onnx"):
+        raise _UserError("--external-data applies to an .onnx output only")
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
-        ck.save(model, args.output, opset=args.opset)
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None)
     written = args.output
+    if args.external_data:
+        from .formats.onnx import external_data_path
+
+        written += f" and {external_data_path(args.output)}"
     if to_caffe and not args.no_weights:
         from .formats.caffe import caffemodel_path
 
         written += f" and {caffemodel_path(args.output)}"
     print(f"wrote {written} ({len(model.layers)} layers, outputs: {', '.join(model.outputs)})")
     return EXIT_OK
+
+
+def _warn_if_too_big_to_run(model: Any) -> None:
+    """Converting needs only the weights; say when the declared shapes could not run here (check would refuse)."""
+    from .budget import MemoryBudgetWarning, budget, estimate, format_bytes
+
+    est = estimate(model)
+    limit, _ = budget()
+    if limit is not None and est.reference > limit:
+        warnings.warn(
+            f"the declared shapes need about {format_bytes(est.reference)} to run (the largest is "
+            f"{est.largest_layer}: {est.largest_what}), more than the {format_bytes(limit)} this machine allows; "
+            "the file is written, but check and run would refuse it here — check the declared input shapes",
+            MemoryBudgetWarning,
+            stacklevel=1,
+        )
 
 
 def _refuse_to_destroy(args: argparse.Namespace, model: Any, to_caffe: bool) -> None:
@@ -336,8 +381,18 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
         model = _load(args.model, args)
         return ck.run(model, feeds or None, backend="reference", seed=args.seed)
     if not feeds:
+        from .budget import budget, format_bytes
+
         rng = np.random.default_rng(args.seed)
         declared = onnx_input_types(proto, _parse_input_shapes(args.input_shape))
+        need = sum(int(np.prod(s, dtype=np.float64)) * np.dtype(dt).itemsize for s, dt in declared.values())
+        limit, source = budget()
+        if limit is not None and need > limit:
+            shown = ", ".join(f"{n}: {np.dtype(dt).name}[{'x'.join(map(str, s))}]" for n, (s, dt) in declared.items())
+            raise _UserError(
+                f"{args.model}: its inputs alone ({shown}) need {format_bytes(need)}, over the memory budget of "
+                f"{format_bytes(limit)} ({source}); declare smaller input shapes"
+            )
         feeds = {n: rng.standard_normal(s).astype(dt) for n, (s, dt) in declared.items()}
     _check_onnx_feeds(proto, feeds)
     return run_onnx(proto, feeds)
@@ -413,23 +468,29 @@ def _save_reproduction(
     args: argparse.Namespace, model: Any, onnx_model: Any, feeds: dict[str, Any], caffe_failed: bool
 ) -> None:
     """Leave what reproduces a failed check: the exported model(s), the inputs, the reference outputs."""
+    import io
     import re
 
     import numpy as np
 
     from convertkit.reference.interpreter import run_model
 
+    from .codec.files import write_atomically
+    from .errors import FormatError
+
     folder = args.repro_dir
     flags = []
+    files: dict[str, bytes] = {os.path.join(folder, "model.onnx"): onnx_model.SerializeToString()}
+    for k, (name, arr) in enumerate(feeds.items()):
+        path = os.path.join(folder, f"input{k}_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npy")
+        buffer = io.BytesIO()
+        np.save(buffer, arr)
+        files[path] = buffer.getvalue()
+        flags.append(f"--input '{name}={path}'")
     try:
         os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, "model.onnx"), "wb") as f:
-            f.write(onnx_model.SerializeToString())
-        for k, (name, arr) in enumerate(feeds.items()):
-            path = os.path.join(folder, f"input{k}_{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npy")
-            np.save(path, arr)
-            flags.append(f"--input '{name}={path}'")
-    except OSError as exc:
+        write_atomically(files)  # all of them or none
+    except (OSError, FormatError) as exc:
         raise _UserError(f"the check failed, and its reproduction cannot be saved in {folder!r}: {exc}") from exc
     _write_npz(os.path.join(folder, "reference.npz"), run_model(model, feeds))
     lines = [
@@ -452,9 +513,19 @@ def _save_reproduction(
 def _cmd_validate(args: argparse.Namespace) -> int:
     import convertkit as ck
 
+    from .budget import budget, format_bytes, require
+
     model = ck.load(args.spec)
+    # what converting and checking it would need, refused here as those steps would refuse it
+    need = require(model, "reference")
+    require(model, "export")
+    limit, source = budget()
     print(f"{args.spec}: valid ({len(model.layers)} layers)")
     print(model.summary())
+    print(
+        f"memory: parameters {format_bytes(need.parameters)}, reference peak about {format_bytes(need.reference)}"
+        + (f" (budget {format_bytes(limit)}: {source})" if limit is not None else "")
+    )
     return EXIT_OK
 
 
@@ -578,8 +649,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USER_ERROR
+    from . import progress
+    from .budget import MemoryBudgetWarning
     from .errors import CheckFailed, ConvertkitError
     from .formats.caffe import CaffeWarning
+
+    progress.configure(quiet=getattr(args, "quiet", False), stream=sys.stderr)
     from .formats.onnx_import import OnnxImportWarning
 
     caught: list[warnings.WarningMessage] = []
@@ -588,12 +663,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", OnnxImportWarning)
                 warnings.simplefilter("always", CaffeWarning)
-                return _COMMANDS[args.command](args)
+                warnings.simplefilter("always", MemoryBudgetWarning)
+                from .budget import memory_budget
+
+                with memory_budget(getattr(args, "max_memory", None)):
+                    return _COMMANDS[args.command](args)
         finally:
             # Printed after the recording context is gone, each once, as one line.
             seen: set[str] = set()
             for w in caught:
-                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning))
+                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning, MemoryBudgetWarning))
                 line = f"convertkit {args.command}: warning: {'' if own else w.category.__name__ + ': '}{w.message}"
                 if line not in seen:
                     seen.add(line)

@@ -63,9 +63,20 @@ class CheckReport:
 
 
 def random_inputs(model: Model, seed: int = 0) -> dict[str, np.ndarray]:
-    """Seeded standard-normal inputs of the declared shapes and dtypes."""
+    """Seeded standard-normal inputs of the declared shapes and dtypes (for a run: refused when the model's tensors
+    exceed the memory budget, before anything is drawn)."""
+    from .budget import require
+
+    require(model, "reference")
     rng = np.random.default_rng(seed)
-    return {name: rng.standard_normal(model.types[name].shape).astype(model.types[name].dtype) for name in model.inputs}
+    return {
+        name: rng.standard_normal(model.types[name].shape, dtype=np.float64).astype(model.types[name].dtype)
+        for name in model.inputs
+    }
+
+
+#: Elements compared at once (8 MB of float64 per temporary).
+_CHUNK = 1 << 20
 
 
 def compare(name: str, ref: np.ndarray, other: np.ndarray, atol: float, rtol: float) -> OutputReport:
@@ -77,15 +88,19 @@ def compare(name: str, ref: np.ndarray, other: np.ndarray, atol: float, rtol: fl
     """
     if ref.shape != other.shape:
         return OutputReport(name, tuple(ref.shape), tuple(other.shape), float("inf"), float("inf"), False)
-    r = ref.astype(np.float64)
-    o = other.astype(np.float64)
-    same_special = (np.isnan(r) & np.isnan(o)) | (np.isinf(r) & (r == o))
-    with np.errstate(invalid="ignore"):
-        diff = np.where(same_special, 0.0, np.abs(o - r))
-    diff = np.where(np.isnan(diff), np.inf, diff)
-    magnitude = np.where(np.isfinite(r), np.abs(r), 0.0)
-    max_abs = float(diff.max(initial=0.0))
     floor = atol if atol > 0 else np.finfo(np.float64).tiny
-    max_rel = float((diff / np.maximum(magnitude, floor)).max(initial=0.0))
-    passed = bool((diff <= atol + rtol * magnitude).all())
+    max_abs, max_rel, passed = 0.0, 0.0, True
+    flat_ref, flat_other = ref.reshape(-1), other.reshape(-1)
+    # in chunks: the float64 temporaries stay small however large the output (a check's peak is the tensors)
+    for start in range(0, flat_ref.size, _CHUNK):
+        r = flat_ref[start : start + _CHUNK].astype(np.float64)
+        o = flat_other[start : start + _CHUNK].astype(np.float64)
+        same_special = (np.isnan(r) & np.isnan(o)) | (np.isinf(r) & (r == o))
+        with np.errstate(invalid="ignore"):
+            diff = np.where(same_special, 0.0, np.abs(o - r))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        magnitude = np.where(np.isfinite(r), np.abs(r), 0.0)
+        max_abs = max(max_abs, float(diff.max(initial=0.0)))
+        max_rel = max(max_rel, float((diff / np.maximum(magnitude, floor)).max(initial=0.0)))
+        passed = passed and bool((diff <= atol + rtol * magnitude).all())
     return OutputReport(name, tuple(ref.shape), tuple(other.shape), max_abs, max_rel, passed)

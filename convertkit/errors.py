@@ -13,6 +13,7 @@ __all__ = [
     "UnsupportedError",
     "FormatError",
     "CheckFailed",
+    "MemoryBudgetError",
 ]
 
 
@@ -38,6 +39,10 @@ class FormatError(ConvertkitError):
 
 class CheckFailed(ConvertkitError):
     """A numeric comparison between two backends failed."""
+
+
+class MemoryBudgetError(ConvertkitError):
+    """The tensors a step needs exceed the memory budget (:mod:`convertkit.budget`)."""
 
 
 def layer_error(cls: type[ConvertkitError], layer: str, message: str) -> ConvertkitError:

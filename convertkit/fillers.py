@@ -8,6 +8,7 @@ with a seed always produces the same blob.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
@@ -219,7 +220,6 @@ def weight_source_schema() -> dict:
 
 def weight_source_from_spec(spec: dict, base_dir: str) -> WeightSource:
     """Build a :class:`Filler` or :class:`Values` from its (schema-valid) spec dict."""
-    import os
 
     if "filler" in spec:
         kwargs = {k: v for k, v in spec.items() if k != "filler"}
@@ -229,16 +229,65 @@ def weight_source_from_spec(spec: dict, base_dir: str) -> WeightSource:
             array = np.asarray(spec["values"], dtype=np.float64)
         except ValueError as exc:
             raise ValidationError(f"values are not a rectangular nested list of numbers: {exc}") from exc
+        _check_finite(array, "values")
         return Values(array=array)
-    path = spec["npy"]
-    full = path if os.path.isabs(path) else os.path.join(base_dir, path)
+    return Values(array=_read_npy(spec["npy"], base_dir), path=os.path.abspath(os.path.join(base_dir, spec["npy"])))
+
+
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _check_finite(array: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(array)):
+        bad = np.argwhere(~np.isfinite(array))[0]
+        value = array[tuple(bad)]
+        raise ValidationError(
+            f"{what}: element {list(map(int, bad))} is {value}; weights must be finite numbers (no runtime "
+            "computes NaN or infinity the same way)"
+        )
+
+
+def _read_npy(path: str, base_dir: str) -> np.ndarray:
+    """A weight array from a ``.npy`` file inside the spec's folder: float32 or float64, finite, no pickles."""
+    import os
+
+    from .errors import FormatError
+
+    full = os.path.join(base_dir, path)
+    root = os.path.realpath(base_dir)
+    real = os.path.realpath(full)
+    if os.path.commonpath([root, real]) != root:
+        raise FormatError(
+            f"weights path {path!r} points outside the spec's folder {base_dir!r}; a spec reads .npy files from its "
+            "own folder or below (copy the file beside the spec)"
+        )
+    try:
+        with open(full, "rb") as f:
+            head = f.read(len(_NPY_MAGIC))
+    except OSError as exc:
+        raise FormatError(f"cannot read weights from {full!r}: {exc.strerror or exc}") from exc
+    if head != _NPY_MAGIC:
+        raise FormatError(f"{full!r} is not a .npy file (no NumPy header); save weights with numpy.save")
     try:
         array = np.load(full, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        from .errors import FormatError
-
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):
+            raise FormatError(
+                f"{full!r} holds Python objects (pickled data), which convertkit never loads; save a float array"
+            ) from exc
         raise FormatError(f"cannot read weights from {full!r}: {exc}") from exc
-    return Values(array=array, path=os.path.abspath(full))
+    except OSError as exc:
+        raise FormatError(f"cannot read weights from {full!r}: {exc}") from exc
+    if array.dtype not in (np.float32, np.float64):
+        raise FormatError(
+            f"{full!r} holds {array.dtype} values; weights must be float32 or float64 "
+            "(numpy.save(path, weights.astype(numpy.float32)))"
+        )
+    try:
+        _check_finite(array, f"{full!r}")
+    except ValidationError as exc:
+        raise FormatError(str(exc)) from exc
+    return array
 
 
 def weight_source_to_spec(source: WeightSource) -> dict:

@@ -145,6 +145,14 @@ class Layer(abc.ABC):
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         """Run the layer on the NumPy reference; ``types`` are the input types."""
 
+    def parameter_shapes(self, inputs: list[TensorType]) -> list[tuple[int, ...]]:
+        """The shapes of the parameter arrays the layer materialises for ``inputs`` (weights, bias, slopes...).
+
+        The memory budget (:mod:`convertkit.budget`) adds them up before anything is allocated; a kind with a
+        weight source must say them (a test checks every such kind overrides this).
+        """
+        return []
+
     def to_spec(self) -> dict[str, Any]:
         """The layer as a spec dict (JSON/YAML), keeping the conventions the user wrote; derived from the fields
         (:mod:`convertkit.specfields`) unless the kind needs its own form."""

@@ -720,9 +720,8 @@ PAD_BIAS = [
         "bias-2d-per-channel",
         "Bias",
         model(x(1, 3, 4, 5), ck.Bias(name="b", input="x", bias=_weights(2, (3,)))),
-        onnx=LONE_IMPORT,
-        onnxruntime=WORKS,
-        caffe=Refused("has no Caffe form"),
+        # Read alone since Caffe has a Bias layer (a lone per-channel Add converts both ways).
+        opencv=Refused("OpenCV's Caffe reader has no Bias layer"),
     ),
 ]
 
@@ -1276,6 +1275,138 @@ ELEMENTWISE = [
     ),
 ]
 
+
+def _stats(seed: int, c: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    return {
+        "mean": ck.Values(array=rng.standard_normal(c).astype(np.float32)),
+        "variance": ck.Values(array=rng.uniform(0.5, 2.0, c).astype(np.float32)),
+    }
+
+
+NORMALIZATION = [
+    Case(
+        "batchnorm-plain", "BatchNorm", model(x(1, 3, 4, 5), lambda: ck.BatchNorm(name="bn", input="x", **_stats(1, 3)))
+    ),
+    Case(
+        "batchnorm-caffe-factor-and-eps",
+        "BatchNorm",
+        model(x(2, 4, 3), lambda: ck.BatchNorm(name="bn", input="x", scale_factor=999.982, eps=1e-3, **_stats(2, 4))),
+    ),
+    Case(
+        "batchnorm-factor-zero-is-zero-statistics",
+        "BatchNorm",
+        model(x(1, 2, 3, 3), lambda: ck.BatchNorm(name="bn", input="x", scale_factor=0.0, **_stats(3, 2))),
+    ),
+    Case(
+        "batchnorm-with-scale-and-bias-is-one-batchnormalization",
+        "BatchNorm",
+        model(
+            x(1, 3, 4, 4),
+            lambda: ck.BatchNorm(name="bn", input="x", scale=_weights(4, (3,)), bias=_weights(5, (3,)), **_stats(4, 3)),
+        ),
+    ),
+    Case(
+        "batchnorm-then-scale-caffe-pair",
+        "BatchNorm",
+        model(
+            x(1, 3, 4, 4),
+            lambda: ck.BatchNorm(name="bn", input="x", **_stats(6, 3)),
+            lambda: ck.Scale(name="sc", input_names=("bn",), scale=_weights(7, (3,)), bias=_weights(8, (3,))),
+        ),
+    ),
+    Case(
+        "scale-per-channel",
+        "Scale",
+        model(x(1, 3, 4, 5), lambda: ck.Scale(name="s", input_names=("x",), scale=_weights(9, (3,)))),
+    ),
+    Case(
+        "scale-per-channel-with-bias",
+        "Scale",
+        model(
+            x(1, 3, 4, 5),
+            lambda: ck.Scale(name="s", input_names=("x",), scale=_weights(10, (3,)), bias=_weights(11, (3,))),
+        ),
+    ),
+    Case(
+        "scale-axis2-num-axes-minus1",
+        "Scale",
+        model(
+            x(2, 3, 4, 5),
+            lambda: ck.Scale(name="s", input_names=("x",), axis=2, num_axes=-1, scale=_weights(12, (4, 5))),
+        ),
+    ),
+    Case(
+        "scale-negative-axis-two-axes-bias",
+        "Scale",
+        model(
+            x(2, 3, 4, 5),
+            lambda: ck.Scale(
+                name="s", input_names=("x",), axis=-3, num_axes=2, scale=_weights(13, (3, 4)), bias=_weights(14, (3, 4))
+            ),
+        ),
+        onnx=Gap(
+            "a bias over more than the channels is an Add no kind reads (Bias is per channel)",
+            raises=ck.UnsupportedError,
+        ),
+        onnxruntime=WORKS,
+        opencv=Refused("OpenCV's Caffe Scale fails on a negative axis"),
+    ),
+    Case(
+        "scale-scalar-num-axes-0",
+        "Scale",
+        model(
+            x(1, 3, 4, 5),
+            lambda: ck.Scale(
+                name="s", input_names=("x",), num_axes=0, scale=ck.Values(array=np.array(1.5, np.float32))
+            ),
+        ),
+        onnx=Gap("a Mul by one element is the Power kind's (not in this branch)", raises=ck.UnsupportedError),
+        onnxruntime=WORKS,
+        opencv=Refused("OpenCV's Caffe Scale cannot hold a scalar"),
+    ),
+    Case(
+        "scale-two-bottoms-per-channel",
+        "Scale",
+        model(x(1, 3, 4, 5), x(3, name="s"), ck.Scale(name="sc", input_names=("x", "s"))),
+        onnx=Gap(
+            "the run-time scale is reshaped by a Reshape node, which no kind reads yet", raises=ck.UnsupportedError
+        ),
+        onnxruntime=WORKS,
+    ),
+    Case(
+        "scale-two-bottoms-same-shape",
+        "Scale",
+        model(x(1, 3, 4, 5), x(1, 3, 4, 5, name="s"), ck.Scale(name="sc", input_names=("x", "s"), axis=0)),
+    ),
+    Case(
+        "lrn-across-channels", "LRN", model(x(1, 7, 4, 5), ck.LRN(name="n", input="x", size=5, alpha=1e-4, beta=0.75))
+    ),
+    Case(
+        "lrn-across-size3-bias2",
+        "LRN",
+        model(x(2, 4, 3, 3), ck.LRN(name="n", input="x", size=3, alpha=0.5, beta=0.6, bias=2.0)),
+        opencv=Refused("OpenCV's Caffe LRN ignores k"),
+    ),
+    Case(
+        "lrn-across-even-size-onnx-only",
+        "LRN",
+        model(x(1, 6, 3, 3), ck.LRN(name="n", input="x", size=4, alpha=0.3)),
+        onnxruntime=Gap("onnxruntime's LRN kernel refuses an even size (lrn.h: size_ % 2 == 1)", raises=ck.FormatError),
+        caffe=Refused("Caffe's LRN takes odd local_size only"),
+    ),
+    Case(
+        "lrn-within-channel",
+        "LRN",
+        model(x(1, 2, 6, 7), ck.LRN(name="n", input="x", size=3, alpha=0.7, beta=0.75, norm_region="within_channel")),
+        onnx=Gap(
+            "the within-channel chain (Mul, AveragePool, Mul, Add, Pow, Mul) is not recognised on import",
+            raises=ck.UnsupportedError,
+        ),
+        onnxruntime=WORKS,
+    ),
+]
+
 CASES: list[Case] = [
     *DECONVOLUTION,
     *UPSAMPLE,
@@ -1287,6 +1418,7 @@ CASES: list[Case] = [
     *CONVOLUTION,
     *POOLING,
     *ELEMENTWISE,
+    *NORMALIZATION,
 ]
 
 

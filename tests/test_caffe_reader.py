@@ -260,8 +260,8 @@ def test_weight_shape_mismatch_names_the_layer(tmp_path: Path) -> None:
 
 def test_unsupported_layers_are_reported_by_type(shared_caffe_dir: Path) -> None:
     # FCN-8s deploy listed ReLU x15 ... Eltwise x2 here until the whole-network kinds (issue 8) read them; FCN-AlexNet
-    # still has LRN and the train-only SoftmaxWithLoss.
-    with pytest.raises(UnsupportedError, match=r"does not convert: LRN x2 \(norm1, norm2\); SoftmaxWithLoss x1"):
+    # still has the train-only SoftmaxWithLoss (its LRN layers read since the normalisation kinds).
+    with pytest.raises(UnsupportedError, match=r"does not convert: SoftmaxWithLoss x1 \(loss\); convertkit"):
         load_caffe(str(shared_caffe_dir / "fcn_voc-fcn-alexnet_val.prototxt"))
 
 

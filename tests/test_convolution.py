@@ -185,14 +185,9 @@ def test_onnx_asymmetric_pads_import_and_caffe_export_run_as_onnxruntime(tmp_pat
     assert check_caffe(renamed, {"x": x}).passed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ck.ConvertkitError,
-    reason="OpenCV 4.14's Caffe reader names a Convolution layer after its top ('y'), not its name ('conv'), so "
-    "check_caffe / run --backend opencv, which ask for an output by the name of the layer writing it, find no "
-    "layer 'conv' (a Deconvolution keeps its name); the fix is in formats/caffe/opencv.py's addressing",
-)
 def test_opencv_runs_a_convolution_whose_top_is_not_its_name():
+    """OpenCV 4.x's Caffe reader names a Convolution layer after its top ('y'), not its name ('c'): the runner
+    asks OpenCV by the name it knows (formats/caffe/opencv.py), so the output is found and matches."""
     pytest.importorskip("cv2")
     model = conv_model((1, 2, 6, 6), out_channels=2, kernel_shape=(3, 3))
     model = ck.Model([model.layers[0], dataclasses.replace(model.layer("c"), output="y")])

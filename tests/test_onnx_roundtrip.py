@@ -341,7 +341,18 @@ FOREIGN = [
         ),
     ),
     ("bias-c11-first-input", conv_pad_model({"pads": END_PADS}, bias=B.reshape(3, 1, 1), bias_first=True)),
-    ("bias-scalar", conv_pad_model({"pads": END_PADS}, bias=np.array([0.5], np.float32))),
+    (
+        "bias-scalar",
+        pytest.param(
+            conv_pad_model({"pads": END_PADS}, bias=np.array([0.5], np.float32)),
+            marks=pytest.mark.xfail(
+                strict=True,
+                raises=ck.UnsupportedError,
+                reason="an Add of one element is the Power kind's (a shift), not Bias's; the fold needs the "
+                "Deconvolution fusion to take that Power once the kind lands",
+            ),
+        ),
+    ),
     (
         "op-attr-and-pad",
         conv_pad_model(
@@ -376,11 +387,8 @@ NOT_PATTERNS = [
         conv_pad_model({"pads": END_PADS}, bias=np.ones((1, 3, 1, 1), np.float32).repeat(10, 2)),
         ["Add (node 'add')"],
     ),
-    (
-        "pad-also-an-output",
-        conv_pad_model({"pads": END_PADS}, bias=B.reshape(1, 3, 1, 1), extra_output="p"),
-        ["Add (node 'add')"],
-    ),
+    # ("pad-also-an-output" left this table: ConvTranspose -> Pad folds, and the lone per-channel Add after the
+    # Pad reads as a Bias now that Caffe has one; tests/test_normalization_kinds.py checks that import.)
     # output_padding 3 would reach both stride 1 and dilation 3: no Deconvolution says it.
     (
         "appended-beyond-dilation",

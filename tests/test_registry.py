@@ -66,10 +66,10 @@ EXPECTED: dict[str, Facets] = {
         caffe_types=("Pooling",),
         opencv_refusal=True,  # round_mode FLOOR, empty windows, Caffe's drop rule on an unpadded axis
     ),
-    # The pieces of the passes' multi-node forms: Caffe has no Pad layer to read (Pad writes stock forms) and no
-    # plain Bias layer convertkit reads yet.
+    # A piece of the passes' multi-node forms: Caffe has no Pad layer to read (Pad writes stock forms).
     "Pad": Facets(caffe=(False, True), onnx_ops=("Pad",), onnx_alone=False),
-    "Bias": Facets(caffe=(False, False), onnx_ops=("Add",), onnx_alone=False),
+    # A per-channel Add reads alone since Caffe's Bias layer says it; OpenCV has no Bias layer.
+    "Bias": Facets(onnx_ops=("Add",), caffe_types=("Bias",), opencv_refusal=True),
     "Activation": Facets(
         onnx_ops=("Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Abs"),
         caffe_types=("ReLU", "Sigmoid", "TanH", "ELU", "AbsVal"),
@@ -80,13 +80,18 @@ EXPECTED: dict[str, Facets] = {
     "Softmax": Facets(onnx_ops=("Softmax",), caffe_types=("Softmax",)),
     # A Dropout at inference, in both formats.
     "Identity": Facets(onnx_ops=("Dropout",), caffe_types=("Dropout",)),
+    "BatchNorm": Facets(onnx_ops=("BatchNormalization",), caffe_types=("BatchNorm",), caffe_blobs=True),
+    # A Mul by a constant of more than one element (Eltwise reads two run-time tensors, Power one element).
+    "Scale": Facets(onnx_ops=("Mul",), caffe_types=("Scale",), caffe_blobs=True, opencv_refusal=True),
+    "LRN": Facets(onnx_ops=("LRN",), caffe_types=("LRN",), opencv_refusal=True),  # OpenCV ignores k
 }
 
 SUPPORT_TABLE = """\
 | kind | spec | ONNX | Caffe | ONNX ops read | Caffe types read |
 |---|---|---|---|---|---|
 | Activation | read, write | read, write | read, write | Relu, LeakyRelu, Sigmoid, Tanh, Elu, Abs | ReLU, Sigmoid, TanH, ELU, AbsVal |
-| Bias | read, write | read, write | — | Add (inside a fusion) | — |
+| BatchNorm | read, write | read, write | read, write | BatchNormalization | BatchNorm |
+| Bias | read, write | read, write | read, write | Add | Bias |
 | Concat | read, write | read, write | read, write | Concat | Concat |
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop |
@@ -94,9 +99,11 @@ SUPPORT_TABLE = """\
 | Eltwise | read, write | read, write | read, write | Sum, Sub, Mul, Max | Eltwise |
 | Identity | read, write | read, write | read, write | Dropout | Dropout |
 | Input | read, write | read, write | read, write | graph input | Input |
+| LRN | read, write | read, write | read, write | LRN | LRN |
 | PReLU | read, write | read, write | read, write | PRelu | PReLU |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |
+| Scale | read, write | read, write | read, write | Mul | Scale |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501

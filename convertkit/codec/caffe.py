@@ -397,7 +397,9 @@ class CaffeEmitter:
         self.dialect = dialect
         self.with_weights = with_weights
         self.net = pb.NetParameter()
-        self.weights = pb.NetParameter()
+        #: (layer name, type, float32 arrays) per layer with blobs, in net order: the caffemodel, written by
+        #: :func:`~convertkit.codec.caffemodel.write_caffemodel` straight from the arrays (no protobuf copy)
+        self.blob_layers: list[tuple[str, str, list[np.ndarray]]] = []
         self.producer: dict[str, tuple[str, int]] = {}
         self._warn = warn or (lambda m: warnings.warn(m, CaffeWarning, stacklevel=4))
         self._names = NameAllocator()
@@ -430,13 +432,12 @@ class CaffeEmitter:
         """Record ``layer``'s blobs (weights first, then bias) for the caffemodel."""
         if not self.with_weights:
             return
-        entry = self.weights.layer.add()
-        entry.name = layer.name
-        entry.type = layer.type
+        blobs = []
         for a in arrays:
             if not np.all(np.isfinite(a)):
                 raise FormatError(f"layer {layer.name!r}: blob has non-finite values; Caffe cannot use them")
-            entry.blobs.append(array_to_blob(a))
+            blobs.append(np.ascontiguousarray(a, dtype=np.float32))
+        self.blob_layers.append((layer.name, layer.type, blobs))
 
     @staticmethod
     def freeze(layer: Any, n_blobs: int) -> None:

@@ -12,6 +12,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
+from typing import BinaryIO
 
 from ..errors import ConvertkitError, FormatError
 
@@ -36,24 +37,32 @@ def _regular_or_absent(path: str) -> bool:
         return True
 
 
-def write_atomically(files: Mapping[str, bytes | str]) -> None:
-    """Write ``{path: content}`` (str as UTF-8) so that either every file is replaced or none is."""
+Content = bytes | str | Callable[[BinaryIO], None]
+
+
+def write_atomically(files: Mapping[str, Content]) -> None:
+    """Write ``{path: content}`` so that either every file is replaced or none is.
+
+    ``content`` is bytes, str (written as UTF-8) or a function writing to a binary file (a big file streamed:
+    a caffemodel layer by layer, ONNX external data tensor by tensor).
+    """
     pending: list[tuple[str, str]] = []
     path = next(iter(files), "")
     try:
         for path, content in files.items():
             data = content.encode("utf-8") if isinstance(content, str) else content
+            write = data if callable(data) else (lambda f, data=data: f.write(data))
             if os.path.isdir(path):
                 raise FormatError(f"cannot write {path!r}: it is a directory; give a file name")
             if not _regular_or_absent(path):
                 with open(path, "wb") as f:  # a pipe or device: nothing to replace atomically
-                    f.write(data)
+                    write(f)
                 continue
             folder = os.path.dirname(os.path.abspath(path))
             fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".convertkit-tmp", dir=folder)
             pending.append((tmp, path))
             with os.fdopen(fd, "wb") as f:
-                f.write(data)
+                write(f)
         for tmp, path in pending:
             os.replace(tmp, path)
         pending.clear()

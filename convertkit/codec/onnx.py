@@ -39,6 +39,11 @@ __all__ = [
 ELEMENT_TYPES = {"float32": 1, "float64": 11}
 
 
+#: Initializers of at least this many bytes keep their values in NumPy until written (ONNX's own external-data
+#: threshold is 1024 bytes too): a 500 MB model is never copied into a ``ModelProto`` to be saved.
+BIG_TENSOR_BYTES = 1024
+
+
 class OnnxEmitter:
     """Collects nodes, initializers and value types while layers emit themselves."""
 
@@ -49,6 +54,8 @@ class OnnxEmitter:
         self.opset = opset
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
+        #: initializer name -> its values, for the initializers kept without data (see add_initializer)
+        self.big: dict[str, np.ndarray] = {}
         self.inputs: list[Any] = []
         self._names = NameAllocator()
         self._claim = self._names.fresh
@@ -64,7 +71,15 @@ class OnnxEmitter:
     def add_initializer(self, hint: str, array: np.ndarray) -> str:
         """Store ``array`` as an initializer; return its (unique) name."""
         name = self._claim(hint)
-        self.initializers.append(self._onnx.numpy_helper.from_array(np.ascontiguousarray(array), name))
+        array = np.ascontiguousarray(array)
+        if array.nbytes >= BIG_TENSOR_BYTES and array.dtype.kind in "fiub":
+            # a weight: its values stay in NumPy (``big``) until the model is written, streamed from the array
+            tensor = self._onnx.TensorProto(name=name, dims=list(array.shape))
+            tensor.data_type = self._onnx.helper.np_dtype_to_tensor_dtype(array.dtype)
+            self.big[name] = array
+            self.initializers.append(tensor)
+        else:
+            self.initializers.append(self._onnx.numpy_helper.from_array(array, name))
         return name
 
     def add_node(self, op_type: str, inputs: list[str], outputs: list[str], *, name: str, **attrs: Any) -> None:

@@ -26,7 +26,13 @@ _LOAD_OPTIONS = {
     ".onnx": ("input_shapes", "constants"),
     ".prototxt": ("weights", "input_shapes", "fill_missing", "seed", "compact", "warn"),
 }
-_SAVE_OPTIONS = {".json": (), ".yaml": (), ".yml": (), ".onnx": (), ".prototxt": ("with_weights", "dialect", "warn")}
+_SAVE_OPTIONS = {
+    ".json": (),
+    ".yaml": (),
+    ".yml": (),
+    ".onnx": ("external_data",),
+    ".prototxt": ("with_weights", "dialect", "warn"),
+}
 
 
 def _options_for(path: str, suffix: str, options: dict[str, Any], allowed: dict[str, tuple[str, ...]], verb: str):
@@ -66,9 +72,15 @@ def load_model(path: str, **options: Any) -> Model:
 
         return load_spec(path)
     if suffix == ".onnx":
+        from ..errors import ConvertkitError
         from .onnx_import import load_onnx
 
-        return load_onnx(path, **given)
+        try:
+            return load_onnx(path, **given)
+        except ConvertkitError as exc:
+            if path in str(exc):
+                raise
+            raise type(exc)(f"{path}: {exc}") from exc
     if suffix == ".prototxt":
         from .caffe import load_caffe
 
@@ -91,7 +103,7 @@ def save_model(model: Model, path: str, *, opset: int | None = None, **options: 
     elif suffix == ".onnx":
         from .onnx import save_onnx
 
-        save_onnx(model, path, opset)
+        save_onnx(model, path, opset, **given)
     elif suffix == ".prototxt":
         from .caffe import save_caffe
 

@@ -285,8 +285,11 @@ def from_onnx(
     input_shapes: Mapping[str, tuple[int, ...]] | None = None,
     constants: Mapping[str, np.ndarray] | None = None,
     source: str = "ONNX model",
+    arrays: Mapping[str, np.ndarray] | None = None,
 ) -> Model:
     """Convert an ``onnx.ModelProto`` into a checked :class:`Model`.
+
+    ``arrays`` holds initializers already read (by name; their tensors in ``proto`` may carry no data).
 
     Args:
         proto: the model.
@@ -314,8 +317,10 @@ def from_onnx(
     nodes = list(graph.node)
     names = _node_names(nodes)
 
-    values: dict[str, np.ndarray] = {}
+    values: dict[str, np.ndarray] = dict(arrays or {})  # initializers read already (load_onnx streams them)
     for init in graph.initializer:
+        if init.name in values:
+            continue
         try:
             values[init.name] = onnx.numpy_helper.to_array(init)
         except Exception as exc:  # onnx raises plain Exceptions for unreadable external data
@@ -477,9 +482,9 @@ def load_onnx(
     constants: Mapping[str, np.ndarray] | None = None,
 ) -> Model:
     """Read the ONNX file ``path`` and convert it (see :func:`from_onnx`)."""
-    from .onnx import load_onnx_model
+    from .onnx import read_onnx_streamed
 
     if not os.path.exists(path):
         raise FormatError(f"cannot read ONNX model {path!r}: no such file")
-    proto = load_onnx_model(path)
-    return from_onnx(proto, input_shapes=input_shapes, constants=constants, source=repr(path))
+    proto, arrays = read_onnx_streamed(path)  # weights straight into arrays, external data included
+    return from_onnx(proto, input_shapes=input_shapes, constants=constants, source=repr(path), arrays=arrays)

@@ -120,7 +120,9 @@ def validate_spec(data: Any, source: str = "spec") -> None:
         line = f"{_json_path(best.absolute_path)}: {best.message}"
         if line not in leaves:
             leaves.append(line)
-    raise SpecError(f"{source}: {len(leaves)} schema error(s):\n  " + "\n  ".join(leaves))
+    if len(leaves) == 1:
+        raise SpecError(f"{source}: {leaves[0]}")
+    raise SpecError(f"{source}: {len(leaves)} schema errors: " + "; ".join(leaves))
 
 
 def _read(path: str) -> Any:
@@ -142,7 +144,11 @@ def _read(path: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: invalid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""
+        context = getattr(exc, "context", None)
+        raise SpecError(f"{path}: invalid YAML{where}: {problem}" + (f" ({context})" if context else "")) from exc
 
 
 def model_from_spec(data: Any, base_dir: str = ".", source: str = "spec") -> Model:
@@ -190,20 +196,44 @@ def model_to_spec(model: Model) -> dict[str, Any]:
     return out
 
 
-def _relative_npy_paths(data: Any, base_dir: str) -> Any:
-    """``{"npy": ABSOLUTE}`` weight references rewritten relative to the directory the spec is saved in."""
+def _relative_npy_paths(data: Any, base_dir: str, copies: dict[str, bytes]) -> Any:
+    """``{"npy": ABSOLUTE}`` weight references rewritten relative to the directory the spec is saved in.
+
+    A spec reads .npy files from its own folder only, so one outside it is copied beside the spec (``copies``:
+    destination -> bytes, written with the spec).
+    """
     if isinstance(data, dict):
         if set(data) == {"npy"} and os.path.isabs(data["npy"]):
-            return {"npy": os.path.relpath(data["npy"], base_dir)}
-        return {k: _relative_npy_paths(v, base_dir) for k, v in data.items()}
+            source = data["npy"]
+            rel = os.path.relpath(source, base_dir)
+            if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+                stem, ext = os.path.splitext(os.path.basename(source))
+                rel, n = stem + ext, 1
+                while os.path.join(base_dir, rel) in copies or os.path.exists(os.path.join(base_dir, rel)):
+                    existing = copies.get(os.path.join(base_dir, rel))
+                    if existing is not None and existing == _read_bytes(source):
+                        break
+                    rel, n = f"{stem}-{n}{ext}", n + 1
+                copies[os.path.join(base_dir, rel)] = _read_bytes(source)
+            return {"npy": rel}
+        return {k: _relative_npy_paths(v, base_dir, copies) for k, v in data.items()}
     if isinstance(data, list):
-        return [_relative_npy_paths(v, base_dir) for v in data]
+        return [_relative_npy_paths(v, base_dir, copies) for v in data]
     return data
 
 
+def _read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise FormatError(f"cannot copy weights {path!r} beside the spec: {exc.strerror or exc}") from exc
+
+
 def save_spec(model: Model, path: str) -> None:
-    """Write ``model`` as JSON or YAML (by suffix)."""
-    data = _relative_npy_paths(model_to_spec(model), os.path.dirname(os.path.abspath(path)))
+    """Write ``model`` as JSON or YAML (by suffix); .npy weights from outside the spec's folder are copied in."""
+    copies: dict[str, bytes] = {}
+    data = _relative_npy_paths(model_to_spec(model), os.path.dirname(os.path.abspath(path)), copies)
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SPEC_SUFFIXES:
         raise FormatError(f"{path!r}: a spec file ends in {', '.join(SPEC_SUFFIXES)}")
@@ -213,4 +243,4 @@ def save_spec(model: Model, path: str) -> None:
         import yaml
 
         text = yaml.safe_dump(data, sort_keys=False)
-    write_atomically({path: text})
+    write_atomically({path: text, **copies})

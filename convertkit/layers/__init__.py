@@ -5,6 +5,7 @@ per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :cl
 """
 
 from .activation import Activation
+from .batch_norm import BatchNorm
 from .bias import Bias
 from .concat import Concat
 from .convolution import Convolution
@@ -13,9 +14,11 @@ from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
 from .eltwise import Eltwise
 from .identity import Identity
 from .input import Input
+from .lrn import LRN
 from .pad import Pad
 from .pooling import Pooling
 from .prelu import PReLU
+from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
@@ -40,4 +43,7 @@ __all__ = [
     "Eltwise",
     "Softmax",
     "Identity",
+    "BatchNorm",
+    "Scale",
+    "LRN",
 ]

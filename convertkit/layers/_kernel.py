@@ -55,6 +55,11 @@ class KernelBlobs(abc.ABC):
         """The parameter blobs in Caffe's order: ``("weights",)`` or ``("weights", "bias")``."""
         return ("weights", "bias") if self.bias_term else ("weights",)
 
+    def parameter_shapes(self, inputs: list[Any]) -> list[tuple[int, ...]]:
+        """The weight blob's shape for the first input's channels, and the bias's (``(out_channels,)``)."""
+        shapes = [self.weight_shape(inputs[0].shape[1])]
+        return shapes + [(self.out_channels,)] if self.bias_term else shapes
+
     def weight_array(self, in_channels: int, dtype: Any = np.float32) -> np.ndarray:
         """The materialised weight blob (:meth:`weight_shape`)."""
         return self.weight.materialize(self.weight_shape(in_channels), dtype)

@@ -8,7 +8,7 @@
 - **Fusions** run after a reader (:func:`fuse`): the same sequences, found in what the reader built, become one
   layer again, whichever format they came from.
 
-The recipes live in :mod:`.deconvolution` and :mod:`.upsample`; this module only drives them.
+The recipes live in :mod:`.deconvolution`, :mod:`.upsample` and :mod:`.normalization`; this module only drives them.
 """
 
 from __future__ import annotations
@@ -88,10 +88,11 @@ Fusion = Callable[[list[Layer], Graph], tuple[Layer, int] | None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, pooling, upsample
+    from . import convolution, deconvolution, normalization, pooling, upsample
 
     return [
         *upsample.LOWERINGS.get(target, ()),
+        *normalization.LOWERINGS.get(target, ()),
         *deconvolution.LOWERINGS.get(target, ()),
         *convolution.LOWERINGS.get(target, ()),
         *pooling.LOWERINGS.get(target, ()),
@@ -99,10 +100,11 @@ def _lowerings(target: str) -> list[Lowering]:
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import convolution, deconvolution, upsample
+    from . import convolution, deconvolution, normalization, upsample
 
     return [
         *upsample.FUSIONS.get(stage, ()),
+        *normalization.FUSIONS.get(stage, ()),
         *deconvolution.FUSIONS.get(stage, ()),
         *convolution.FUSIONS.get(stage, ()),
     ]

@@ -52,9 +52,18 @@ def check_inputs(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np
 
 
 def run_model(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Evaluate ``model`` on the reference; returns every model output by name."""
+    """Evaluate ``model`` on the reference; returns every model output by name.
+
+    Refused before anything runs when the tensors would exceed the memory budget (:mod:`convertkit.budget`);
+    each value is dropped after the last layer that reads it, so the peak is the values alive at once.
+    """
+    from ..budget import require
+
+    require(model, "reference")
     values: dict[str, np.ndarray] = dict(check_inputs(model, inputs))
-    for layer in model.layers:
+    last_use = {v: i for i, layer in enumerate(model.layers) for v in layer.inputs}
+    keep = set(model.outputs)
+    for index, layer in enumerate(model.layers):
         if layer.graph_input:
             continue
         types = model.input_types(layer)
@@ -72,4 +81,7 @@ def run_model(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.nd
                     f"{list(expected.shape)}"
                 )
             values[name] = arr
+        for v in layer.inputs:
+            if last_use.get(v) == index and v not in keep:
+                values.pop(v, None)
     return {name: values[name] for name in model.outputs}

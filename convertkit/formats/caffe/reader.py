@@ -17,10 +17,8 @@ from ...codec.caffe import (
     FILL_MISSING,
     CaffeLayer,
     CaffeReader,
-    blob_to_array,
     filler_seed,
     pb,
-    read_caffemodel,
     read_prototxt,
 )
 from ...codec.names import NameAllocator
@@ -89,12 +87,10 @@ def _included(lp: Any, phase: int, level: int, stages: Sequence[str]) -> bool:
 
 def read_weights(path: str) -> dict[str, list[np.ndarray]]:
     """Layer name -> its blobs, from a .caffemodel (``shape`` or legacy 4-D; ``data`` or ``double_data``)."""
-    net = read_caffemodel(path)
-    out: dict[str, list[np.ndarray]] = {}
-    for lp in net.layer:
-        if len(lp.blobs):
-            out[lp.name] = [blob_to_array(b, f"{path}: layer {lp.name!r} blob {i}") for i, b in enumerate(lp.blobs)]
-    return out
+    from ...codec.caffemodel import iter_caffemodel_layers
+
+    # streamed layer by layer: the arrays are read straight from the file (no whole-NetParameter copy)
+    return dict(iter_caffemodel_layers(path))
 
 
 def load_caffe(

@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from ... import layers as _layers  # noqa: F401  (registers the layer kinds)
+from ... import progress
+from ...budget import require
 from ...codec.caffe import DIALECTS, CaffeEmitter, CaffeWarning, Dialect, format_prototxt
-from ...codec.files import write_atomically
+from ...codec.files import Content, write_atomically
 from ...errors import UnsupportedError
 from ...ir import Model
 from ...passes import ExportOptions, lower
@@ -26,12 +28,32 @@ __all__ = ["CaffeEmitter", "CaffeNet", "CaffeWarning", "to_caffe", "save_caffe",
 
 @dataclass
 class CaffeNet:
-    """An exported net: ``net`` (prototxt), ``weights`` (caffemodel) and which layer outputs each model output."""
+    """An exported net: ``net`` (prototxt), ``blob_layers`` (the caffemodel's layers as (name, type, float32
+    arrays)) and which layer outputs each model output; ``weights`` builds the caffemodel's ``NetParameter``."""
 
     net: Any
-    weights: Any
+    blob_layers: list[tuple[str, str, list[Any]]]
     output_layers: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def weights(self) -> Any:
+        """The caffemodel as a ``NetParameter`` (built on demand: :func:`save_caffe` streams the arrays instead)."""
+        from ...codec.caffe import array_to_blob, pb
+
+        weights = pb.NetParameter()
+        weights.name = self.net.name
+        for name, type_, arrays in self.blob_layers:
+            entry = weights.layer.add()
+            entry.name, entry.type = name, type_
+            entry.blobs.extend(array_to_blob(a) for a in arrays)
+        return weights
+
+    def write_caffemodel(self, f: BinaryIO, progress: Callable[[int], None] | None = None) -> None:
+        """Write the caffemodel to ``f`` layer by layer, each blob straight from its array."""
+        from ...codec.caffemodel import write_caffemodel
+
+        write_caffemodel(f, self.net.name, self.blob_layers, progress)
 
     def prototxt(self) -> str:
         return format_prototxt(self.net)
@@ -43,8 +65,9 @@ def to_caffe(
     """Export ``model`` as a Caffe net and its weights, exactly, or raise naming the layer that cannot be."""
     ctx = CaffeEmitter(dialect=dialect, with_weights=with_weights, warn=warn)
     model = lower(model, ExportOptions(target="caffe", dialect=dialect))
+    if with_weights:
+        require(model, "export")
     ctx.net.name = model.name
-    ctx.weights.name = model.name
     ctx.reserve(list(model.types))
     ctx.reserve([layer.name for layer in model.layers])
     for value, t in model.types.items():
@@ -67,7 +90,7 @@ def to_caffe(
         ctx.add_layer(ctx.fresh("silence"), "Silence", dropped, [])
     for value in model.outputs:
         output_layers.setdefault(value, ctx.producer[value][0])
-    return CaffeNet(ctx.net, ctx.weights, {o: output_layers[o] for o in model.outputs}, ctx.notes)
+    return CaffeNet(ctx.net, ctx.blob_layers, {o: output_layers[o] for o in model.outputs}, ctx.notes)
 
 
 def _outputs_to_copy(net: Any, model: Model) -> list[str]:
@@ -111,8 +134,10 @@ def save_caffe(
 ) -> CaffeNet:
     """Write ``path`` (.prototxt) and, unless ``with_weights`` is false, the ``.caffemodel`` beside it."""
     exported = to_caffe(model, dialect=dialect, with_weights=with_weights, warn=warn)
-    files: dict[str, bytes | str] = {path: exported.prototxt()}
-    if with_weights:
-        files[caffemodel_path(path)] = exported.weights.SerializeToString()
-    write_atomically(files)
+    files: dict[str, Content] = {path: exported.prototxt()}
+    total = sum(a.size * 4 for _, _, arrays in exported.blob_layers for a in arrays) if with_weights else 0
+    with progress.bar(total, f"writing {os.path.basename(caffemodel_path(path))}") as update:
+        if with_weights:
+            files[caffemodel_path(path)] = lambda f: exported.write_caffemodel(f, update)
+        write_atomically(files)
     return exported

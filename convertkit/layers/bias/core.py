@@ -37,6 +37,9 @@ class Bias(UnaryLayer):
         if isinstance(self.bias, Values) and self.bias.array.ndim != 1:
             raise self.error(f"bias must have shape (C,), got {tuple(self.bias.array.shape)}")
 
+    def parameter_shapes(self, inputs: list[TensorType]) -> list[tuple[int, ...]]:
+        return [(inputs[0].shape[1],)]
+
     def bias_array(self, channels: int, dtype: Any = np.float32) -> np.ndarray:
         """The materialised bias ``(C,)``."""
         return self.bias.materialize((channels,), dtype)

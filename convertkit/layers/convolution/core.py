@@ -125,6 +125,9 @@ class Convolution(UnaryLayer, KernelBlobs):
         assert self.pads is not None
         return self.pads[self.spatial_rank :]
 
+    #: Layer's default says "no parameters"; the kernel mixin comes second in the bases, so name it here.
+    parameter_shapes = KernelBlobs.parameter_shapes
+
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (self.out_channels, in_channels // self.group, *self.kernel_shape)
 

@@ -469,6 +469,9 @@ class Deconvolution(UnaryLayer, KernelBlobs):
             pads, op = tuple(begin + end), tuple(ops)
         return Geometry(self.kernel_shape, self.strides, self.dilations, tuple(pads), tuple(op))
 
+    #: Layer's default says "no parameters"; the kernel mixin comes second in the bases, so name it here.
+    parameter_shapes = KernelBlobs.parameter_shapes
+
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (in_channels, self.out_channels // self.group, *self.kernel_shape)
 

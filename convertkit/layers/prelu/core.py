@@ -46,6 +46,9 @@ class PReLU(UnaryLayer):
                 want = "(1,) (channel_shared)" if self.channel_shared else "(C,)"
                 raise self.error(f"slope must have shape {want}, got {shape}")
 
+    def parameter_shapes(self, inputs: list[TensorType]) -> list[tuple[int, ...]]:
+        return [(1,) if self.channel_shared else (inputs[0].shape[1],)]
+
     def slope_array(self, channels: int, dtype: Any = np.float32) -> np.ndarray:
         """The materialised slope: ``(1,)`` when shared, else ``(C,)``."""
         return self.slope.materialize((1,) if self.channel_shared else (channels,), dtype)

@@ -113,7 +113,10 @@ def _scales_or_sizes(node: OnnxNode, x: TensorType, scales: np.ndarray) -> dict[
     """
     spatial = _spatial_scales(node, x, scales)
     f32 = np.float32
-    runtime = [shapes.resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
+    try:
+        runtime = [shapes.resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
+    except ValidationError as exc:
+        raise node.error(str(exc).removeprefix("Resize: "), ValidationError) from exc
     exact = [shapes.exact_resize_output_size(i, s) for i, s in zip(x.shape[2:], spatial, strict=True)]
     if runtime == exact:
         return {"scales": spatial}

@@ -1,0 +1,9 @@
+"""``Scale``: Caffe's Scale (learned or run-time scale from an axis, optional bias); ONNX Mul (+ Add)."""
+
+from ...registry import LayerKind, register
+from . import caffe, onnx
+from .core import Scale
+
+__all__ = ["Scale", "KIND"]
+
+KIND = register(LayerKind(layer=Scale, onnx=onnx.FACET, caffe=caffe.FACET))
