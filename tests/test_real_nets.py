@@ -1,0 +1,190 @@
+"""Real networks from ../shared/data/caffe/ converted whole, with seeded weights, run in three runtimes.
+
+For each net: a seeded caffemodel is made for the original prototxt (blob shapes from convertkit's reading of the
+net; the values are seeded He-normal draws written here with the raw protobuf, so the weights are independent of
+convertkit's fillers).  Then, on the same input:
+
+- OpenCV's Caffe reader runs the *original* net (its train-only layers — the Python data layer, SoftmaxWithLoss —
+  removed here by editing the parsed prototxt, as a user writes a deploy.prototxt) with that caffemodel;
+- convertkit reads the original prototxt + caffemodel and runs its NumPy reference;
+- convertkit's ONNX export of it runs in onnxruntime.
+
+All three must agree, at a small size and at a second, odd, non-square size (the fixed crop offsets must still
+line up); the nets' own full sizes are the slow rows.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import convertkit
+from convertkit.codec.caffe import parse_prototxt, pb, read_caffemodel
+
+cv2 = pytest.importorskip("cv2")
+pytest.importorskip("onnxruntime")
+
+#: Layer types a deploy.prototxt leaves out: data layers and the train-only heads.
+TRAIN_ONLY = {"Python", "Data", "SoftmaxWithLoss", "Accuracy", "DenseImageData"}
+
+
+@dataclass(frozen=True)
+class Net:
+    file: str
+    full: tuple[int, int]  # the input size the net's authors used (H, W)
+
+    @property
+    def id(self) -> str:
+        return self.file.removesuffix(".prototxt")
+
+
+NETS = [
+    Net("fcn_voc-fcn8s_deploy.prototxt", (500, 500)),
+    Net("fcn_voc-fcn32s_val.prototxt", (500, 500)),
+    Net("fcn_voc-fcn16s_val.prototxt", (500, 500)),
+    Net("fcn_voc-fcn8s-atonce_val.prototxt", (500, 500)),
+    Net("fcn_voc-fcn-alexnet_val.prototxt", (500, 500)),
+    Net("fcn_nyud-fcn32s-color_test.prototxt", (425, 560)),
+    Net("fcn_pascalcontext-fcn8s_val.prototxt", (500, 500)),
+    Net("fcn_siftflow-fcn16s_test.prototxt", (256, 256)),
+]
+SMALL = [(64, 64), (75, 61)]
+
+
+def deploy_text(source: Path, shape: tuple[int, ...]) -> str:
+    """The net as its deploy.prototxt would be: an ``input`` of ``shape`` and no train-only layers (TEST phase)."""
+    from google.protobuf import text_format
+
+    net = parse_prototxt(source.read_text(), str(source))
+    kept = []
+    for lp in net.layer:
+        if lp.type in TRAIN_ONLY or any(rule.phase == pb.TRAIN for rule in lp.include):
+            continue
+        kept.append(lp)
+    out = pb.NetParameter()
+    out.name = net.name
+    data = out.layer.add()
+    data.name, data.type = "data", "Input"
+    data.top.append("data")
+    data.input_param.shape.add().dim.extend(shape)
+    for lp in kept:
+        if lp.type == "Input":
+            continue
+        out.layer.add().CopyFrom(lp)
+    return text_format.MessageToString(out)
+
+
+def net_outputs(text: str) -> list[tuple[str, str]]:
+    """``(blob, layer)`` for each blob no layer reads, with the last layer writing it (OpenCV asks by layer)."""
+    net = parse_prototxt(text, "deploy")
+    read = {b for lp in net.layer for b in lp.bottom}
+    writer: dict[str, str] = {}
+    order: list[str] = []
+    for lp in net.layer:
+        for top in lp.top:
+            writer[top] = lp.name
+            if top not in order:
+                order.append(top)
+    return [(b, writer[b]) for b in order if b not in read]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protobuf field (wire type 2)."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _blob(values: np.ndarray) -> bytes:
+    # BlobProto: shape = 7 (BlobShape: dim = 1, packed int64), data = 5 (packed float) — Caffe's caffe.proto
+    dims = b"".join(_varint(int(d)) for d in values.shape)
+    return _field(7, _field(1, dims)) + _field(5, np.ascontiguousarray(values, dtype="<f4").tobytes())
+
+
+def seeded_caffemodel(prototxt: Path, shape: tuple[int, ...], out: Path, seed: int = 0) -> None:
+    """A caffemodel for ``prototxt`` with seeded He-normal weights and small seeded biases / statistics.
+
+    The blob shapes come from convertkit's export of the net; the file is encoded here, field by field, so a
+    fault in convertkit's caffemodel writer cannot hide behind it.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no weights and no weight_filler": the zeros are replaced below
+        model = convertkit.load(str(prototxt), input_shapes={"data": shape})
+    zeros = out.with_suffix(".zeros.prototxt")
+    convertkit.save(model, str(zeros))
+    net = read_caffemodel(str(zeros.with_suffix(".caffemodel")))
+    rng = np.random.default_rng(seed)
+    layers = []
+    for lp in net.layer:
+        blobs = b""
+        for i, blob in enumerate(lp.blobs):
+            dims = tuple(int(d) for d in blob.shape.dim)
+            if lp.type == "BatchNorm":
+                # mean, variance (positive), scale factor (Caffe divides the statistics by it)
+                values = [rng.standard_normal(dims), rng.uniform(0.5, 1.5, dims), np.full(dims, 2.0)][i]
+            elif i == 0 and len(dims) >= 2:
+                values = rng.standard_normal(dims, dtype=np.float32) * np.float32(np.sqrt(2.0 / np.prod(dims[1:])))
+            else:
+                values = rng.standard_normal(dims, dtype=np.float32) * np.float32(0.1)
+            blobs += _field(7, _blob(values))
+        # LayerParameter: name = 1, type = 2, blobs = 7; NetParameter: layer = 100
+        layers.append(_field(100, _field(1, lp.name.encode()) + _field(2, lp.type.encode()) + blobs))
+    out.write_bytes(b"".join(layers))
+
+
+#: net id -> its seeded caffemodel (the blob shapes of these fully convolutional nets do not depend on the size)
+_SEEDED: dict[str, Path] = {}
+
+
+def run_three(net: Net, shape: tuple[int, ...], tmp: Path, shared_caffe_dir: Path) -> None:
+    source = shared_caffe_dir / net.file
+    if net.id not in _SEEDED:
+        seeded_caffemodel(source, shape, tmp / f"{net.id}.caffemodel")
+        _SEEDED[net.id] = tmp / f"{net.id}.caffemodel"
+    caffemodel = _SEEDED[net.id]
+    deploy = tmp / f"{net.id}.deploy.prototxt"
+    text = deploy_text(source, shape)
+    deploy.write_text(text)
+
+    x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+
+    cvnet = cv2.dnn.readNetFromCaffe(str(deploy), str(caffemodel))
+    cvnet.setInput(x, "data")
+    outputs = net_outputs(text)
+    opencv = dict(zip([b for b, _ in outputs], cvnet.forward([layer for _, layer in outputs]), strict=True))
+
+    model = convertkit.load(str(source), weights=str(caffemodel), input_shapes={"data": shape})
+    assert sorted(model.outputs) == sorted(opencv), (model.outputs, list(opencv))
+    reference = convertkit.run(model, {model.inputs[0]: x})
+    onnxruntime = convertkit.run(model, {model.inputs[0]: x}, backend="onnxruntime")
+    for blob, want in opencv.items():
+        scale = float(np.abs(want).max()) or 1.0
+        assert scale > 1e-3, f"{blob}: OpenCV's output is all but zero; the seeded weights say nothing"
+        for name, got in (("reference", reference[blob]), ("onnxruntime", onnxruntime[blob])):
+            assert got.shape == want.shape, (name, blob)
+            np.testing.assert_allclose(got, want, rtol=1e-3, atol=2e-5 * scale, err_msg=f"{name} vs OpenCV: {blob}")
+
+
+@pytest.mark.parametrize("size", SMALL, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("net", NETS, ids=lambda n: n.id)
+def test_real_net_three_runtimes(
+    net: Net, size: tuple[int, int], tmp_path_factory: pytest.TempPathFactory, shared_caffe_dir: Path
+) -> None:
+    run_three(net, (1, 3, *size), tmp_path_factory.mktemp(net.id), shared_caffe_dir)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("net", [n for n in NETS if n.id in ("fcn_voc-fcn8s_deploy", "fcn_nyud-fcn32s-color_test")])
+def test_real_net_full_size(net: Net, tmp_path_factory: pytest.TempPathFactory, shared_caffe_dir: Path) -> None:
+    run_three(net, (1, 3, *net.full), tmp_path_factory.mktemp(net.id), shared_caffe_dir)
