@@ -36,23 +36,10 @@ def _load(path: str, **options):
 
 
 # FCN's conv1_1 pad 100 makes every input size work (and costs the same for all small ones): 16x16 keeps it fast.
-_SLOW = pytest.mark.slow
+# The other FCN val/test nets convert whole too: tests/test_real_nets.py runs each, with seeded weights, in
+# OpenCV, the reference and onnxruntime at its own size and at another.
 FCN = [
     pytest.param("fcn_voc-fcn32s_val.prototxt", (1, 3, 16, 16), {"score": (1, 21, 16, 16)}, id="fcn32s"),
-    pytest.param("fcn_voc-fcn16s_val.prototxt", (1, 3, 16, 16), {"score": (1, 21, 16, 16)}, id="fcn16s", marks=_SLOW),
-    pytest.param(
-        "fcn_nyud-fcn32s-color_test.prototxt", (1, 3, 16, 20), {"score": (1, 40, 16, 20)}, id="nyud", marks=_SLOW
-    ),
-    pytest.param(
-        "fcn_pascalcontext-fcn8s_val.prototxt", (1, 3, 16, 16), {"score": (1, 60, 16, 16)}, id="pcontext", marks=_SLOW
-    ),
-    pytest.param(
-        "fcn_siftflow-fcn16s_test.prototxt",
-        (1, 3, 16, 16),
-        {"score_sem": (1, 33, 16, 16), "score_geo": (1, 3, 16, 16)},
-        id="siftflow",
-        marks=_SLOW,
-    ),
 ]
 
 
