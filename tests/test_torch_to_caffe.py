@@ -22,10 +22,10 @@ onnx = pytest.importorskip("onnx")
 cv2 = pytest.importorskip("cv2")
 ort = pytest.importorskip("onnxruntime")
 
+from test_torch_export import quiet_torchscript_exporter  # noqa: E402
+
 import convertkit as ck  # noqa: E402
 from convertkit.formats.onnx_import import from_onnx  # noqa: E402
-
-from test_torch_export import quiet_torchscript_exporter  # noqa: E402
 
 nn = torch.nn
 
@@ -116,7 +116,12 @@ def _export(make: Any, shape: tuple[int, ...], opset: int) -> tuple[bytes, np.nd
     buffer = io.BytesIO()
     with quiet_torchscript_exporter():
         torch.onnx.export(
-            module, (torch.from_numpy(x),), buffer, dynamo=False, opset_version=opset, input_names=["x"],
+            module,
+            (torch.from_numpy(x),),
+            buffer,
+            dynamo=False,
+            opset_version=opset,
+            input_names=["x"],
             output_names=["y"],
         )
     return buffer.getvalue(), x, expected
