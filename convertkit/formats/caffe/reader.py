@@ -317,6 +317,24 @@ class _Graph:
         return sorted(keep)
 
 
+#: Fork layer types convertkit does not convert but whose output has the shape of their one bottom (elementwise
+#: normalisations): enough to compute the shape of a cut input downstream of them, never read as layers.
+#: PSPNet's and SegNet/ENet's ``BN`` (per-channel affine on batch statistics), SSD's ``Normalize`` (L2 across
+#: channels).
+SHAPE_PRESERVING_FORK_TYPES = ("BN", "Normalize")
+
+
+def _shape_only(node: Any, kinds: Mapping[str, Any]) -> bool:
+    """An unsupported layer that only passes its bottom's shape on (see :data:`SHAPE_PRESERVING_FORK_TYPES`)."""
+    return (
+        node.role == "layer"
+        and node.lp.type not in kinds
+        and node.lp.type in SHAPE_PRESERVING_FORK_TYPES
+        and len(node.bottoms) == 1
+        and len(node.tops) == 1
+    )
+
+
 def _unsupported(graph: _Graph, order: Sequence[int], kinds: Mapping[str, Any]) -> list[int]:
     return [
         n
@@ -336,8 +354,8 @@ def _shape_known(graph: _Graph, n: int, value: int, shapes: Mapping[str, tuple[i
 
 def _inferable(graph: _Graph, value: int, stops: set[int], shapes: Mapping[str, tuple[int, ...]], kinds) -> bool:
     """Whether convertkit can compute ``value``'s shape from the layers upstream of it."""
-    order = graph.upstream([value], stops)
-    if _unsupported(graph, order, kinds):
+    order = graph.upstream([value], set())  # a shape follows from the net's inputs, through other cut inputs too
+    if any(not _shape_only(graph.nodes[n], kinds) for n in _unsupported(graph, order, kinds)):
         return False
     needed = {b for n in order for b in graph.nodes[n].bottoms} | {value}
     return all(_shape_known(graph, n, v, shapes) for n in order for v in graph.nodes[n].tops if v in needed)
@@ -345,11 +363,60 @@ def _inferable(graph: _Graph, value: int, stops: set[int], shapes: Mapping[str, 
 
 def _suggest_cut(graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]]) -> str:
     """The ``--inputs``/``--outputs`` of the largest connected part of supported layers, preferring one around
-    upsampling layers; '' when there is none."""
+    upsampling layers; '' when there is none.
+
+    The part is read (quietly, without weights) before it is suggested: a layer of a supported type that its kind
+    still refuses in this form (e.g. a Pooling with a mask top) is left out and the part chosen again, so the
+    suggested command converts.
+    """
+    excluded: set[int] = set()
+    for _ in range(24):
+        suggestion, problem = _suggest_cut_once(graph, kinds, shapes, excluded)
+        if problem is None:
+            return suggestion
+        excluded.add(problem)
+    return ""
+
+
+def _first_refused(
+    graph: _Graph, members: list[int], ins: list[int], outs: list[int], shapes
+) -> tuple[int | None, list[int]]:
+    """Read the part between ``ins`` and ``outs`` quietly, without weights: the member node its kind refuses
+    (None if none), and the inputs whose shapes cannot be computed after all (a refused layer upstream)."""
+    ctx = CaffeReader(weights=None, fill_missing="zeros", seed=0, compact=False, warn=lambda message: None)
+    given: dict[int, TensorType] = {}
+    unknown: list[int] = []
+    for v in ins:
+        blob, name = graph.blob[v], graph.name_of(v)
+        if name in shapes or blob in shapes:
+            given[v] = TensorType(tuple(shapes.get(name) or shapes[blob]))
+            continue
+        try:
+            upstream = _Build(graph, ctx, shapes, shapes_only=True)
+            upstream.read(graph.upstream([v], set()), {}, [v])
+            given[v] = upstream.types[upstream.ir[v]]
+        except ConvertkitError:
+            unknown.append(v)
+    if unknown:
+        return None, unknown
+    try:
+        _Build(graph, ctx, shapes).read(graph.upstream(outs, set(ins)), given, outs)
+    except ConvertkitError as exc:
+        text = str(exc)
+        for n in members:
+            if f"layer {graph.nodes[n].lp.name!r}" in text:
+                return n, []
+        return (members[0] if members else None), []
+    return None, []
+
+
+def _suggest_cut_once(
+    graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], excluded: set[int]
+) -> tuple[str, int | None]:
     supported = [
         n
         for n, node in enumerate(graph.nodes)
-        if node.role == "split" or (node.role == "layer" and node.lp.type in kinds)
+        if n not in excluded and (node.role == "split" or (node.role == "layer" and node.lp.type in kinds))
     ]
     parent = {n: n for n in supported}
 
@@ -376,7 +443,7 @@ def _suggest_cut(graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, t
         )
 
     if not groups:
-        return ""
+        return "", None
 
     def runnable(members: list[int]) -> list[int]:
         # the members computed from net inputs of known shape through members only: a cut needing no shapes
@@ -410,7 +477,7 @@ def _suggest_cut(graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, t
             if (t in read_outside or t in defaults) and t not in outs:
                 outs.append(t)
     if not outs:
-        return ""
+        return "", None
     stops = set(ins)
     shown = []
     ask = []
@@ -426,7 +493,17 @@ def _suggest_cut(graph: _Graph, kinds: Mapping[str, Any], shapes: Mapping[str, t
     command = f"--inputs {' '.join(shown)} --outputs {' '.join(graph.name_of(v) for v in outs)}"
     around = f"around its {upsampling(best)} upsampling layer(s) " if upsampling(best) else ""
     extra = f" (give the shape of {', '.join(ask)}: it follows from layers convertkit does not read)" if ask else ""
-    return f"; the supported part {around}({len(best)} layers) converts with {command}{extra}"
+    if not ask:
+        refused, unknown = _first_refused(graph, sorted(members), ins, outs, shapes)
+        if refused is not None:
+            return "", refused
+        for v in unknown:
+            name = graph.name_of(v)
+            shown[ins.index(v)] = f"{name}=N,C,H,W"
+            ask.append(name)
+        command = f"--inputs {' '.join(shown)} --outputs {' '.join(graph.name_of(v) for v in outs)}"
+        extra = f" (give the shape of {', '.join(ask)}: it follows from layers convertkit does not read)" if ask else ""
+    return f"; the supported part {around}({len(best)} layers) converts with {command}{extra}", None
 
 
 def _unsupported_error(graph: _Graph, bad: list[int], kinds: Mapping[str, Any], shapes) -> UnsupportedError:
@@ -447,7 +524,11 @@ def _unsupported_error(graph: _Graph, bad: list[int], kinds: Mapping[str, Any], 
 class _Build:
     """Reads nodes of a :class:`_Graph` in net order into IR layers."""
 
-    def __init__(self, graph: _Graph, ctx: CaffeReader, shapes: Mapping[str, tuple[int, ...]]) -> None:
+    def __init__(
+        self, graph: _Graph, ctx: CaffeReader, shapes: Mapping[str, tuple[int, ...]], *, shapes_only: bool = False
+    ) -> None:
+        #: reading only to learn shapes: a shape-preserving fork layer stands in as an identity
+        self.shapes_only = shapes_only
         self.graph, self.ctx, self.shapes = graph, ctx, shapes
         self.layers: list[Layer] = []
         self.ir: dict[int, str] = {}  # value -> IR value name
@@ -524,6 +605,8 @@ class _Build:
                     self.add(copy)
                 continue
             outs = [self.new_value(v, lp.name) for v in node.tops]
+            if self.shapes_only and _shape_only(node, caffe_layer_kinds()):
+                lp = _synthetic_layer(lp.name, "Dropout", list(lp.bottom), list(lp.top))
             try:
                 built = _read_with_kind(lp, self.ctx, inputs, outs, [self.types[v] for v in inputs])
             except ConvertkitError as exc:
@@ -600,8 +683,8 @@ def model_from_net(
                 f"{source}: --inputs {name} has no shape, and convertkit cannot compute it from the layers upstream "
                 f"of it; give --inputs {name}=N,C,H,W"
             )
-        upstream = _Build(graph, _quiet(ctx), shapes)
-        upstream.read(graph.upstream([v], others), {}, [v])
+        upstream = _Build(graph, _quiet(ctx), shapes, shapes_only=True)
+        upstream.read(graph.upstream([v], set()), {}, [v])
         given[v] = upstream.types[upstream.ir[v]]
 
     tops = {graph.blob[v] for n in graph.nodes if n.role in ("input", "data") for v in n.tops}
