@@ -487,6 +487,19 @@ class CaffeEmitter:
         self.blob_layers.append((layer.name, layer.type, blobs))
 
     @staticmethod
+    def add_training(layer: Any, training: Sequence[Any]) -> None:
+        """One ``param { }`` per blob from ``training`` (each with ``name``, ``lr_mult``, ``decay_mult``, None for
+        unset): how a Caffe trainer treats the blobs, written back as the source said it."""
+        for t in training:
+            spec = layer.param.add()
+            if t.name is not None:
+                spec.name = t.name
+            if t.lr_mult is not None:
+                spec.lr_mult = t.lr_mult
+            if t.decay_mult is not None:
+                spec.decay_mult = t.decay_mult
+
+    @staticmethod
     def freeze(layer: Any, n_blobs: int) -> None:
         """``param { lr_mult: 0 decay_mult: 0 }`` per blob: Caffe training leaves the blobs as they are.
 

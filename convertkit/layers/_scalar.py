@@ -11,7 +11,24 @@ import numpy as np
 from ..codec.onnx import OnnxEmitter, OnnxNode
 from ..errors import ValidationError
 
-__all__ = ["float32_field", "write_chain", "scalar_operand"]
+__all__ = ["float32_field", "write_chain", "scalar_operand", "write_base_scale_shift", "read_base_scale_shift"]
+
+#: Caffe's defaults of ``exp_param`` / ``log_param`` (base -1 means e).
+BASE_SCALE_SHIFT_DEFAULTS = (("base", -1.0), ("scale", 1.0), ("shift", 0.0))
+
+
+def write_base_scale_shift(layer: Any, param: Any) -> None:
+    """Fill an ``exp_param`` / ``log_param`` message from ``layer``: each field only when not Caffe's default."""
+    for name, default in BASE_SCALE_SHIFT_DEFAULTS:
+        if getattr(layer, name) != default:
+            setattr(param, name, getattr(layer, name))
+
+
+def read_base_scale_shift(cls: Any, source: Any, param: Any) -> list[Any]:
+    """The one-input layer ``cls`` (Exp or Log) from a Caffe layer and its ``exp_param`` / ``log_param``."""
+    source.expect_one_in_one_out()
+    values = {name: getattr(param, name) for name, _ in BASE_SCALE_SHIFT_DEFAULTS}
+    return [cls(name=source.name, input=source.inputs[0], output=source.outputs[0], **values)]
 
 
 def float32_field(layer: Any, name: str, value: Any) -> float:

@@ -38,14 +38,7 @@ def write(layer: BatchNorm, ctx: CaffeEmitter, types: list[TensorType]) -> None:
         proto.batch_norm_param.use_global_stats = True
     if layer.eps != DEFAULT_EPS:
         proto.batch_norm_param.eps = layer.eps
-    for t in layer.meta.get(TRAINING, ()):
-        spec = proto.param.add()
-        if t.name is not None:
-            spec.name = t.name
-        if t.lr_mult is not None:
-            spec.lr_mult = t.lr_mult
-        if t.decay_mult is not None:
-            spec.decay_mult = t.decay_mult
+    ctx.add_training(proto, layer.meta.get(TRAINING, ()))
     ctx.add_blobs(proto, _blobs(layer, types[0].shape[1]))
     caffe_zeros = all(
         isinstance(s, Filler) and s.type == "constant" and s.value == 0 for s in (layer.mean, layer.variance)

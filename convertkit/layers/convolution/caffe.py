@@ -73,14 +73,7 @@ def write(layer: Convolution, ctx: CaffeEmitter, types: list[TensorType]) -> Non
         filler_to_proto(layer.weight, cp.weight_filler)
     if isinstance(layer.bias, Filler):
         filler_to_proto(layer.bias, cp.bias_filler)
-    for t in layer.blob_training:
-        spec = proto.param.add()
-        if t.name is not None:
-            spec.name = t.name
-        if t.lr_mult is not None:
-            spec.lr_mult = t.lr_mult
-        if t.decay_mult is not None:
-            spec.decay_mult = t.decay_mult
+    ctx.add_training(proto, layer.blob_training)
     blobs = [layer.weight_array(x.shape[1])]
     bias = layer.bias_array()
     if bias is not None:

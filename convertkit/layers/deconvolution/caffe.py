@@ -94,14 +94,7 @@ def write(layer: Deconvolution, ctx: CaffeEmitter, types: list[TensorType]) -> N
     if isinstance(layer.bias, Filler):
         filler_to_proto(layer.bias, cp.bias_filler)
     if layer.blob_training:
-        for t in layer.blob_training:
-            spec = proto.param.add()
-            if t.name is not None:
-                spec.name = t.name
-            if t.lr_mult is not None:
-                spec.lr_mult = t.lr_mult
-            if t.decay_mult is not None:
-                spec.decay_mult = t.decay_mult
+        ctx.add_training(proto, layer.blob_training)
     elif layer.frozen:
         ctx.freeze(proto, len(layer.blob_names))
     blobs = [weight]

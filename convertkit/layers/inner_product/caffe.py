@@ -30,14 +30,7 @@ def write(layer: InnerProduct, ctx: CaffeEmitter, types: list[TensorType]) -> No
         p.axis = layer.axis
     if layer.transpose:
         p.transpose = True
-    for t in layer.blob_training:
-        spec = proto.param.add()
-        if t.name is not None:
-            spec.name = t.name
-        if t.lr_mult is not None:
-            spec.lr_mult = t.lr_mult
-        if t.decay_mult is not None:
-            spec.decay_mult = t.decay_mult
+    ctx.add_training(proto, layer.blob_training)
     blobs = [layer.weight_array(k)]
     bias = layer.bias_array()
     if bias is not None:

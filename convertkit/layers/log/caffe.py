@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...ir import Layer, TensorType
 from ...registry import CaffeFacet
+from .._scalar import read_base_scale_shift, write_base_scale_shift
 from .core import Log
 
 TYPES = ("Log",)
@@ -12,24 +13,11 @@ TYPES = ("Log",)
 
 def write(layer: Log, ctx: CaffeEmitter, types: list[TensorType]) -> None:
     proto = ctx.add_layer(layer.name, "Log", [layer.input], [layer.output])
-    for name, default in (("base", -1.0), ("scale", 1.0), ("shift", 0.0)):
-        if getattr(layer, name) != default:
-            setattr(proto.log_param, name, getattr(layer, name))
+    write_base_scale_shift(layer, proto.log_param)
 
 
 def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
-    source.expect_one_in_one_out()
-    p = source.param.log_param
-    return [
-        Log(
-            name=source.name,
-            input=source.inputs[0],
-            output=source.outputs[0],
-            base=p.base,
-            scale=p.scale,
-            shift=p.shift,
-        )
-    ]
+    return read_base_scale_shift(Log, source, source.param.log_param)
 
 
 def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:

@@ -34,14 +34,7 @@ def write(layer: Scale, ctx: CaffeEmitter, types: list[TensorType]) -> None:
         p.num_axes = layer.num_axes
     if layer.bias is not None:
         p.bias_term = True
-    for t in layer.meta.get(TRAINING, ()):
-        spec = proto.param.add()
-        if t.name is not None:
-            spec.name = t.name
-        if t.lr_mult is not None:
-            spec.lr_mult = t.lr_mult
-        if t.decay_mult is not None:
-            spec.decay_mult = t.decay_mult
+    ctx.add_training(proto, layer.meta.get(TRAINING, ()))
     ctx.add_blobs(proto, _blobs(layer, types))
     if ctx.with_weights:
         return
