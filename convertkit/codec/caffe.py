@@ -587,6 +587,22 @@ class CaffeLayer:
             )
 
 
+def kernel_fillers(ctx: CaffeReader, name: str, param: Any, where: str, bias_term: bool) -> tuple[Any, Any]:
+    """``(weight, bias)`` of a layer with no caffemodel blobs: its ``weight_filler`` / ``bias_filler`` (seeded per
+    blob), or Caffe's default for a missing weight filler, all zeros, with a warning (bias None: zeros)."""
+    if ctx.weights is not None:
+        ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
+    if param.HasField("weight_filler"):
+        weight = filler_from_proto(param.weight_filler, where, ctx.filler_seed(name, 0))
+    else:
+        weight = Filler(type="constant", value=0.0)
+        ctx.warn(f"{where}: no weights and no weight_filler, so Caffe's default applies: all zeros (give --weights)")
+    bias = None
+    if bias_term and param.HasField("bias_filler"):
+        bias = filler_from_proto(param.bias_filler, where, ctx.filler_seed(name, 1))
+    return weight, bias
+
+
 def kernel_blobs(
     source: CaffeLayer, blobs: list[np.ndarray], weight_shape: tuple[int, ...], bias: bool, layout: str
 ) -> tuple[np.ndarray, np.ndarray | None]:

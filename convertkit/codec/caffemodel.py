@@ -185,7 +185,7 @@ def write_caffemodel(
         for (a32, head, shape, n), size in zip(blobs, blob_sizes, strict=True):
             f.write(len_field_header(7, size) + head)
             if n:
-                f.write(memoryview(a32).cast("B"))
+                f.write(a32.data.cast("B"))
             f.write(shape)
             if progress is not None:
                 progress(n)

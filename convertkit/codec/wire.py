@@ -116,7 +116,7 @@ class WireReader:
         if n % dt.itemsize:
             raise self._fail(f"a packed field of {n} bytes, not a multiple of {dt.itemsize}")
         array = np.empty(n // dt.itemsize, dtype=dt)
-        view = memoryview(array).cast("B")
+        view = array.data.cast("B")
         got = 0
         while got < n:
             k = self.f.readinto(view[got:])  # type: ignore[attr-defined]

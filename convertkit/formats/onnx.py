@@ -249,7 +249,7 @@ def onnx_external_location() -> int:
 
 def _write_array(f: BinaryIO, array: Any) -> None:
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    f.write(memoryview(np.ascontiguousarray(little)).cast("B"))
+    f.write(np.ascontiguousarray(little).data.cast("B"))
 
 
 def _write_inline(f: BinaryIO, proto: Any, big: dict[str, Any], progress: Callable[[int], None] | None) -> None:

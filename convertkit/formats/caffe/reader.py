@@ -141,10 +141,10 @@ def load_caffe(
         if isinstance(inputs, str):
             raise FormatError("inputs must be a list of blob names (or map them to shapes), not one string")
         if isinstance(inputs, Mapping):
-            for name, shape in inputs.items():
+            for name, cut_shape in inputs.items():
                 cut_inputs.append(str(name))
-                if shape is not None:
-                    shapes[str(name)] = tuple(int(d) for d in shape)
+                if cut_shape is not None:
+                    shapes[str(name)] = tuple(int(d) for d in cut_shape)
         else:
             cut_inputs = [str(n) for n in inputs]
     if isinstance(outputs, str):

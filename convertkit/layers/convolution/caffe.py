@@ -15,10 +15,10 @@ from ...codec.caffe import (
     CaffeEmitter,
     CaffeLayer,
     CaffeReader,
-    filler_from_proto,
     filler_seed,
     filler_to_proto,
     kernel_blobs,
+    kernel_fillers,
     read_conv_geometry,
     write_conv_geometry,
 )
@@ -131,17 +131,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
         if b is not None:
             bias = Values(array=b)
     else:
-        if ctx.weights is not None:
-            ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
-        if cp.HasField("weight_filler"):
-            weight = filler_from_proto(cp.weight_filler, where, ctx.filler_seed(lp.name, 0))
-        else:
-            weight = Filler(type="constant", value=0.0)
-            ctx.warn(
-                f"{where}: no weights and no weight_filler, so Caffe's default applies: all zeros (give --weights)"
-            )
-        if cp.bias_term and cp.HasField("bias_filler"):
-            bias = filler_from_proto(cp.bias_filler, where, ctx.filler_seed(lp.name, 1))
+        weight, bias = kernel_fillers(ctx, lp.name, cp, where, bool(cp.bias_term))
     training = _training_from_caffe(lp, where, 2 if cp.bias_term else 1, ctx)
     return [
         Convolution(

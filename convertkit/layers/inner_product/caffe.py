@@ -7,7 +7,14 @@ import math
 
 import numpy as np
 
-from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader, filler_from_proto, filler_seed, filler_to_proto
+from ...codec.caffe import (
+    CaffeEmitter,
+    CaffeLayer,
+    CaffeReader,
+    filler_seed,
+    filler_to_proto,
+    kernel_fillers,
+)
 from ...errors import FormatError
 from ...fillers import Filler, Values, WeightSource
 from ...ir import Layer, Meta, TensorType
@@ -98,17 +105,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
         if p.bias_term:
             bias = Values(array=_blob(source, blobs[1], (n,), "bias"))
     else:
-        if ctx.weights is not None:
-            ctx.warn(f"{where}: the caffemodel has no blobs for this layer; using the prototxt's fillers")
-        if p.HasField("weight_filler"):
-            weight = filler_from_proto(p.weight_filler, where, ctx.filler_seed(lp.name, 0))
-        else:
-            weight = Filler(type="constant", value=0.0)
-            ctx.warn(
-                f"{where}: no weights and no weight_filler, so Caffe's default applies: all zeros (give --weights)"
-            )
-        if p.bias_term and p.HasField("bias_filler"):
-            bias = filler_from_proto(p.bias_filler, where, ctx.filler_seed(lp.name, 1))
+        weight, bias = kernel_fillers(ctx, lp.name, p, where, bool(p.bias_term))
     training = _training_from_caffe(lp, where, 2 if p.bias_term else 1, ctx)
     return [
         InnerProduct(
