@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from ... import shapes, specfields
+from ... import shapes
 from ...fillers import Values, WeightSource
 from ...ir import TensorType, UnaryLayer
 from .._fields import int_tuple, is_int
 from .._kernel import KernelBlobs
+from .._training import TrainingSpec
 from ..deconvolution.core import TRAINING, BlobTraining, checked_training
 
 __all__ = ["Convolution", "onnx_auto_pad_conv_pads", "AUTO_PADS"]
@@ -44,7 +45,7 @@ def onnx_auto_pad_conv_pads(i: int, k: int, s: int, d: int, auto_pad: str) -> tu
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Convolution(UnaryLayer, KernelBlobs):
+class Convolution(TrainingSpec, UnaryLayer, KernelBlobs):
     """Convolution of ``input`` (N, C, spatial...) into ``output`` (N, out_channels, spatial'...).
 
     ``o = floor((i + pb + pe - k_eff) / s) + 1`` per axis (:func:`convertkit.shapes.conv_output_size`).  ``bias``
@@ -53,7 +54,6 @@ class Convolution(UnaryLayer, KernelBlobs):
     """
 
     kind: ClassVar[str] = "Convolution"
-    spec_meta_keys: ClassVar[tuple[str, ...]] = (TRAINING,)
     out_channels: int = field(metadata={"schema": {"minimum": 1}})
     kernel_shape: tuple[int, ...] = field(metadata={"schema": {"minimum": 1}})
     strides: tuple[int, ...] | None = field(default=None, metadata={"schema": {"minimum": 1}, "per_axis_default": 1})
@@ -176,27 +176,3 @@ class Convolution(UnaryLayer, KernelBlobs):
             group=self.group,
         )
         return [y]
-
-    # -- spec -----------------------------------------------------------------------------------------------------
-
-    def to_spec(self) -> dict[str, Any]:
-        out = specfields.spec_of(self)
-        if self.blob_training:
-            out["training"] = [t.to_spec() for t in self.blob_training]
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> Convolution:
-        # the spec's generic ``meta`` is applied by the spec reader; ``training`` is this kind's own key
-        training = tuple(BlobTraining.from_spec(t) for t in spec.get("training", ()))
-        fields = {k: v for k, v in spec.items() if k != "training"}
-        layer: Convolution = specfields.from_fields(
-            cls, fields, base_dir, meta={TRAINING: training} if training else {}
-        )
-        return layer
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        schema = specfields.schema_of(cls)
-        schema["properties"]["training"] = {"type": "array", "items": BlobTraining.spec_schema(), "maxItems": 2}
-        return schema

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from ... import specfields
 from ...fillers import Filler, Values, WeightSource
 from ...ir import TensorType, UnaryLayer
 from .._fields import is_int
 from .._kernel import KernelBlobs
+from .._training import TrainingSpec
 from ..deconvolution.core import TRAINING, BlobTraining, checked_training
 
 __all__ = ["InnerProduct", "inner_product"]
@@ -38,11 +38,10 @@ def inner_product(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, axis: int,
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class InnerProduct(UnaryLayer, KernelBlobs):
+class InnerProduct(TrainingSpec, UnaryLayer, KernelBlobs):
     """``output = input(M, K) @ W^T + b`` with ``W`` ``(num_output, K)`` (``transpose``: ``(K, num_output)``)."""
 
     kind: ClassVar[str] = "InnerProduct"
-    spec_meta_keys: ClassVar[tuple[str, ...]] = (TRAINING,)
     num_output: int = field(metadata={"schema": {"minimum": 1}})
     axis: int = 1
     transpose: bool = False
@@ -117,26 +116,3 @@ class InnerProduct(UnaryLayer, KernelBlobs):
         (x,) = inputs
         k = self.in_features(x.shape)
         return [inner_product(x, self.weight_array(k, x.dtype), self.bias_array(x.dtype), self.axis, self.transpose)]
-
-    # -- spec -----------------------------------------------------------------------------------------------------
-
-    def to_spec(self) -> dict[str, Any]:
-        out = specfields.spec_of(self)
-        if self.blob_training:
-            out["training"] = [t.to_spec() for t in self.blob_training]
-        return out
-
-    @classmethod
-    def from_spec(cls, spec: dict[str, Any], base_dir: str) -> InnerProduct:
-        training = tuple(BlobTraining.from_spec(t) for t in spec.get("training", ()))
-        fields = {k: v for k, v in spec.items() if k != "training"}
-        layer: InnerProduct = specfields.from_fields(
-            cls, fields, base_dir, meta={TRAINING: training} if training else {}
-        )
-        return layer
-
-    @classmethod
-    def spec_schema(cls) -> dict[str, Any]:
-        schema = specfields.schema_of(cls)
-        schema["properties"]["training"] = {"type": "array", "items": BlobTraining.spec_schema(), "maxItems": 2}
-        return schema
