@@ -610,7 +610,16 @@ class _Build:
             try:
                 built = _read_with_kind(lp, self.ctx, inputs, outs, [self.types[v] for v in inputs])
             except ConvertkitError as exc:
-                raise type(exc)(f"{source}: {exc}") from exc
+                if not (self.shapes_only and len(lp.top) > 1):
+                    raise type(exc)(f"{source}: {exc}") from exc
+                # for shapes only: the layer's first top, without the others its kind refuses (a pooling's mask)
+                first = pb.LayerParameter()
+                first.CopyFrom(lp)
+                del first.top[1:]
+                try:
+                    built = _read_with_kind(first, self.ctx, inputs, outs[:1], [self.types[v] for v in inputs])
+                except ConvertkitError:
+                    raise type(exc)(f"{source}: {exc}") from exc
             for layer in built:
                 try:
                     out_types = layer.infer([self.types[v] for v in layer.inputs])
