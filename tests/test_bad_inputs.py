@@ -33,7 +33,7 @@ def test_bad_input_is_refused_in_one_line(
     shutil.copytree(CORPUS, root)
     before = _listing(root)
     source = root / case["file"]
-    argv = [command, str(source), *case.get("args", [])]
+    argv = [command, str(source), *(a.format(root=root) for a in case.get("args", []))]
     if command == "convert":
         argv += ["-o", str(source.parent / "out.onnx")]
     rc = main(argv)

@@ -96,7 +96,25 @@ def read_weights(path: str) -> dict[str, list[np.ndarray]]:
     from ...codec.caffemodel import iter_caffemodel_layers
 
     # streamed layer by layer: the arrays are read straight from the file (no whole-NetParameter copy)
-    return dict(iter_caffemodel_layers(path))
+    out: dict[str, list[np.ndarray]] = {}
+    for name, blobs in iter_caffemodel_layers(path):
+        if not blobs:
+            continue  # a layer without parameters (ReLU, Crop...): HED's five `crop` are all here
+        if name in out:
+            # Caffe's CopyTrainedLayersFrom would keep the last silently; which one was meant is not ours to guess
+            raise FormatError(
+                f"{path}: layer {name!r} has blobs twice in the caffemodel; Caffe would keep the last one without a "
+                "word — write the caffemodel with one entry per layer"
+            )
+        for i, blob in enumerate(blobs):
+            if blob.dtype.kind == "f" and not np.isfinite(blob).all():
+                bad = np.argwhere(~np.isfinite(blob))[0]
+                raise FormatError(
+                    f"{path}: layer {name!r} blob {i} holds {blob[tuple(bad)]} at {list(map(int, bad))}; weights "
+                    "must be finite numbers (no runtime computes NaN or infinity the same way)"
+                )
+        out[name] = blobs
+    return out
 
 
 def _is_train_only(lp: Any) -> bool:
@@ -627,6 +645,15 @@ class _Build:
                     raise type(exc)(f"{source}: {exc}") from exc
                 self.types.update(zip(layer.outputs, out_types, strict=True))
                 self.add(layer, lp.name)
+            for top, value in zip(lp.top, outs, strict=False):
+                if top in lp.bottom and value in self.types:
+                    before = self.types[inputs[list(lp.bottom).index(top)]]
+                    if self.types[value].shape != before.shape:
+                        raise FormatError(
+                            f"{source}: {node.where} writes its output into its input blob {top!r} (top == bottom), "
+                            f"but the output is {self.types[value]} and the input {before}: Caffe runs a layer in "
+                            "place only when the shape stays; give the top its own name"
+                        )
 
 
 def _quiet(ctx: CaffeReader) -> CaffeReader:
