@@ -68,7 +68,10 @@ def run_model(model: Model, inputs: Mapping[str, np.ndarray]) -> dict[str, np.nd
             continue
         types = model.input_types(layer)
         try:
-            results = layer.reference([values[v] for v in layer.inputs], types)
+            # NaN and infinity are values here as in Caffe and onnxruntime (a log of a negative number): computed,
+            # compared where they sit, not warned about
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                results = layer.reference([values[v] for v in layer.inputs], types)
         except ConvertkitError:
             raise
         except (ValueError, ArithmeticError, MemoryError) as exc:

@@ -32,9 +32,9 @@ def _write_slices(layer: Crop, ctx: CaffeEmitter, types: list[TensorType]) -> No
         if (o, s) != (0, x.shape[axis + a])
     ]
     if not cuts:
-        raise layer.error(
-            "crops nothing (offset 0 and the full size on every axis); Caffe has no copy layer — drop the Crop"
-        )
+        # crops nothing (offset 0 and the full size on every axis): a copy, which Caffe says as a one-input Concat
+        ctx.add_layer(layer.name, "Concat", [layer.input], [layer.output])
+        return
     cur = layer.input
     for k, (a, o, s) in enumerate(cuts):
         points = [p for p in (o, o + s) if 0 < p < x.shape[a]]

@@ -29,7 +29,9 @@ def read(node: OnnxNode) -> PReLU:
     rank, channels = len(x.shape), x.shape[1] if len(x.shape) > 1 else 0
     if slope.dtype != np.dtype(x.dtype):
         raise node.error(f"slope is {slope.dtype}, the input {x.dtype}; PRelu needs one type")
-    if slope.size == 1 and slope.ndim <= rank:
+    # one value: shared, unless it is laid out per channel as this kind writes it ((C, 1, ...) with C == 1)
+    per_channel_of_one = slope.size == 1 and rank >= 2 and slope.ndim == rank - 1 and channels == 1
+    if slope.size == 1 and slope.ndim <= rank and not per_channel_of_one:
         return PReLU(
             name=node.name,
             input=node.value(0),
