@@ -157,8 +157,10 @@ def estimate(model: Model) -> Estimate:
         for v in layer.outputs:
             t = model.types[v]
             out_bytes += _count(t.shape) * _ITEMSIZE.get(t.dtype, 4)
-        # the outputs, a workspace of their size, and the parameters, on top of what is alive
-        peak = max(peak, live + 2 * out_bytes + params)
+        # the outputs, a workspace of their size (or the kernel's own, where it says one), and the parameters, on
+        # top of what is alive
+        workspace = max(out_bytes, layer.reference_workspace(in_types))
+        peak = max(peak, live + out_bytes + workspace + params)
         if out_bytes + params > largest[1]:
             outs = ", ".join(f"{v}:{model.types[v]}" for v in layer.outputs)
             what = f"output {outs} ({format_bytes(out_bytes)})"

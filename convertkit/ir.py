@@ -155,6 +155,11 @@ class Layer(abc.ABC):
         """
         return []
 
+    def reference_workspace(self, inputs: list[TensorType]) -> int:
+        """Bytes the NumPy reference allocates for this layer beyond its outputs and parameters, where that can
+        be large (the memory budget adds it); 0 for kernels whose temporaries stay near their outputs' size."""
+        return 0
+
     def to_spec(self) -> dict[str, Any]:
         """The layer as a spec dict (JSON/YAML), keeping the conventions the user wrote; derived from the fields
         (:mod:`convertkit.specfields`) unless the kind needs its own form."""

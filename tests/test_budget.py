@@ -54,8 +54,11 @@ def test_estimate_counts_parameters_and_the_live_values_only() -> None:
     # three 4x4x2x2 float32 kernels and biases (bias_term defaults on)
     assert est.parameters == 3 * (4 * 4 * 2 * 2 + 4) * 4
     sizes = [4 * 4 * 8 * 8 * 4**k for k in range(4)]  # bytes of x, up0, up1, up2 (each 4x the last)
-    # at the last layer: its input is alive, then its output and a workspace of that size, and its kernel
-    assert est.reference == sizes[2] + 2 * sizes[3] + (4 * 4 * 2 * 2 + 4) * 4
+    # at the last layer: its input is alive, then its output, the reference's GEMM workspace (every tap times the
+    # zero-padded input: 4 taps x 4 channels x (32 + 2 * 2) ** 2, float32, over the output's size here) and its kernel
+    workspace = 4 * 4 * (32 + 2 * 2) ** 2 * 4
+    assert model.layers[-1].reference_workspace([model.types["up1"]]) == workspace > sizes[3]
+    assert est.reference == sizes[2] + sizes[3] + workspace + (4 * 4 * 2 * 2 + 4) * 4
     assert est.largest_layer == "layer 'up2' (Deconvolution)"
     # an actual run frees as it goes: the values are dropped after their last reader
     out = ck.run(model)

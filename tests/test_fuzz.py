@@ -62,8 +62,11 @@ def load_or_refuse(path: Path, **options: Any) -> None:
             model.summary()
             ck.to_onnx(model)
             ck.run(model)
-        except ConvertkitError:
-            pass
+        except ConvertkitError as exc:
+            # a refusal, unless an allocation failed on its way: the budget must refuse before that
+            assert "allocate" not in str(exc) and "MemoryError" not in str(exc), exc
+        except MemoryError as exc:
+            raise AssertionError(f"an allocation the memory budget did not refuse first: {exc}") from exc
 
 
 # -- spec ------------------------------------------------------------------------------------------------------

@@ -473,6 +473,22 @@ class Deconvolution(UnaryLayer, KernelBlobs):
     #: Layer's default says "no parameters"; the kernel mixin comes second in the bases, so name it here.
     parameter_shapes = KernelBlobs.parameter_shapes
 
+    def reference_workspace(self, inputs: list[TensorType]) -> int:
+        """An upper bound of the reference's GEMM of every tap with the zero-padded input
+        (:func:`convertkit.reference.conv_transpose.conv_transpose`, general groups): taps x output channels x
+        the padded input's flat length, per image; large for big kernels at small strides."""
+        x = inputs[0]
+        if self.group == x.shape[1] == self.out_channels:
+            return 0  # depthwise: per-tap multiply-adds on the output's own size
+        geo = self.geometry(x.shape[2:])
+        padded = 1
+        for i, k, d in zip(x.shape[2:], geo.kernel_shape, geo.dilations, strict=True):
+            padded *= i + 2 * (d * (k - 1) + 1)
+        taps = 1
+        for k in geo.kernel_shape:
+            taps *= k
+        return taps * self.out_channels * padded * (8 if x.dtype == "float64" else 4)
+
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (in_channels, self.out_channels // self.group, *self.kernel_shape)
 
