@@ -645,13 +645,13 @@ class _Build:
                     raise type(exc)(f"{source}: {exc}") from exc
                 self.types.update(zip(layer.outputs, out_types, strict=True))
                 self.add(layer, lp.name)
-            for top, value in zip(lp.top, outs, strict=False):
-                if top in lp.bottom and value in self.types:
+            for top, written in zip(lp.top, outs, strict=False):
+                if top in lp.bottom and written in self.types:
                     before = self.types[inputs[list(lp.bottom).index(top)]]
-                    if self.types[value].shape != before.shape:
+                    if self.types[written].shape != before.shape:
                         raise FormatError(
                             f"{source}: {node.where} writes its output into its input blob {top!r} (top == bottom), "
-                            f"but the output is {self.types[value]} and the input {before}: Caffe runs a layer in "
+                            f"but the output is {self.types[written]} and the input {before}: Caffe runs a layer in "
                             "place only when the shape stays; give the top its own name"
                         )
 
