@@ -57,6 +57,7 @@ __all__ = [
     "FILL_MISSING",
     "filler_seed",
     "kernel_blobs",
+    "UnknownField",
     "parse_prototxt",
     "read_prototxt",
     "read_prototxt_with_lines",
@@ -166,11 +167,56 @@ class _QuietTextFormat(logging.Filter):
         return "has no field named" not in record.getMessage()
 
 
-def parse_prototxt(text: str, source: str = "prototxt") -> Any:
+@dataclass(frozen=True)
+class UnknownField:
+    """A field the prototxt sets that ``caffe.proto`` lacks: protobuf's text parser skips it (``line`` from 1)."""
+
+    message: str  # the message that lacks it, e.g. "ConvolutionParameter"
+    name: str
+    line: int
+
+    def suggestion(self) -> str:
+        """``did you mean 'stride'?`` when the message has a field of a close name, else ``""``."""
+        import difflib
+
+        descriptor = getattr(pb, self.message, None)
+        known = [f.name for f in descriptor.DESCRIPTOR.fields] if descriptor is not None else []
+        close = difflib.get_close_matches(self.name, known, n=1, cutoff=0.75)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _recording_parser(found: list[UnknownField]) -> Any:
+    """protobuf's text parser, skipping unknown fields but recording each one (its outermost name, not what its
+    skipped value holds).  Falls back to the plain parser (nothing recorded) if protobuf's internals change."""
+    from google.protobuf import text_format
+
+    base = getattr(text_format, "_Parser", None)
+    if base is None or not hasattr(base, "_SkipFieldContents"):
+        return None
+
+    class _Recording(base):  # type: ignore[misc, valid-type]
+        depth = 0
+
+        def _SkipFieldContents(self, tokenizer: Any, field_name: str, message_type: str) -> Any:  # noqa: N802
+            if self.depth == 0:
+                line = int(getattr(tokenizer, "_line", -1)) + 1
+                found.append(UnknownField(message_type.rsplit(".", 1)[-1], field_name, line))
+            self.depth += 1
+            try:
+                return super()._SkipFieldContents(tokenizer, field_name, message_type)
+            finally:
+                self.depth -= 1
+
+    return _Recording(allow_unknown_field=True)
+
+
+def parse_prototxt(text: str, source: str = "prototxt", unknown: list[UnknownField] | None = None) -> Any:
     """Parse prototxt text into a ``NetParameter``; V1 ``layers { }`` are upgraded into ``layer { }``.
 
     Unknown fields (parameters of layers convertkit does not model, fork extensions) are skipped: the reader
-    reports such layers by type.  Single-quoted strings and ``field: { ... }`` are standard text format.
+    reports such layers by type.  With ``unknown``, each skipped field is appended to it (the reader refuses one
+    inside a layer it reads: a misspelt ``tride: 2`` must not read as stride 1).  Single-quoted strings and
+    ``field: { ... }`` are standard text format.
     """
     from google.protobuf import text_format
 
@@ -179,8 +225,12 @@ def parse_prototxt(text: str, source: str = "prototxt") -> Any:
     log = logging.getLogger("google.protobuf.text_format")
     quiet = _QuietTextFormat()
     log.addFilter(quiet)
+    parser = _recording_parser(unknown) if unknown is not None else None
     try:
-        text_format.Parse(text, net, allow_unknown_field=True)
+        if parser is not None:
+            parser.ParseLines(text.split("\n"), net)
+        else:
+            text_format.Parse(text, net, allow_unknown_field=True)
     except text_format.ParseError as exc:
         raise FormatError(f"{source}: not a Caffe prototxt: {exc}") from exc
     finally:
@@ -232,17 +282,26 @@ def read_prototxt(path: str) -> Any:
     return parse_prototxt(read_text(path, not_text), path)
 
 
-def read_prototxt_with_lines(path: str) -> tuple[Any, list[int]]:
-    """:func:`read_prototxt` and the line of each layer of ``net.layer`` (its ``name:`` line) for messages."""
+def read_prototxt_with_lines(path: str) -> tuple[Any, list[int], dict[int, list[UnknownField]]]:
+    """:func:`read_prototxt`, the line of each layer of ``net.layer`` (its ``name:`` line) for messages, and the
+    unknown fields by layer index (``-1``: outside any layer)."""
     from .prototxt_scan import scan_layers
 
     def not_text(exc: UnicodeDecodeError) -> FormatError:
         return FormatError(f"{path!r} is not a text prototxt (a binary .caffemodel goes to --weights): {exc}")
 
     text = read_text(path, not_text)
-    net = parse_prototxt(text, path)
-    lines = [p.where for p in scan_layers(text)]
-    return net, lines if len(lines) == len(net.layer) else []
+    unknown: list[UnknownField] = []
+    net = parse_prototxt(text, path, unknown)
+    positions = scan_layers(text)
+    if len(positions) != len(net.layer):
+        return net, [], {}
+    starts = [p.line for p in positions]
+    by_layer: dict[int, list[UnknownField]] = {}
+    for u in unknown:
+        index = max((i for i, start in enumerate(starts) if start <= u.line), default=-1)
+        by_layer.setdefault(index, []).append(u)
+    return net, [p.where for p in positions], by_layer
 
 
 def read_caffemodel(path: str) -> Any:

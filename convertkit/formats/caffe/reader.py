@@ -18,6 +18,7 @@ from ...codec.caffe import (
     FILL_MISSING,
     CaffeLayer,
     CaffeReader,
+    UnknownField,
     filler_seed,
     pb,
     read_prototxt_with_lines,
@@ -149,7 +150,7 @@ def load_caffe(
     zeros (with a warning) or, with ``fill_missing='bilinear'``, bilinear kernels.  ``compact`` turns a full
     deconvolution with diagonal weights into the equivalent grouped one.
     """
-    net, lines = read_prototxt_with_lines(path)
+    net, lines, unknown = read_prototxt_with_lines(path)
     shapes: dict[str, tuple[int, ...]] = {}
     if input_shapes is not None:
         for name, shape in input_shapes.items():
@@ -182,6 +183,7 @@ def load_caffe(
         inputs=cut_inputs or None,
         outputs=list(outputs) if outputs is not None else None,
         lines=lines,
+        unknown_fields=unknown,
     )
 
 
@@ -225,6 +227,7 @@ class _Node:
     tops: list[int]
     shape: tuple[int, ...] | None = None  # a legacy net input's shape (None: not given)
     legacy: bool = False
+    unknown: Sequence[UnknownField] = ()  # fields caffe.proto lacks, skipped by the parser
 
     @property
     def where(self) -> str:
@@ -235,7 +238,14 @@ class _Node:
 class _Graph:
     """The net's layers as a graph of values: a value is one write of a blob (in-place layers write new ones)."""
 
-    def __init__(self, net: Any, shapes: dict[str, tuple[int, ...]], source: str, lines: Sequence[int]) -> None:
+    def __init__(
+        self,
+        net: Any,
+        shapes: dict[str, tuple[int, ...]],
+        source: str,
+        lines: Sequence[int],
+        unknown: Mapping[int, Sequence[UnknownField]] | None = None,
+    ) -> None:
         phase = pb.TEST  # as Caffe's Net(param, TEST): the phase overrides whatever the file's state says
         level = net.state.level if net.HasField("state") else 0
         stages = list(net.state.stage) if net.HasField("state") else []
@@ -264,7 +274,7 @@ class _Graph:
                 role = "split"
             else:
                 role = "layer"
-            self._add(lp, role, lines[index] if index < len(lines) else None)
+            self._add(lp, role, lines[index] if index < len(lines) else None, unknown=(unknown or {}).get(index, ()))
 
     def _add(self, lp: Any, role: str, line: int | None, **extra: Any) -> None:
         node = _Node(lp, role, line, [], [], **extra)
@@ -622,6 +632,8 @@ class _Build:
                     self.types[output] = self.types[inputs[0]]
                     self.add(copy)
                 continue
+            if node.unknown and not self.shapes_only:
+                raise _unknown_field_error(source, node)
             outs = [self.new_value(v, lp.name) for v in node.tops]
             if self.shapes_only and _shape_only(node, caffe_layer_kinds()):
                 lp = _synthetic_layer(lp.name, "Dropout", list(lp.bottom), list(lp.top))
@@ -656,6 +668,17 @@ class _Build:
                         )
 
 
+def _unknown_field_error(source: str, node: _Node) -> FormatError:
+    """A layer convertkit reads sets fields ``caffe.proto`` lacks: reading it without them would be a guess."""
+    shown = "; ".join(f"line {u.line}: {u.message} has no field {u.name!r}{u.suggestion()}" for u in node.unknown[:5])
+    more = f" (and {len(node.unknown) - 5} more)" if len(node.unknown) > 5 else ""
+    return FormatError(
+        f"{source}: {node.where} sets field(s) Caffe does not define ({shown}{more}); convertkit would read the layer "
+        "as if they were absent, which is not what the file says: fix the spelling, or cut the layer out with "
+        "--inputs/--outputs if it is a fork's extension"
+    )
+
+
 def _quiet(ctx: CaffeReader) -> CaffeReader:
     """A reader with ``ctx``'s options that says nothing (for the layers read only to infer a cut's shapes)."""
     return CaffeReader(
@@ -676,15 +699,17 @@ def model_from_net(
     inputs: Sequence[str] | None = None,
     outputs: Sequence[str] | None = None,
     lines: Sequence[int] = (),
+    unknown_fields: Mapping[int, Sequence[UnknownField]] | None = None,
 ) -> Model:
     """Build the IR from a parsed ``NetParameter`` in the TEST phase (level and stages from ``net.state``).
 
     Train-only layers (losses, ``Accuracy``) and ``Silence`` are dropped (one note lists them); data layers' tops
     that the remaining layers read are graph inputs; ``inputs``/``outputs`` cut the part between them out (see
-    :func:`load_caffe`); ``lines`` (each ``net.layer``'s line) locate layers in messages.
+    :func:`load_caffe`); ``lines`` (each ``net.layer``'s line) locate layers in messages; ``unknown_fields`` (by
+    layer index) are the fields the parser skipped: a layer convertkit reads may hold none.
     """
     kinds = caffe_layer_kinds()
-    graph = _Graph(net, shapes, source, lines)
+    graph = _Graph(net, shapes, source, lines, unknown_fields)
     cut_in = [graph.resolve(name, "--inputs names") for name in inputs or ()]
     wanted = [graph.resolve(name, "--outputs names") for name in outputs] if outputs else graph.default_outputs()
     stops = set(cut_in)
