@@ -20,12 +20,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .errors import UnsupportedError
-
-if TYPE_CHECKING:
-    from .ir import Layer, TensorType
 
 __all__ = ["CoordMap", "IDENTITY", "filter_map", "CoordMapError", "crop_offsets"]
 
@@ -88,12 +85,13 @@ def crop_offsets(
     crop: str,
     x: str,
     ref: str,
-    producer: Callable[[str], Layer | None],
-    types: Mapping[str, TensorType],
+    producer: Callable[[str], Any],
+    types: Mapping[str, Any],
 ) -> tuple[int, ...]:
     """The offsets (one per spatial axis) at which the fork's Crop ``crop`` cuts ``x`` to ``ref``'s size.
 
-    ``producer(value)`` is the layer that writes ``value`` (None: a graph input); ``types`` the values' types.
+    ``producer(value)`` is the :class:`~convertkit.ir.Layer` that writes ``value`` (None: a graph input); ``types``
+    the values' :class:`~convertkit.ir.TensorType` (this module sits below :mod:`convertkit.ir`, which uses it).
     Raises :class:`CoordMapError` naming the layers when the maps give no crop.
     """
     path = [x]
