@@ -60,7 +60,7 @@ class CoordMap:
     def __str__(self) -> str:
         if self.axes is None:
             return "identity"
-        return ", ".join(f"{_num(a)} * x + {_num(b)}" for a, b in self.axes)
+        return ", ".join(f"{_num(a)} * x {'-' if b < 0 else '+'} {_num(abs(b))}" for a, b in self.axes)
 
 
 IDENTITY = CoordMap()
