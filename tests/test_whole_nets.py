@@ -131,7 +131,6 @@ def _suggested(message: str) -> tuple[dict[str, tuple[int, ...] | None], list[st
     [
         "crfasrnn_TVG_CRFRNN_COCO_VOC.prototxt",
         "crfasrnn_TVG_CRFRNN_new_deploy.prototxt",
-        "rcf_test_vgg16.prototxt",
         # cut inputs behind the forks' BN / SSD's Normalize: their shapes follow (those layers keep their shape)
         "pspnet50_ADE20K_473.prototxt",
         "pspnet_pspnet101_cityscapes_713.prototxt",
