@@ -105,15 +105,27 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
         "a Deconvolution with neither weights nor filler: Caffe's zeros (default) or FCN's bilinear kernels",
     )
     g.add_argument("--compact", action="store_true", help="emit diagonal full deconvolutions as grouped ones")
+    g.add_argument(
+        "--caffe-dialect",
+        choices=READ_DIALECTS,
+        default=None,
+        help="the Caffe of the .prototxt files read and written: bvlc (stock), pspnet (writes may also use the "
+        "fork's Interp: bilinear, align_corners), fcn (reads a Crop without crop_param, and AutoCrop, with the "
+        "offsets its coordinate maps give, as the FCN-era fork of HED and CRF-as-RNN did; writes stock layers); "
+        "default: detected on reading, bvlc on writing",
+    )
     if writer:
         g.add_argument("--seed", type=_seed, default=None, help="seed of random fillers (default 0)")
         g.add_argument("--no-weights", action="store_true", help="write the .prototxt without its .caffemodel")
-        _add_choice(
-            g,
-            "--caffe-dialect",
-            ("bvlc", "pspnet"),
-            "pspnet: also use the fork's Interp layer (bilinear, align_corners)",
-        )
+
+
+#: ``--caffe-dialect`` values (the dialects of the prototxt read; written ones map through :func:`_write_dialect`).
+READ_DIALECTS = ("bvlc", "pspnet", "fcn")
+
+
+def _write_dialect(args: argparse.Namespace) -> Any:
+    """The dialect a Caffe export uses: ``pspnet`` when asked, else stock layers (``fcn`` reads only)."""
+    return "pspnet" if getattr(args, "caffe_dialect", None) == "pspnet" else "bvlc"
 
 
 def _add_choice(g: argparse._ArgumentGroup, flag: str, choices: tuple[str, ...], help_: str) -> None:
@@ -136,6 +148,7 @@ def _load(path: str, args: argparse.Namespace) -> Any:
             fill_missing=getattr(args, "fill_missing", "zeros"),
             seed=getattr(args, "seed", 0),
             compact=getattr(args, "compact", False),
+            dialect=getattr(args, "caffe_dialect", None),
         )
     caffe_only = [
         flag
@@ -144,6 +157,10 @@ def _load(path: str, args: argparse.Namespace) -> Any:
             ("--fill-missing", getattr(args, "fill_missing", "zeros") != "zeros"),
             ("--compact", getattr(args, "compact", False)),
             ("--seed", args.command == "convert" and getattr(args, "seed", None) is not None),
+            (
+                "--caffe-dialect",
+                args.command in ("run", "validate", "explain") and getattr(args, "caffe_dialect", None),
+            ),
         )
         if given
     ]
@@ -249,7 +266,6 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--caffe", action="store_true", help="also export to Caffe and run it in OpenCV's Caffe reader (the peer)"
     )
-    p.add_argument("--caffe-dialect", choices=("bvlc", "pspnet"), default="bvlc", help="Caffe dialect for --caffe")
     _add_max_memory(p)
 
     p = sub.add_parser("validate", help="check a model (spec, .onnx or .prototxt) against the layer rules")
@@ -315,14 +331,16 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     model = _load(args.src, args)
     to_caffe = args.output.lower().endswith(".prototxt")
-    if not to_caffe and (args.no_weights or args.caffe_dialect != "bvlc"):
-        raise _UserError("--no-weights and --caffe-dialect apply to a .prototxt output only")
+    if not to_caffe and args.no_weights:
+        raise _UserError("--no-weights applies to a .prototxt output only")
+    if not to_caffe and args.caffe_dialect is not None and not args.src.lower().endswith(".prototxt"):
+        raise _UserError("--caffe-dialect applies to a .prototxt source or output only")
     _refuse_to_destroy(args, model, to_caffe)
     _warn_if_too_big_to_run(model)
     if args.external_data and not args.output.lower().endswith(".onnx"):
         raise _UserError("--external-data applies to an .onnx output only")
     if to_caffe:
-        ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
+        ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=_write_dialect(args))
     else:
         ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None)
     written = args.output
@@ -480,8 +498,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from convertkit.formats.onnx import to_onnx
     from convertkit.reference.interpreter import check_inputs
 
-    if args.caffe_dialect != "bvlc" and not args.caffe:
-        raise _UserError("--caffe-dialect applies with --caffe only")
+    if args.caffe_dialect is not None and not args.caffe and not args.src.lower().endswith(".prototxt"):
+        raise _UserError("--caffe-dialect applies with --caffe or a .prototxt source only")
     model = _load(args.src, args)
     if args.src.lower().endswith(".onnx") and not _cut_options(args):
         from .formats.onnx import load_onnx_model
@@ -503,7 +521,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if not args.json:
             print(report.format(), flush=True)
         reports.append(
-            check_caffe(model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, dialect=args.caffe_dialect)
+            check_caffe(model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, dialect=_write_dialect(args))
         )
     if args.json:
         print(json.dumps([r.to_dict() for r in reports] if args.caffe else report.to_dict(), indent=2))
@@ -552,7 +570,7 @@ def _save_reproduction(
         from .formats.caffe import save_caffe
 
         prototxt = os.path.join(folder, "model.prototxt")
-        save_caffe(model, prototxt, dialect=args.caffe_dialect)
+        save_caffe(model, prototxt, dialect=_write_dialect(args))
         lines.append(
             f"  convertkit run {prototxt} --weights {folder}/model.caffemodel --backend opencv "
             f"{' '.join(flags)} -o {folder}/opencv.npz"

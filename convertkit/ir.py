@@ -19,6 +19,8 @@ from .errors import ConvertkitError, ValidationError
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from .coord_map import CoordMap
+
 __all__ = ["TensorType", "Layer", "UnaryLayer", "Meta", "Model", "LAYER_KINDS", "DTYPES", "UNSET"]
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
@@ -125,6 +127,9 @@ class Layer(abc.ABC):
     upsamples: ClassVar[bool] = False
     #: ``meta`` keys the kind writes in its own spec form (``to_spec``), so the spec's generic ``meta`` omits them.
     spec_meta_keys: ClassVar[tuple[str, ...]] = ()
+    #: Whether each spatial position of the output is computed at the same position of the inputs (elementwise
+    #: layers): the kind's coordinate map (:meth:`coord_map`) is then the identity.
+    spatially_pointwise: ClassVar[bool] = False
     name: str
     #: Format provenance (readers fill it, writers consult it); see :class:`Meta`.
     meta: Meta = field(default_factory=Meta)
@@ -154,6 +159,13 @@ class Layer(abc.ABC):
         weight source must say them (a test checks every such kind overrides this).
         """
         return []
+
+    def coord_map(self, inputs: list[TensorType]) -> CoordMap | None:
+        """Where the output sits on the first input's grid, per spatial axis (:mod:`convertkit.coord_map`), for
+        ``inputs`` of these types; None: the kind has none (the identity if :attr:`spatially_pointwise`)."""
+        from .coord_map import IDENTITY
+
+        return IDENTITY if self.spatially_pointwise else None
 
     def reference_workspace(self, inputs: list[TensorType]) -> int:
         """Bytes the NumPy reference allocates for this layer beyond its outputs and parameters, where that can

@@ -258,10 +258,16 @@ def test_weight_shape_mismatch_names_the_layer(tmp_path: Path) -> None:
         load_caffe(_write(tmp_path, text), weights=weights)
 
 
-def test_unsupported_layers_are_reported_by_type(shared_caffe_dir: Path) -> None:
-    # RCF's AutoCrop is a fork layer (coordinate-map crop); the whole-net listing names each with its line.
-    with pytest.raises(UnsupportedError, match=r"does not convert: AutoCrop x4: crop2 \(line 85\), crop3 \(line 101\)"):
-        load_caffe(str(shared_caffe_dir / "rcf_test_vgg16.prototxt"))
+def test_unsupported_layers_are_reported_by_type(tmp_path: Path) -> None:
+    # fork layers convertkit does not read: the whole-net listing names each with its line (RCF's AutoCrop, once
+    # listed here, now reads as the coordinate-map Crop: tests/test_coord_map.py)
+    text = (
+        "input: 'data' input_shape { dim: 1 dim: 1 dim: 4 dim: 4 }\n"
+        "layer { name: 'a' type: 'ForkThing' bottom: 'data' top: 'a' }\n"
+        "layer { name: 'b' type: 'ForkThing' bottom: 'a' top: 'b' }\n"
+    )
+    with pytest.raises(UnsupportedError, match=r"does not convert: ForkThing x2: a \(line 2\), b \(line 3\)"):
+        load_caffe(_write(tmp_path, text))
 
 
 def test_fcn8s_deploy_reads_whole(shared_caffe_dir: Path) -> None:

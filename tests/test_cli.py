@@ -162,7 +162,7 @@ def test_options_that_do_not_apply_are_refused(tmp_path):
     with pytest.raises(ck.FormatError, match="do not apply to writing .onnx"):
         ck.save(ck.load(str(EX / "seed_5x5.json")), str(tmp_path / "m.onnx"), dialect="pspnet")
     r = _cli("convert", str(EX / "seed_5x5.json"), "-o", str(tmp_path / "m.onnx"), "--no-weights")
-    assert r.returncode == 2 and "apply to a .prototxt output only" in r.stderr
+    assert r.returncode == 2 and "applies to a .prototxt output only" in r.stderr
 
 
 @pytest.mark.slow
@@ -200,7 +200,10 @@ def test_foreign_warnings_print_once_and_do_not_hang(tmp_path):
         (["check", str(EX / "seed_5x5.json"), "--rtol", "-5"], "finite number >= 0"),
         (["convert", str(EX / "seed_5x5.json"), "-o", "x.onnx", "--compact"], "--compact apply to a .prototxt"),
         (["convert", str(EX / "seed_5x5.json"), "-o", "x.onnx", "--seed", "3"], "--seed apply to a .prototxt"),
-        (["check", str(EX / "seed_5x5.json"), "--caffe-dialect", "pspnet"], "applies with --caffe only"),
+        (
+            ["check", str(EX / "seed_5x5.json"), "--caffe-dialect", "pspnet"],
+            "applies with --caffe or a .prototxt source",
+        ),
         (["check", str(EX / "same_upper_head.onnx"), "--opset", "13"], "checked as it is"),
         (["run", str(EX / "same_upper_head.onnx"), "--opset", "13"], "runs as it is"),
     ],

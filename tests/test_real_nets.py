@@ -10,7 +10,9 @@ convertkit's fillers).  Then, on the same input:
 - convertkit's ONNX export of it runs in onnxruntime.
 
 All three must agree, at the net's own size and at an odd, non-square one (the fixed crop offsets must still
-line up).  FCN-8s deploy at 75x61 is the quick row; the others are marked slow (CI runs them all).
+line up).  A net whose original OpenCV cannot read as its authors' Caffe did (HED's fork Crop, RCF's AutoCrop:
+offsets from coordinate maps) runs in OpenCV as convertkit's stock export (Crop with crop_param) instead.
+FCN-8s deploy at 75x61 is the quick row; the others are marked slow (CI runs them all).
 """
 
 from __future__ import annotations
@@ -39,6 +41,11 @@ class Net:
     full: tuple[int, int]  # the input size the net's authors used (H, W)
     #: the warnings reading it must give (regexes), besides the note on dropped train-only layers
     warns: tuple[str, ...] = ()
+    #: the Caffe dialect it is read with (None: detected)
+    dialect: str | None = None
+    #: OpenCV runs convertkit's stock export, not the original: the original's layers mean something else to
+    #: OpenCV's BVLC reader (the fork's Crop without crop_param) or nothing at all (RCF's AutoCrop)
+    opencv_on_export: bool = False
 
     @property
     def id(self) -> str:
@@ -54,13 +61,16 @@ NETS = [
     Net("fcn_nyud-fcn32s-color_test.prototxt", (425, 560)),
     Net("fcn_pascalcontext-fcn8s_val.prototxt", (500, 500)),
     Net("fcn_siftflow-fcn16s_test.prototxt", (256, 256)),
-    # five `crop` layers of one name and no crop_param (BVLC: axis 2, offset 0; convertkit warns that the HED fork
-    # computed offsets from coordinate maps): OpenCV reads them as BVLC does
+    # five `crop` layers of one name and no crop_param: detected as the HED fork's coordinate-map Crop (offsets
+    # 34, 35, 36, 38, 42, with a warning); OpenCV would read them as BVLC's (offset 0), so it runs the export
     Net(
         "hed_deploy.prototxt",
         (500, 500),
-        (r"layer 'crop' \(Crop\): no crop_param, so BVLC Caffe's defaults apply", r"crop x5; the later ones are named"),
+        (r"layer 'crop' \(Crop\): no crop_param; read as the FCN-era Caffe fork's Crop", r"crop x5; the later ones"),
+        opencv_on_export=True,
     ),
+    # RCF's AutoCrop: the same coordinate-map Crop under its own name (offsets 1, 2, 4, 0)
+    Net("rcf_test_vgg16.prototxt", (224, 224), dialect="fcn", opencv_on_export=True),
 ]
 #: The other size: odd and not square (the crop offsets, fixed in the prototxt, must still line up).
 SMALL = (75, 61)
@@ -170,14 +180,18 @@ def run_three(net: Net, shape: tuple[int, ...], tmp: Path, shared_caffe_dir: Pat
 
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
 
-    cvnet = cv2.dnn.readNetFromCaffe(str(deploy), str(caffemodel))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = convertkit.load(str(source), weights=str(caffemodel), input_shapes={"data": shape}, dialect=net.dialect)
+    cv_weights = caffemodel
+    if net.opencv_on_export:
+        deploy = tmp / f"{net.id}.export.prototxt"
+        convertkit.save(model, str(deploy))
+        text, cv_weights = deploy.read_text(), deploy.with_suffix(".caffemodel")
+    cvnet = cv2.dnn.readNetFromCaffe(str(deploy), str(cv_weights))
     cvnet.setInput(x, "data")
     outputs = net_outputs(text)
     opencv = dict(zip([b for b, _ in outputs], cvnet.forward([layer for _, layer in outputs]), strict=True))
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model = convertkit.load(str(source), weights=str(caffemodel), input_shapes={"data": shape})
     notes = [str(w.message) for w in caught]
     train_only = [lp.name for lp in parse_prototxt(source.read_text(), str(source)).layer if lp.type.endswith("Loss")]
     # the one note naming the train-only layers it dropped and the net's own warnings, nothing else (every blob has

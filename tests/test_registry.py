@@ -58,7 +58,7 @@ EXPECTED: dict[str, Facets] = {
         caffe_blobs=True,
         opencv_refusal=True,  # past 2-D, a lone kernel_size / stride / pad / dilation
     ),
-    "Crop": Facets(onnx_ops=("Slice",), caffe_types=("Crop",)),
+    "Crop": Facets(onnx_ops=("Slice",), caffe_types=("Crop", "AutoCrop")),
     "Slice": Facets(onnx_ops=("Split",), caffe_types=("Slice",)),
     "Concat": Facets(onnx_ops=("Concat",), caffe_types=("Concat",)),
     "Pooling": Facets(
@@ -105,7 +105,7 @@ SUPPORT_TABLE = """\
 | Bias | read, write | read, write | read, write | Add | Bias |
 | Concat | read, write | read, write | read, write | Concat | Concat |
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
-| Crop | read, write | read, write | read, write | Slice | Crop |
+| Crop | read, write | read, write | read, write | Slice | Crop, AutoCrop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
 | Eltwise | read, write | read, write | read, write | Sum, Sub, Add, Mul, Max | Eltwise |
 | Exp | read, write | read, write | read, write | Exp | Exp |

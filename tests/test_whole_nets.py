@@ -68,14 +68,16 @@ def test_unknown_input_shape_lists_only_real_inputs(shared_caffe_dir):
     assert "label" not in str(err.value)
 
 
-def test_hed_converts_whole_with_duplicate_names_and_bvlc_crop(shared_caffe_dir, tmp_path):
+def test_hed_converts_whole_with_duplicate_names_and_fork_crop(shared_caffe_dir, tmp_path):
     model, notes = _load(
         _with_fillers(shared_caffe_dir / "hed_deploy.prototxt", tmp_path), input_shapes={"data": (1, 3, 64, 64)}
     )
     dup = [n for n in notes if "more than once" in n]
     assert len(dup) == 1 and "crop x5" in dup[0]
     crops = [n for n in notes if "no crop_param" in n]
-    assert len(crops) == 5 and "axis 2, offset 0" in crops[0] and "coordinate maps" in crops[0]
+    # detected as the HED fork's Crop: offsets from coordinate maps (tests/test_coord_map.py), with a warning
+    assert len(crops) == 5 and "read as the FCN-era Caffe fork's Crop" in crops[0] and "[34, 34]" in crops[0]
+    assert [layer.offset for layer in model.layers if layer.kind == "Crop"] == [(o, o) for o in (34, 35, 36, 38, 42)]
     names = [layer.name for layer in model.layers]
     assert len(names) == len(set(names))
     assert {"crop", "crop_2", "crop_3", "crop_4", "crop_5"} <= set(names)
@@ -129,7 +131,6 @@ def _suggested(message: str) -> tuple[dict[str, tuple[int, ...] | None], list[st
     [
         "crfasrnn_TVG_CRFRNN_COCO_VOC.prototxt",
         "crfasrnn_TVG_CRFRNN_new_deploy.prototxt",
-        "rcf_test_vgg16.prototxt",
         # cut inputs behind the forks' BN / SSD's Normalize: their shapes follow (those layers keep their shape)
         "pspnet50_ADE20K_473.prototxt",
         "pspnet_pspnet101_cityscapes_713.prototxt",

@@ -54,6 +54,7 @@ __all__ = [
     "CaffeLayer",
     "Dialect",
     "DIALECTS",
+    "READ_DIALECTS",
     "FILL_MISSING",
     "filler_seed",
     "kernel_blobs",
@@ -483,6 +484,10 @@ Dialect = Literal["bvlc", "pspnet"]
 #: upsamples built elsewhere; one read from an ``Interp`` is written back as that ``Interp`` in every dialect, as
 #: the user wrote it.
 DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
+#: Dialects of the prototxt being read (``--caffe-dialect`` / ``load(..., dialect=)``; None: detect).  ``bvlc`` and
+#: ``pspnet``: a ``Crop`` without ``crop_param`` has BVLC's defaults (axis 2, offset 0).  ``fcn``: the FCN-era fork
+#: (HED, CRF-as-RNN) computes its offsets from coordinate maps (:mod:`convertkit.coord_map`).
+READ_DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "fcn")
 #: What a Deconvolution with neither weights nor a filler gets (``--fill-missing``).
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 
@@ -581,9 +586,21 @@ class CaffeReader:
         seed: int,
         compact: bool,
         warn: Callable[[str], None] | None,
+        dialect: str | None = None,
     ) -> None:
         if fill_missing not in FILL_MISSING:
             raise FormatError(f"--fill-missing must be one of {', '.join(FILL_MISSING)}, not {fill_missing!r}")
+        if dialect is not None and dialect not in READ_DIALECTS:
+            raise FormatError(
+                f"the Caffe dialect to read must be one of {', '.join(READ_DIALECTS)} (or none: detect), not "
+                f"{dialect!r}"
+            )
+        #: the dialect of the prototxt (:data:`READ_DIALECTS`; None: detect from the net)
+        self.dialect = dialect
+        #: IR value -> the IR layer already read that writes it, and value -> its type (the reader fills both as
+        #: it goes, so a kind may look upstream: the fork's Crop computes its offsets from coordinate maps)
+        self.producers: dict[str, Any] = {}
+        self.value_types: dict[str, TensorType] = {}
         self.weights = weights
         self.fill_missing = None if fill_missing == "zeros" else fill_missing
         self.seed = seed

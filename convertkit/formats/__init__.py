@@ -24,7 +24,7 @@ _LOAD_OPTIONS = {
     ".yaml": (),
     ".yml": (),
     ".onnx": ("input_shapes", "constants", "inputs", "outputs"),
-    ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn"),
+    ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn", "dialect"),
 }
 _SAVE_OPTIONS = {
     ".json": (),

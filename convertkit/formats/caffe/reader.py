@@ -139,6 +139,7 @@ def load_caffe(
     seed: int = 0,
     compact: bool = False,
     warn: Callable[[str], None] | None = None,
+    dialect: str | None = None,
 ) -> Model:
     """Read a Caffe prototxt (TEST phase) and its optional caffemodel into a checked model.
 
@@ -148,7 +149,9 @@ def load_caffe(
     shapes; an inner blob without one gets the shape the layers upstream of it compute, when convertkit reads them.
     Without weights, fillers are materialised (random ones seeded by ``seed``); a Deconvolution with neither gets
     zeros (with a warning) or, with ``fill_missing='bilinear'``, bilinear kernels.  ``compact`` turns a full
-    deconvolution with diagonal weights into the equivalent grouped one.
+    deconvolution with diagonal weights into the equivalent grouped one.  ``dialect`` is the Caffe the prototxt was
+    written for (``bvlc``, ``pspnet``, ``fcn``: the FCN-era fork whose Crop without crop_param takes its offsets from
+    coordinate maps; None: detected, with a warning where the readings differ).
     """
     net, lines, unknown = read_prototxt_with_lines(path)
     shapes: dict[str, tuple[int, ...]] = {}
@@ -174,6 +177,7 @@ def load_caffe(
         seed=seed,
         compact=compact,
         warn=warn,
+        dialect=dialect,
     )
     return model_from_net(
         net,
@@ -565,6 +569,7 @@ class _Build:
         self.layer_names = NameAllocator()
         self.used: set[str] = set()
         self.duplicates: dict[str, int] = {}
+        ctx.producers, ctx.value_types = {}, self.types  # what a kind's reader may see upstream of its layer
 
     def new_value(self, value: int, layer_name: str) -> str:
         # an in-place layer (top == bottom) writes a new value: the blob's name once, then blob@layer
@@ -582,6 +587,7 @@ class _Build:
             object.__setattr__(layer, "name", self.layer_names.fresh(layer.name))
         self.layer_names.reserve([layer.name])
         self.layers.append(layer)
+        self.ctx.producers.update(dict.fromkeys(layer.outputs, layer))
 
     def graph_input(self, value: int, shape: tuple[int, ...]) -> None:
         name = self.new_value(value, self.graph.blob[value])
@@ -687,6 +693,7 @@ def _quiet(ctx: CaffeReader) -> CaffeReader:
         seed=ctx.seed,
         compact=ctx.compact,
         warn=lambda message: None,
+        dialect=ctx.dialect,
     )
 
 

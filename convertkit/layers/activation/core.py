@@ -68,6 +68,7 @@ class Activation(UnaryLayer):
     """``output = function(input)`` elementwise; ``alpha`` for ``relu`` (negative slope) and ``elu``."""
 
     kind: ClassVar[str] = "Activation"
+    spatially_pointwise: ClassVar[bool] = True
     function: str = field(metadata={"schema": {"enum": list(FUNCTIONS)}})
     alpha: float | None = None
 

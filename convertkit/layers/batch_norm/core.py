@@ -72,6 +72,7 @@ class BatchNorm(TrainingSpec, UnaryLayer):
     """
 
     kind: ClassVar[str] = "BatchNorm"
+    spatially_pointwise: ClassVar[bool] = True
     training_blobs: ClassVar[int] = 3
     mean: WeightSource
     variance: WeightSource

@@ -26,6 +26,7 @@ class Bias(UnaryLayer):
     """``output = input + bias`` broadcast along the channel axis (axis 1); ``bias`` has shape ``(C,)``."""
 
     kind: ClassVar[str] = "Bias"
+    spatially_pointwise: ClassVar[bool] = True
     bias: WeightSource
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from ... import shapes
+from ...coord_map import CoordMap, filter_map
 from ...fillers import Values, WeightSource
 from ...ir import TensorType, UnaryLayer
 from .._fields import int_tuple, is_int
@@ -130,6 +131,11 @@ class Convolution(TrainingSpec, UnaryLayer, KernelBlobs):
 
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (self.out_channels, in_channels // self.group, *self.kernel_shape)
+
+    def coord_map(self, inputs: list[TensorType]) -> CoordMap:
+        """A filter's map (:func:`convertkit.coord_map.filter_map`): stride, begin pad, dilated kernel."""
+        assert self.strides is not None and self.dilations is not None
+        return filter_map(self.kernel_shape, self.strides, self.pads_begin, self.dilations)
 
     def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
         assert self.strides is not None and self.dilations is not None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
+from ...coord_map import CoordMapError, crop_offsets
 from ...errors import FormatError
 from ...ir import Layer, TensorType
 from ...registry import CaffeFacet
 from .core import Crop
 
-TYPES = ("Crop",)
+#: ``AutoCrop``: RCF's fork (yun-liu/rcf) — the FCN-era fork's coordinate-map Crop under its own name.
+TYPES = ("Crop", "AutoCrop")
 
 
 def write(layer: Crop, ctx: CaffeEmitter, types: list[TensorType]) -> None:
@@ -57,26 +59,49 @@ def _write_slices(layer: Crop, ctx: CaffeEmitter, types: list[TensorType]) -> No
 def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     lp, inputs, outputs = source.param, source.inputs, source.outputs
     if len(inputs) != 2 or len(outputs) != 1:
-        raise FormatError(f"layer {lp.name!r} (Crop): needs two bottoms (blob, reference) and one top")
+        raise FormatError(f"layer {lp.name!r} ({lp.type}): needs two bottoms (blob, reference) and one top")
     p = lp.crop_param
-    if not lp.HasField("crop_param"):
-        # BVLC's Crop (caffe/src/caffe/layers/crop_layer.cpp) defaults to axis 2, offset 0; the FCN-era fork's
-        # Crop (HED, CRF-as-RNN) took no crop_param and derived each offset from the layers' coordinate maps.
+    axis, offset = p.axis, tuple(p.offset)
+    if lp.type == "AutoCrop" or not lp.HasField("crop_param"):
+        axis, offset = _fork_offsets(source, ctx)
+    return [Crop(name=lp.name, input=inputs[0], shape_like=inputs[1], output=outputs[0], axis=axis, offset=offset)]
+
+
+def _fork_offsets(source: CaffeLayer, ctx: CaffeReader) -> tuple[int, tuple[int, ...]]:
+    """``(axis, offset)`` of a Crop without crop_param (or RCF's ``AutoCrop``), by the dialect's rule.
+
+    BVLC's Crop (caffe/src/caffe/layers/crop_layer.cpp) defaults to axis 2, offset 0.  The FCN-era fork's Crop
+    (longjon/caffe, s9xie/hed, torrvision/caffe: ``src/caffe/layers/crop_layer.cpp``) has no crop_param: it crops
+    the spatial axes at the offsets the layers' coordinate maps give (:func:`convertkit.coord_map.crop_offsets`);
+    RCF's ``AutoCrop`` is that layer renamed.  Undetected (no dialect), the coordinate maps decide: where they give
+    a non-zero offset the file comes from a fork (a BVLC net crops at such offsets only with crop_param, as FCN's
+    own nets do), so it is read that way with a warning; where they give zero both readings agree; where they give
+    none the BVLC defaults apply, with a warning.
+    """
+    lp = source.param
+    where = f"layer {lp.name!r} ({lp.type})"
+    fork = lp.type == "AutoCrop" or ctx.dialect == "fcn"
+    if ctx.dialect in ("bvlc", "pspnet") and not fork:
+        return 2, ()
+    try:
+        offsets = crop_offsets(lp.name, source.inputs[0], source.inputs[1], ctx.producers.get, ctx.value_types)
+    except CoordMapError as exc:
+        if fork:
+            raise
         ctx.warn(
-            f"layer {lp.name!r} (Crop): no crop_param, so BVLC Caffe's defaults apply (axis 2, offset 0); FCN-era "
-            "Caffe forks (HED, CRF-as-RNN) computed the offsets from coordinate maps instead, and their nets read "
-            "this way are misaligned by those offsets — give the offsets in crop_param if the net comes from one"
+            f"{where}: no crop_param, so BVLC Caffe's defaults apply (axis 2, offset 0); FCN-era Caffe forks (HED, "
+            f"CRF-as-RNN) computed the offsets from coordinate maps instead, and those give none here ({exc}); give "
+            "the offsets in crop_param if the net comes from one"
         )
-    return [
-        Crop(
-            name=lp.name,
-            input=inputs[0],
-            shape_like=inputs[1],
-            output=outputs[0],
-            axis=p.axis,
-            offset=tuple(p.offset),
+        return 2, ()
+    if not fork and any(offsets):
+        ctx.warn(
+            f"{where}: no crop_param; read as the FCN-era Caffe fork's Crop (HED, CRF-as-RNN), whose offsets come "
+            f"from the layers' coordinate maps: {list(offsets)} on the spatial axes — BVLC Caffe would crop at 0 "
+            "instead; --caffe-dialect bvlc reads it as BVLC does, --caffe-dialect fcn reads it this way without "
+            "this warning"
         )
-    ]
+    return 2, offsets if any(offsets) else ()
 
 
 #: This kind's Caffe facet, registered in the package's ``__init__``.

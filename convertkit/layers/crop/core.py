@@ -12,10 +12,12 @@ cut axis with the unused pieces into ``Silence``.  FCN nets crop their upsampled
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ...coord_map import CoordMap
 from ...ir import TensorType, UnaryLayer
 from .._fields import check_name, int_tuple
 
@@ -95,6 +97,13 @@ class Crop(UnaryLayer):
             if o + want > size:
                 raise self.error(f"on axis {axis + a}, offset {o} + {what} {want} exceeds the input size {size}")
         return [TensorType(x.shape[:axis] + tuple(sizes), x.dtype)]
+
+    def coord_map(self, inputs: list[TensorType]) -> CoordMap:
+        """Shift by minus the offset on each cropped spatial axis (coord_map.py's Crop)."""
+        axis, offsets = self.starts(inputs[0].shape)
+        rank = len(inputs[0].shape)
+        shifts = [offsets[a - axis] if a >= axis else 0 for a in range(2, rank)]
+        return CoordMap(tuple((Fraction(1), Fraction(-s)) for s in shifts))
 
     def crop_slices(self, types: list[TensorType]) -> tuple[slice, ...]:
         axis, offsets = self.starts(types[0].shape)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from ... import shapes, specfields
+from ...coord_map import CoordMap, filter_map
 from ...errors import ValidationError
 from ...fillers import (
     Filler,
@@ -432,6 +433,11 @@ class Deconvolution(UnaryLayer, KernelBlobs):
     @property
     def spatial_rank(self) -> int:
         return len(self.kernel_shape)
+
+    def coord_map(self, inputs: list[TensorType]) -> CoordMap:
+        """The inverse of the filter map of its kernel, stride and begin pad (coord_map.py's Deconvolution)."""
+        g = self.geometry(inputs[0].shape[2:])
+        return filter_map(g.kernel_shape, g.strides, g.pads[: self.spatial_rank], g.dilations).inverse()
 
     def geometry(self, in_spatial: tuple[int, ...]) -> Geometry:
         """Explicit pads and output_padding for an input of spatial size ``in_spatial`` (see :mod:`shapes`)."""

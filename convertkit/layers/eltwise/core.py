@@ -43,6 +43,7 @@ class Eltwise(Layer):
     """``operation`` (sum, prod, max) of ``input_names`` into ``output``; ``coeff`` weighs a sum's inputs."""
 
     kind: ClassVar[str] = "Eltwise"
+    spatially_pointwise: ClassVar[bool] = True
     name: str
     input_names: tuple[str, ...]
     output: str = ""

@@ -46,6 +46,7 @@ class Exp(UnaryLayer):
     """``output = base ^ (shift + scale * input)`` (base -1: e), computed as Caffe does."""
 
     kind: ClassVar[str] = "Exp"
+    spatially_pointwise: ClassVar[bool] = True
     base: float = -1.0
     scale: float = 1.0
     shift: float = 0.0

@@ -27,6 +27,7 @@ class Identity(UnaryLayer):
     """``output = input`` (a copy)."""
 
     kind: ClassVar[str] = "Identity"
+    spatially_pointwise: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._check_io()

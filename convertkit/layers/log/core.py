@@ -45,6 +45,7 @@ class Log(UnaryLayer):
     """``output = log_base(shift + scale * input)`` (base -1: e), computed as Caffe does."""
 
     kind: ClassVar[str] = "Log"
+    spatially_pointwise: ClassVar[bool] = True
     base: float = -1.0
     scale: float = 1.0
     shift: float = 0.0

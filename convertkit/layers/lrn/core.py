@@ -37,6 +37,7 @@ class LRN(UnaryLayer):
     """Local response normalisation of ``input`` (N, C, ...) over ``size`` channels or a ``size x size`` window."""
 
     kind: ClassVar[str] = "LRN"
+    spatially_pointwise: ClassVar[bool] = True
     size: int = 5
     alpha: float = 1.0
     beta: float = 0.75

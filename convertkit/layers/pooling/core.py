@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ... import shapes
+from ...coord_map import CoordMap, filter_map
 from ...ir import TensorType, UnaryLayer
 from .._fields import int_tuple
 
@@ -141,6 +142,13 @@ class Pooling(UnaryLayer):
     @property
     def padded(self) -> bool:
         return any(self.pads)
+
+    def coord_map(self, inputs: list[TensorType]) -> CoordMap | None:
+        """A filter's map (:func:`convertkit.coord_map.filter_map`); global pooling has none (one cell of all)."""
+        if self.kernel_shape is None:
+            return None
+        n = len(self.kernel_shape)
+        return filter_map(self.kernel_shape, self.strides, self.pads[:n], self.dilations)
 
     def output_spatial(self, in_spatial: tuple[int, ...]) -> tuple[int, ...]:
         """The output's spatial sizes on an input of ``in_spatial`` (Caffe's or ONNX's rule, see ``convention``)."""

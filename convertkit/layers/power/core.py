@@ -42,6 +42,7 @@ class Power(UnaryLayer):
     """``output = (shift + scale * input) ^ power`` (Caffe's defaults: power 1, scale 1, shift 0)."""
 
     kind: ClassVar[str] = "Power"
+    spatially_pointwise: ClassVar[bool] = True
     power: float = 1.0
     scale: float = 1.0
     shift: float = 0.0

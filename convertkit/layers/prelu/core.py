@@ -29,6 +29,7 @@ class PReLU(UnaryLayer):
     """Leaky ReLU whose negative slopes ``slope`` are per channel, or one shared (``channel_shared``)."""
 
     kind: ClassVar[str] = "PReLU"
+    spatially_pointwise: ClassVar[bool] = True
     slope: WeightSource
     channel_shared: bool = False
 

@@ -53,6 +53,7 @@ class Scale(TrainingSpec, Layer):
     """``input_names[0] * scale [+ bias]``; ``scale`` is a blob (one input) or ``input_names[1]`` (two inputs)."""
 
     kind: ClassVar[str] = "Scale"
+    spatially_pointwise: ClassVar[bool] = True
     name: str
     input_names: tuple[str, ...]
     output: str = ""
