@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 
 from .. import shapes
+from ..errors import ConvertkitError
 from ..fillers import Values
 from ..ir import Layer, TensorType
 from ..layers.bias import Bias
@@ -147,14 +148,24 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
         used += 1
         value = layer.output
     pads = tuple(p + lo for p, lo in zip(geo.pads[:n], lead, strict=True)) + tuple(geo.pads[n:])
-    fused = dataclasses.replace(
-        base,
-        output=value,
-        padding=Padding(pads=pads),
-        output_padding=tuple(op + p for op, p in zip(geo.output_padding, appended, strict=True)),
-        bias_term=bias is not None,
-        bias=Values(array=bias) if bias is not None else None,
-    )
+    output_padding = tuple(op + p for op, p in zip(geo.output_padding, appended, strict=True))
+    common = {"output": value, "bias_term": bias is not None, "bias": Values(array=bias) if bias is not None else None}
+    try:
+        fused = dataclasses.replace(base, padding=Padding(pads=pads), output_padding=output_padding, **common)
+    except ConvertkitError:
+        # output_padding past the stride and the dilation is an output_shape past the scatter (the spec form
+        # that exported this chain); that convention puts the extra rows at the end when nothing is cropped.
+        if any(pads):
+            return None
+        out = graph.types[value].shape[2:]
+        fused = dataclasses.replace(
+            base,
+            padding=Padding(convention="onnx_output_shape", output_shape=tuple(out)),
+            output_padding=(0,) * n,
+            **common,
+        )
+        if fused.geometry(x.shape[2:]) != dataclasses.replace(geo, pads=pads, output_padding=output_padding):
+            return None
     return fused, used
 
 
