@@ -111,6 +111,43 @@ def lower_output_padding(
     return steps
 
 
+def lower_portable_kernel(
+    layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions
+) -> list[Layer] | None:
+    """ONNX for a runtime that mis-sizes ``dilations`` or refuses asymmetric pads: the same layer with its
+    dilation written as zero taps and its kernel zero-extended so the pads are symmetric (exact, a larger kernel;
+    :func:`convertkit.layers.deconvolution.forms.symmetric_kernel`).  Which runtimes need which:
+    :data:`convertkit.portability.FORMS`."""
+    from ..layers.deconvolution.forms import symmetric_kernel
+    from ..portability import needs_form
+
+    if not isinstance(layer, Deconvolution):
+        return None
+    x = types[0]
+    geo = layer.geometry(x.shape[2:])
+    n = layer.spatial_rank
+    dense = needs_form(options.runtime, "dense_dilations") and any(d > 1 for d in geo.dilations)
+    limits = [s - 1 for s in geo.strides]
+    asymmetric = any(
+        not 0 <= geo.pads[a] - (geo.pads[n + a] - geo.output_padding[a]) <= limits[a] for a in range(n)
+    )
+    if not (dense or (asymmetric and needs_form(options.runtime, "symmetric_pads"))):
+        return None
+    weight, kernel, pads, dilations, output_padding = symmetric_kernel(
+        layer, x.shape[1], geo, max_output_padding=limits, dense_dilations=dense, dtype=np.dtype(x.dtype)
+    )
+    return [
+        dataclasses.replace(
+            layer,
+            kernel_shape=tuple(kernel),
+            dilations=tuple(dilations),
+            padding=Padding(pads=tuple(pads + pads)),
+            output_padding=tuple(output_padding),
+            weight=Values(array=weight),
+        )
+    ]
+
+
 def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
     """``Deconvolution`` (no bias) -> ``Pad`` (zeros at the end) [-> ``Crop`` of leading rows] [-> ``Bias``]: one
     Deconvolution with output_padding + the appended rows, the crop added to the begin pads, the Bias as bias —
@@ -194,7 +231,7 @@ def fold_crop_into_pads(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
     return fused, 2
 
 
-LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_output_padding]}
+LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_output_padding, lower_portable_kernel]}
 FUSIONS: dict[str, list[tuple[int, Fusion]]] = {
     "import": [(4, fuse_output_padding)],
     "caffe-export": [(2, fold_crop_into_pads)],
