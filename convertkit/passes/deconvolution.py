@@ -59,6 +59,14 @@ def output_padding_split(
     return begin, end, attr_op, appended, lead
 
 
+#: Meta key of a lowered Deconvolution whose kernel the portable lowering must keep as it is.
+_KEEP_KERNEL = "convertkit.keep_kernel"
+
+
+def _marked(layer: Layer) -> Layer:
+    return dataclasses.replace(layer, meta=layer.meta.with_(_KEEP_KERNEL, True))
+
+
 def lower_output_padding(
     layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions
 ) -> list[Layer] | None:
@@ -82,7 +90,9 @@ def lower_output_padding(
         bias=None,
         training=None,
     )
-    steps.append(conv)
+    # Its output_padding may rest on the dilation (PyTorch's rule), which no dense or extended kernel keeps: the
+    # portable lowering leaves it, so the chain folds back on import (a known defect where a runtime needs more).
+    steps.append(_marked(conv))
     last = bias is None and not any(lead)
     pad = Pad(
         name=graph.names.fresh(f"{name}.output_padding"),
@@ -121,7 +131,7 @@ def lower_portable_kernel(
     from ..layers.deconvolution.forms import symmetric_kernel
     from ..portability import needs_form
 
-    if not isinstance(layer, Deconvolution):
+    if not isinstance(layer, Deconvolution) or layer.meta.get(_KEEP_KERNEL):
         return None
     x = types[0]
     geo = layer.geometry(x.shape[2:])
@@ -155,6 +165,8 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
     if len(chain) < 2 or not isinstance(chain[0], Deconvolution) or not isinstance(chain[1], Pad):
         return None
     base, pad = chain[0], chain[1]
+    if base.meta.get(_KEEP_KERNEL):
+        base = dataclasses.replace(base, meta=base.meta.without(_KEEP_KERNEL))
     if base.bias_term or pad.mode != "constant" or pad.value != 0.0 or np.signbit(pad.value):
         return None
     x = graph.types[base.input]
