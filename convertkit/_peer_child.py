@@ -31,7 +31,8 @@ def _opencv(model: str, feeds: dict, outputs: list[str]) -> list:
 def _openvino(model: str, feeds: dict, outputs: list[str]) -> list:
     import openvino as ov
 
-    compiled = ov.Core().compile_model(model, "CPU")
+    # f32 throughout: on CPUs with bf16/fp16 units OpenVINO otherwise computes in lower precision by default
+    compiled = ov.Core().compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     result = compiled(feeds)
     by_name = {}
     for port, value in result.items():

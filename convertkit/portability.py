@@ -90,6 +90,11 @@ def _resize_mode(node: Node) -> str:
     return mode.decode() if isinstance(mode, bytes) else str(mode)
 
 
+def _ctm(node: Node) -> str:
+    mode = node.attr("coordinate_transformation_mode", "half_pixel")
+    return mode.decode() if isinstance(mode, bytes) else str(mode)
+
+
 def _since(node: Node) -> int:
     import onnx
 
@@ -132,9 +137,27 @@ DEFECTS: tuple[Defect, ...] = (
     ),
     Defect(
         "opencv",
-        "cubic or 3-D Resize",
-        "OpenCV 4.x's ONNX importer has no cubic and no 3-D Resize",
-        lambda n: n.op_type in ("Resize", "Upsample") and (_resize_mode(n) == "cubic" or n.ranks[:1] == [5]),
+        "cubic, 1-D or 3-D Resize",
+        "OpenCV 4.x's ONNX importer has no cubic Resize and resizes 2-D images only",
+        lambda n: n.op_type in ("Resize", "Upsample") and (_resize_mode(n) == "cubic" or n.ranks[:1] != [4]),
+    ),
+    Defect(
+        "opencv",
+        "antialias Resize",
+        "OpenCV 4.x ignores Resize's antialias (a downsampling differs by up to 0.6, no error)",
+        lambda n: n.op_type == "Resize" and bool(n.attr("antialias", 0)),
+    ),
+    Defect(
+        "opencv",
+        "tf_crop_and_resize",
+        "OpenCV 4.x's ONNX importer refuses coordinate_transformation_mode tf_crop_and_resize",
+        lambda n: n.op_type == "Resize" and _ctm(n) == "tf_crop_and_resize",
+    ),
+    Defect(
+        "openvino",
+        "tf_crop_and_resize",
+        "OpenVINO 2026.x's ONNX frontend refuses coordinate_transformation_mode tf_crop_and_resize",
+        lambda n: n.op_type == "Resize" and _ctm(n) == "tf_crop_and_resize",
     ),
     Defect(
         "openvino",
