@@ -215,9 +215,7 @@ def _nodes(proto: Any) -> list[tuple[str, Node]]:
 def defects_hit(proto: Any, runtime: str) -> list[tuple[str, Defect]]:
     """The known defects of ``runtime`` (or, for ``portable``, of every runtime) that ``proto``'s nodes hit."""
     runtimes = RUNTIMES if runtime == "portable" else (runtime,)
-    return [
-        (name, d) for name, node in _nodes(proto) for d in DEFECTS if d.runtime in runtimes and d.hits(node)
-    ]
+    return [(name, d) for name, node in _nodes(proto) for d in DEFECTS if d.runtime in runtimes and d.hits(node)]
 
 
 def forms_table() -> str:

@@ -191,9 +191,7 @@ def runner(name: str) -> Runner:
     return RUNNERS[name]
 
 
-def run_backend(
-    name: str, proto: Any, feeds: Mapping[str, np.ndarray], model: Any = None
-) -> dict[str, np.ndarray]:
+def run_backend(name: str, proto: Any, feeds: Mapping[str, np.ndarray], model: Any = None) -> dict[str, np.ndarray]:
     """Run ``proto`` in the runtime ``name``; a clear :class:`UnsupportedError` when it is not installed."""
     r = runner(name)
     why = r.missing()

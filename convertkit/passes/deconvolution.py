@@ -138,9 +138,7 @@ def lower_portable_kernel(
     n = layer.spatial_rank
     dense = needs_form(options.runtime, "dense_dilations") and any(d > 1 for d in geo.dilations)
     limits = [s - 1 for s in geo.strides]
-    asymmetric = any(
-        not 0 <= geo.pads[a] - (geo.pads[n + a] - geo.output_padding[a]) <= limits[a] for a in range(n)
-    )
+    asymmetric = any(not 0 <= geo.pads[a] - (geo.pads[n + a] - geo.output_padding[a]) <= limits[a] for a in range(n))
     if not (dense or (asymmetric and needs_form(options.runtime, "symmetric_pads"))):
         return None
     weight, kernel, pads, dilations, output_padding = symmetric_kernel(
