@@ -344,10 +344,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     _warn_if_too_big_to_run(model)
     if args.external_data and not args.output.lower().endswith(".onnx"):
         raise _UserError("--external-data applies to an .onnx output only")
+    if args.target != "portable" and not args.output.lower().endswith(".onnx"):
+        raise _UserError("--target applies to an .onnx output only")
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
-        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, target=args.target)
+        options: dict[str, Any] = {"target": args.target} if args.output.lower().endswith(".onnx") else {}
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, **options)
     written = args.output
     if args.external_data:
         from .formats.onnx import external_data_path
@@ -557,7 +560,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _warn_known_defects(proto: Any, target: str) -> None:
     """Warn once per known runtime defect (:data:`convertkit.portability.DEFECTS`) the export hits for ``target``."""
-    from .portability import defects_hit
+    from .portability import PortabilityWarning, defects_hit
 
     seen = set()
     for node, defect in defects_hit(proto, target):
@@ -565,8 +568,9 @@ def _warn_known_defects(proto: Any, target: str) -> None:
             continue
         seen.add((defect.runtime, defect.name))
         warnings.warn(
-            f"node {node!r} hits a known {defect.runtime} defect ({defect.name}): {defect.reason}",
-            UserWarning,
+            f"node {node!r} hits a known {defect.runtime} defect ({defect.name}): {defect.reason}; "
+            f"--target {defect.runtime} may write a form it runs (README: targets)",
+            PortabilityWarning,
             stacklevel=1,
         )
 
@@ -797,6 +801,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     progress.configure(quiet=getattr(args, "quiet", False), stream=sys.stderr)
     from .formats.onnx_import import OnnxImportWarning
+    from .portability import PortabilityWarning
 
     caught: list[warnings.WarningMessage] = []
     try:
@@ -805,6 +810,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warnings.simplefilter("always", OnnxImportWarning)
                 warnings.simplefilter("always", CaffeWarning)
                 warnings.simplefilter("always", MemoryBudgetWarning)
+                warnings.simplefilter("always", PortabilityWarning)
                 from .budget import memory_budget
 
                 with memory_budget(getattr(args, "max_memory", None)):
@@ -813,7 +819,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Printed after the recording context is gone, each once, as one line.
             seen: set[str] = set()
             for w in caught:
-                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning, MemoryBudgetWarning))
+                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning, MemoryBudgetWarning, PortabilityWarning))
                 line = f"convertkit {args.command}: warning: {'' if own else w.category.__name__ + ': '}{w.message}"
                 if line not in seen:
                     seen.add(line)

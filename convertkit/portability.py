@@ -16,7 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RUNTIME_TARGETS", "RUNTIMES", "FORMS", "DEFECTS", "Defect", "needs_form", "defects_hit", "check_target"]
+__all__ = [
+    "PortabilityWarning",
+    "RUNTIME_TARGETS",
+    "RUNTIMES",
+    "FORMS",
+    "DEFECTS",
+    "Defect",
+    "needs_form",
+    "defects_hit",
+    "check_target",
+]
+
+
+class PortabilityWarning(UserWarning):
+    """An export hits a known defect of a runtime its target includes (:data:`DEFECTS`)."""
+
 
 #: The runtimes convertkit runs ONNX models in (``--backend``; ``reference`` is convertkit's NumPy interpreter).
 RUNTIMES: tuple[str, ...] = ("onnxruntime", "openvino", "opencv", "torch")

@@ -97,8 +97,10 @@ def test_matrix(exports, name, runtime, request):
 
 
 def test_every_defect_is_for_a_known_runtime_and_documented():
-    readme = open(os.path.join(os.path.dirname(EXAMPLES), "README.md"), encoding="utf-8").read()
     from convertkit.portability import defects_table, forms_table
+
+    with open(os.path.join(os.path.dirname(EXAMPLES), "README.md"), encoding="utf-8") as f:
+        readme = f.read()
 
     assert {d.runtime for d in DEFECTS} <= set(RUNTIMES)
     assert defects_table() in readme
@@ -293,3 +295,65 @@ def test_every_target_export_imports_back_with_the_same_values(model):
         ] and _attrs(proto).get("dilations") == list(model.layer("d").dilations or ()):
             # no zero taps were written: the layer comes back as it was, up to the form of its pads
             assert model_to_spec(from_onnx(ck.to_onnx(again, target=target))) == model_to_spec(again)
+
+
+# -- the command line ------------------------------------------------------------------------------------------------
+
+
+def _cli(*argv):
+    from convertkit.cli import main
+
+    return main([str(a) for a in argv])
+
+
+def test_check_backends_all_prints_one_row_per_runtime_and_names_known_defects(tmp_path, capsys):
+    spec = tmp_path / "d.json"
+    ck.save(_dilated_asymmetric(), str(spec))
+    assert _cli("check", spec, "--target", "onnxruntime", "--backends", "all") == 0
+    out, err = capsys.readouterr()
+    rows = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ") and ":" not in line.split()[0]}
+    assert set(rows) == set(RUNTIMES)
+    assert "PASS" in rows["onnxruntime"]
+    for runtime in ("opencv", "torch"):
+        assert "not installed" in rows[runtime] or "known defect: asymmetric ConvTranspose pads" in rows[runtime]
+    assert "" == err  # target onnxruntime: no defect of onnxruntime's
+    assert _cli("check", spec, "--backends", "all") == 0  # portable: every row passes
+    out, err = capsys.readouterr()
+    assert "known defect" not in out and "FAIL" not in out and "ERROR" not in out
+
+
+def test_check_warns_when_the_export_hits_a_defect_of_its_target(tmp_path, capsys):
+    spec = tmp_path / "d.json"
+    ck.save(_dilated_asymmetric(), str(spec))
+    assert _cli("check", spec, "--target", "openvino") == 0
+    assert capsys.readouterr().err == ""
+    model = ck.load(os.path.join(EXAMPLES, "upsample_resize.yaml"))
+    ck.save(model, str(tmp_path / "up.json"))
+    assert _cli("check", tmp_path / "up.json", "--opset", "19") == 0
+    err = capsys.readouterr().err
+    assert "warning: node" in err and "known torch defect (op version without a converter)" in err
+
+
+@pytest.mark.parametrize("backend", ["reference", "opencv", "openvino", "torch"])
+def test_run_backend_on_an_onnx_file_and_on_a_spec(tmp_path, capsys, backend):
+    if backend != "reference" and RUNNERS[backend].missing() is not None:
+        pytest.skip(RUNNERS[backend].missing())
+    model = _fsrcnn_tail()
+    ck.save(model, str(tmp_path / "t.onnx"))
+    ck.save(model, str(tmp_path / "t.json"))
+    for src in ("t.onnx", "t.json"):
+        assert _cli("run", tmp_path / src, "--backend", backend, "-o", tmp_path / "out.npz") == 0
+        assert f"backend: {backend}" in capsys.readouterr().out
+        got = np.load(tmp_path / "out.npz")["tail"]
+        np.testing.assert_allclose(got, run_model(model, random_inputs(model, 0))["tail"], atol=1e-5)
+
+
+def test_convert_onnx_to_onnx_keeps_the_source_opset(tmp_path):
+    import onnx
+
+    model = _fsrcnn_tail()
+    ck.save(model, str(tmp_path / "a.onnx"), opset=17)
+    assert _cli("convert", tmp_path / "a.onnx", "-o", tmp_path / "b.onnx") == 0
+    assert onnx.load(str(tmp_path / "b.onnx")).opset_import[0].version == 17
+    assert _cli("convert", tmp_path / "a.onnx", "-o", tmp_path / "c.onnx", "--opset", "19") == 0
+    assert onnx.load(str(tmp_path / "c.onnx")).opset_import[0].version == 19
