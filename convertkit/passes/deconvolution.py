@@ -194,11 +194,17 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
             break
         used += 1
         value = layer.output
-    pads = tuple(p + lo for p, lo in zip(geo.pads[:n], lead, strict=True)) + tuple(geo.pads[n:])
-    output_padding = tuple(op + p for op, p in zip(geo.output_padding, appended, strict=True))
+    begin = [p + lo for p, lo in zip(geo.pads[:n], lead, strict=True)]
+    end, output_padding = list(geo.pads[n:]), [op + p for op, p in zip(geo.output_padding, appended, strict=True)]
+    for a in range(n):
+        if appended[a]:  # the writer's symmetric pads + output_padding: the end pad absorbs it again (same rows)
+            absorbed = min(end[a], output_padding[a])
+            end[a] -= absorbed
+            output_padding[a] -= absorbed
+    pads = tuple(begin + end)
     common = {"output": value, "bias_term": bias is not None, "bias": Values(array=bias) if bias is not None else None}
     try:
-        fused = dataclasses.replace(base, padding=Padding(pads=pads), output_padding=output_padding, **common)
+        fused = dataclasses.replace(base, padding=Padding(pads=pads), output_padding=tuple(output_padding), **common)
     except ConvertkitError:
         # output_padding past the stride and the dilation is an output_shape past the scatter (the spec form
         # that exported this chain); that convention puts the extra rows at the end when nothing is cropped.
@@ -211,7 +217,7 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
             output_padding=(0,) * n,
             **common,
         )
-        if fused.geometry(x.shape[2:]) != dataclasses.replace(geo, pads=pads, output_padding=output_padding):
+        if fused.geometry(x.shape[2:]) != dataclasses.replace(geo, pads=pads, output_padding=tuple(output_padding)):
             return None
     return fused, used
 
