@@ -131,11 +131,12 @@ def save(model: Model, path: str, *, opset: int | None = None, **options: Any) -
     save_model(model, path, opset=opset, **options)
 
 
-def to_onnx(model: Model, opset: int | None = None) -> Any:
-    """Export ``model`` as a checked ``onnx.ModelProto`` (explicit pads, shapes in value_info)."""
+def to_onnx(model: Model, opset: int | None = None, *, target: str = "portable") -> Any:
+    """Export ``model`` as a checked ``onnx.ModelProto`` (explicit pads, shapes in value_info) for ``target``
+    (``portable``, the default, runs in every runtime; or ``onnxruntime``, ``openvino``, ``opencv``, ``torch``)."""
     from .formats.onnx import to_onnx as _to_onnx
 
-    return _to_onnx(model, opset)
+    return _to_onnx(model, opset, target=target)
 
 
 def to_caffe(model: Model, *, dialect: str = "bvlc", with_weights: bool = True) -> Any:

@@ -204,6 +204,17 @@ def _add_quiet(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar (shown on a terminal only)")
 
 
+def _add_target(p: argparse.ArgumentParser) -> None:
+    from .portability import RUNTIME_TARGETS
+
+    p.add_argument(
+        "--target",
+        choices=RUNTIME_TARGETS,
+        default="portable",
+        help="the runtime an ONNX export is for (default portable: a form every runtime runs; README: targets)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="convertkit",
@@ -218,7 +229,10 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_cut(p)
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
-    p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+    p.add_argument(
+        "--opset", type=int, default=None, help="ONNX opset (default: an ONNX source's, else 19; supported 13..22)"
+    )
+    _add_target(p)
     p.add_argument(
         "--external-data",
         action="store_true",
@@ -235,10 +249,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy", help="feed an input")
     p.add_argument(
         "--backend",
-        choices=("onnxruntime", "reference", "opencv"),
+        choices=("onnxruntime", "reference", "opencv", "openvino", "torch"),
         default="onnxruntime",
-        help="opencv: run a .prototxt (+ --weights) in OpenCV's Caffe reader",
+        help="opencv: a .prototxt (+ --weights) in OpenCV's Caffe reader, an ONNX model in its ONNX importer; "
+        "openvino, torch (onnx2torch): ONNX models (optional peers)",
     )
+    _add_target(p)
     p.add_argument("-o", "--output", metavar="OUT.npz", help="save every output by name")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the random inputs (default 0)")
     p.add_argument("--opset", type=int, default=None)
@@ -256,6 +272,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--opset", type=int, default=None)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_target(p)
+    p.add_argument(
+        "--backends",
+        metavar="all|NAME,...",
+        help="also run the ONNX model in these runtimes (all: every one; opencv, openvino, torch, onnxruntime) "
+        "and print one row each against the reference",
+    )
     p.add_argument(
         "--repro-dir",
         default="convertkit-check-failure",
@@ -339,10 +362,13 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     _warn_if_too_big_to_run(model)
     if args.external_data and not args.output.lower().endswith(".onnx"):
         raise _UserError("--external-data applies to an .onnx output only")
+    if args.target != "portable" and not args.output.lower().endswith(".onnx"):
+        raise _UserError("--target applies to an .onnx output only")
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=_write_dialect(args))
     else:
-        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None)
+        options: dict[str, Any] = {"target": args.target} if args.output.lower().endswith(".onnx") else {}
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, **options)
     written = args.output
     if args.external_data:
         from .formats.onnx import external_data_path
@@ -405,13 +431,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import convertkit as ck
 
     feeds = _read_inputs(args.input)
-    if args.backend == "opencv":
+    if args.backend == "opencv" and args.model.lower().endswith(".prototxt"):
         outputs = _run_opencv(args, feeds)
     elif args.model.lower().endswith(".onnx") and not _cut_options(args):
         outputs = _run_onnx_file(args, feeds)
-    else:
+    elif args.backend in ("onnxruntime", "reference"):
         model = _load(args.model, args)
         outputs = ck.run(model, feeds or None, backend=args.backend, seed=args.seed, opset=args.opset)
+    else:
+        from .check import random_inputs
+        from .formats.onnx import to_onnx
+        from .reference.interpreter import check_inputs
+        from .runtime import run_backend
+
+        model = _load(args.model, args)
+        feeds = check_inputs(model, feeds or random_inputs(model, args.seed))
+        outputs = run_backend(args.backend, to_onnx(model, args.opset, target=args.target), feeds, model)
     print(f"backend: {args.backend}")
     for name, arr in outputs.items():
         print(_summary(name, arr))
@@ -464,6 +499,10 @@ def _run_onnx_file(args: argparse.Namespace, feeds: dict[str, Any]) -> dict[str,
             )
         feeds = {n: rng.standard_normal(s).astype(dt) for n, (s, dt) in declared.items()}
     _check_onnx_feeds(proto, feeds)
+    if args.backend != "onnxruntime":
+        from .runtime import run_backend
+
+        return run_backend(args.backend, proto, feeds)
     return run_onnx(proto, feeds)
 
 
@@ -508,7 +547,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise _UserError("--opset applies when convertkit exports a model; an .onnx source is checked as it is")
         onnx_model = load_onnx_model(args.src)
     else:
-        onnx_model = to_onnx(model, args.opset)
+        onnx_model = to_onnx(model, args.opset, target=args.target)
+    _warn_known_defects(onnx_model, args.target)
     given = _read_inputs(args.input)
     feeds = check_inputs(model, given or random_inputs(model, args.seed))
     report = check_model(
@@ -523,14 +563,69 @@ def _cmd_check(args: argparse.Namespace) -> int:
         reports.append(
             check_caffe(model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, dialect=_write_dialect(args))
         )
+    rows = _backend_rows(args, model, onnx_model, feeds) if args.backends else []
     if args.json:
         print(json.dumps([r.to_dict() for r in reports] if args.caffe else report.to_dict(), indent=2))
     else:
         print(reports[-1].format())
-    if all(r.passed for r in reports):
+    for row in rows:
+        print(row[0])
+    if all(r.passed for r in reports) and all(ok for _, ok in rows):
         return EXIT_OK
     _save_reproduction(args, model, onnx_model, feeds, caffe_failed=not reports[-1].passed and args.caffe)
     return EXIT_CHECK_FAILED
+
+
+def _warn_known_defects(proto: Any, target: str) -> None:
+    """Warn once per known runtime defect (:data:`convertkit.portability.DEFECTS`) the export hits for ``target``."""
+    from .portability import PortabilityWarning, defects_hit
+
+    seen = set()
+    for node, defect in defects_hit(proto, target):
+        if (defect.runtime, defect.name) in seen:
+            continue
+        seen.add((defect.runtime, defect.name))
+        warnings.warn(
+            f"node {node!r} hits a known {defect.runtime} defect ({defect.name}): {defect.reason}; "
+            f"--target {defect.runtime} may write a form it runs (README: targets)",
+            PortabilityWarning,
+            stacklevel=1,
+        )
+
+
+def _backend_rows(args: argparse.Namespace, model: Any, proto: Any, feeds: dict[str, Any]) -> list[tuple[str, bool]]:
+    """``check --backends``: one (row, passed) per runtime, against the reference; an absent peer is a row too."""
+    from .comparison import compare
+    from .errors import ConvertkitError
+    from .portability import defects_hit
+    from .reference.interpreter import run_model
+    from .runtime import RUNNERS
+
+    names = [n for n in RUNNERS if n != "reference"] if args.backends == "all" else args.backends.split(",")
+    unknown = [n for n in names if n not in RUNNERS or n == "reference"]
+    if unknown:
+        raise _UserError(f"--backends takes all or names from {', '.join(n for n in RUNNERS if n != 'reference')}")
+    expected = run_model(model, feeds)
+    rows = []
+    for name in names:
+        known = [d.name for _, d in defects_hit(proto, name)]
+        why = RUNNERS[name].missing()
+        if why is not None:
+            rows.append((f"  {name:<12} not installed ({why})", True))
+            continue
+        try:
+            got = RUNNERS[name].run(proto, feeds, model)
+            outs = [compare(o, expected[o], got[o], args.atol, args.rtol) for o in model.outputs]
+            worst = max(o.max_abs for o in outs)
+            ok = all(o.passed for o in outs)
+            text = f"max abs {worst:.3g}  {'PASS' if ok else 'FAIL'}"
+        except ConvertkitError as exc:
+            ok, text = False, f"ERROR {exc}"
+        if not ok and known:
+            rows.append((f"  {name:<12} {text} (known defect: {', '.join(sorted(set(known)))})", True))
+        else:
+            rows.append((f"  {name:<12} {text}", ok))
+    return rows
 
 
 def _save_reproduction(
@@ -724,6 +819,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     progress.configure(quiet=getattr(args, "quiet", False), stream=sys.stderr)
     from .formats.onnx_import import OnnxImportWarning
+    from .portability import PortabilityWarning
 
     caught: list[warnings.WarningMessage] = []
     try:
@@ -732,6 +828,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 warnings.simplefilter("always", OnnxImportWarning)
                 warnings.simplefilter("always", CaffeWarning)
                 warnings.simplefilter("always", MemoryBudgetWarning)
+                warnings.simplefilter("always", PortabilityWarning)
                 from .budget import memory_budget
 
                 with memory_budget(getattr(args, "max_memory", None)):
@@ -740,7 +837,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Printed after the recording context is gone, each once, as one line.
             seen: set[str] = set()
             for w in caught:
-                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning, MemoryBudgetWarning))
+                own = issubclass(w.category, (OnnxImportWarning, CaffeWarning, MemoryBudgetWarning, PortabilityWarning))
                 line = f"convertkit {args.command}: warning: {'' if own else w.category.__name__ + ': '}{w.message}"
                 if line not in seen:
                     seen.add(line)

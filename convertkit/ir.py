@@ -254,11 +254,21 @@ class Model:
     outputs: tuple[str, ...] = ()
     name: str = "convertkit"
     types: Mapping[str, TensorType] = field(init=False, repr=False, compare=False)
+    #: Facts about the source a reader keeps for the writers (``onnx_opset``: the ONNX model's opset, which an
+    #: ONNX export keeps unless told otherwise); not part of the model's identity.
+    meta: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    def __init__(self, layers: Iterable[Layer], outputs: Iterable[str] | None = None, name: str = "convertkit"):
+    def __init__(
+        self,
+        layers: Iterable[Layer],
+        outputs: Iterable[str] | None = None,
+        name: str = "convertkit",
+        meta: Mapping[str, Any] | None = None,
+    ):
         layers = tuple(layers)
         object.__setattr__(self, "layers", layers)
         object.__setattr__(self, "name", name)
+        object.__setattr__(self, "meta", dict(meta or {}))
         types: dict[str, TensorType] = {}
         names: set[str] = set()
         consumed: set[str] = set()
@@ -317,7 +327,7 @@ class Model:
 
     def replace(self, layers: Iterable[Layer], outputs: Iterable[str] | None = None) -> Model:
         """A new checked model with other layers (and the same outputs unless given)."""
-        return Model(layers, self.outputs if outputs is None else outputs, self.name)
+        return Model(layers, self.outputs if outputs is None else outputs, self.name, self.meta)
 
     def summary(self) -> str:
         """One line per layer: name, kind, inputs -> outputs with their types."""

@@ -318,13 +318,9 @@ DECONVOLUTION = [
             strides=(2, 2),
             padding=ck.Padding(convention="onnx_output_shape", output_shape=(12, 10)),
         ),
-        onnx=Gap(
-            "output_shape 12 from a scatter of 9 appends 3 rows (>= stride 2 and >= dilation 1): the export writes "
-            "ConvTranspose -> Pad, whose fold would need output_padding 3, which the IR refuses (PyTorch's rule "
-            "op < max(stride, dilation)), so convertkit cannot re-import its own export: 'Pad (node "
-            "'d.output_padding')' is listed as unsupported",
-            raises=ck.UnsupportedError,
-        ),
+        # output_shape 12 from a scatter of 9 appends 3 rows (>= stride 2 and >= dilation 1): the export writes
+        # ConvTranspose -> Pad, which folds back into this output_shape form on import.
+        onnx=WORKS,
         onnxruntime=WORKS,
     ),
     *(

@@ -399,7 +399,7 @@ def test_cli_json_has_the_same_content(capsys):
             [str(EX / "fcn_head.prototxt"), "--input-shape", "score_fr=1,21,2,2"],
             ["input 1x21x2x2 -> output 1x21x96x96"],
         ),
-        ([str(EX / "same_upper_head.onnx"), "--layer", "up1"], ["onnx shape inference says 33", "pads=[1, 1, 0, 0]"]),
+        ([str(EX / "same_upper_head.onnx"), "--layer", "up1"], ["onnx shape inference says 33", "pads=[1, 1, 1, 1]"]),
         ([str(EX / "same_upper_head.onnx"), "--layer", "up2"], ["Resize 'up2'", "Caffe recipe vs Resize half_pixel"]),
         ([str(EX / "seed_5x5.json")], ["a*w9+b*w7+c*w3+d*w1"]),
     ],

@@ -48,7 +48,8 @@ def test_output_padding_past_the_stride_lowers_to_pad_crop_bias_for_onnx_only():
         bias=_bias(2),
     )
     model = ck.Model([X, d])
-    lowered = lower(model, ExportOptions(target="onnx"))
+    # target onnxruntime keeps the dilation (portable writes it as zero taps: tests/test_portability.py)
+    lowered = lower(model, ExportOptions(target="onnx", runtime="onnxruntime"))
     assert _kinds(lowered) == ["Input", "Deconvolution", "Pad", "Crop", "Bias"]
     assert lowered.outputs == model.outputs
     _same_outputs(model, lowered)
@@ -162,7 +163,7 @@ def dataclasses_replace(layer, **changes):
 @settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(_deconvolutions())
 def test_fuse_undoes_the_onnx_lowering_and_both_compute_the_layer(model):
-    lowered = lower(model, ExportOptions(target="onnx"))
+    lowered = lower(model, ExportOptions(target="onnx", runtime="onnxruntime"))
     _same_outputs(model, lowered)
     # The one definition of the form folds it back into one layer computing the same, bit for bit (in its
     # canonical form: an end pad that output_padding's rows would refill is absorbed), and lowering that layer
@@ -170,4 +171,4 @@ def test_fuse_undoes_the_onnx_lowering_and_both_compute_the_layer(model):
     fused = ck.Model(fuse(lowered.layers, dict(lowered.types), lowered.outputs), model.outputs)
     assert _kinds(fused) == _kinds(model)
     _same_outputs(model, fused)
-    assert lower(fused, ExportOptions(target="onnx")).layers == lowered.layers
+    assert lower(fused, ExportOptions(target="onnx", runtime="onnxruntime")).layers == lowered.layers

@@ -73,8 +73,10 @@ def _value_info(name: str, t: TensorType) -> Any:
     return onnx.helper.make_tensor_value_info(name, ELEMENT_TYPES[t.dtype], list(t.shape))
 
 
-def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> Any:
-    """Export ``model`` as an ``onnx.ModelProto`` at ``opset`` (default :data:`DEFAULT_OPSET`).
+def to_onnx(model: Model, opset: int | None = None, *, check: bool = True, target: str = "portable") -> Any:
+    """Export ``model`` as an ``onnx.ModelProto`` at ``opset`` (default :data:`DEFAULT_OPSET`) for ``target``
+    (:data:`convertkit.portability.RUNTIME_TARGETS`: ``portable`` runs everywhere; a runtime may get a form only
+    it runs).
 
     The result passes ``onnx.checker.check_model(full_check=True)`` and onnx shape inference agrees with
     ``model.types`` on every value (checked unless ``check=False``).
@@ -82,15 +84,33 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     if isinstance(model, Model):
         require(model, "export")  # the budget first: it names the amount; then what a ModelProto cannot hold
         _refuse_huge_tensors(model)
-    proto, big = _export(model, opset, check=check)
+    proto, big = _export(model, opset, check=check, target=target)
     for init in proto.graph.initializer:
         if init.name in big:
             init.raw_data = big[init.name].astype(big[init.name].dtype.newbyteorder("<"), copy=False).tobytes()
     return proto
 
 
-def _export(model: Model, opset: int | None, *, check: bool = True) -> tuple[Any, dict[str, Any]]:
+def _export(
+    model: Model, opset: int | None, *, check: bool = True, target: str = "portable"
+) -> tuple[Any, dict[str, Any]]:
     """The ONNX model with its big initializers (``OnnxEmitter.big``) as data-less tensors, and their arrays."""
+    from ..portability import check_target, needs_form
+
+    check_target(target)
+    source = model.meta.get("onnx_opset") if isinstance(model, Model) else None
+    if opset is None and isinstance(source, int):
+        opset = min(max(source, MIN_OPSET), MAX_OPSET)  # ONNX -> ONNX keeps the source's opset where supported
+    if opset is None and needs_form(target, "low_opset") and isinstance(model, Model):
+        for low in range(MIN_OPSET, DEFAULT_OPSET):
+            try:
+                return _export(model, low, check=check, target=target)
+            except UnsupportedError:
+                continue  # a layer needs a newer opset
+    return _export_at(model, opset, check=check, target=target)
+
+
+def _export_at(model: Model, opset: int | None, *, check: bool, target: str) -> tuple[Any, dict[str, Any]]:
     import onnx
 
     opset = DEFAULT_OPSET if opset is None else opset
@@ -100,7 +120,7 @@ def _export(model: Model, opset: int | None, *, check: bool = True) -> tuple[Any
         raise UnsupportedError(f"ONNX opset must be an integer, got {opset!r}")
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
-    model = lower(model, ExportOptions(target="onnx"))
+    model = lower(model, ExportOptions(target="onnx", runtime=target))
     require(model, "export")
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
@@ -182,6 +202,7 @@ def save_onnx(
     external_data: bool | None = None,
     threshold: int = EXTERNAL_DATA_THRESHOLD,
     progress: Callable[[int], None] | None = None,
+    target: str = "portable",
 ) -> bool:
     """Export and write ``model`` to ``path``; returns whether the weights went to external data.
 
@@ -190,7 +211,7 @@ def save_onnx(
     ``threshold`` bytes (ONNX's 2 GB limit); ``True`` / ``False`` force either form.  Both files are written
     atomically.  ``progress`` is called with each tensor's byte count once written.
     """
-    proto, big = _export(model, opset)
+    proto, big = _export(model, opset, target=target)
     total = sum(a.nbytes for a in big.values())
     if progress is None:
         with _progress.bar(total, f"writing {os.path.basename(path)}") as update:

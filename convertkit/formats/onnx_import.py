@@ -584,7 +584,7 @@ def from_onnx(
             raise FormatError(f"{source}: graph output {vi.name!r} is produced by no node")
         outputs.append(vi.name)
     _compare_declared_shapes(graph, types, source)
-    return Model(layers, outputs, name=graph.name or "convertkit")
+    return Model(layers, outputs, name=graph.name or "convertkit", meta={"onnx_opset": opset})
 
 
 def _read(readers: list[LayerKind[Layer]], node: OnnxNode) -> Layer | None:

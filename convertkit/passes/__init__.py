@@ -31,6 +31,9 @@ class ExportOptions:
 
     target: str
     dialect: str = "bvlc"
+    #: The runtime an ONNX export is for (:data:`convertkit.portability.RUNTIME_TARGETS`): ``portable`` (the
+    #: default) picks, among exact forms, the one every runtime runs; a named runtime may take a form only it runs.
+    runtime: str = "portable"
 
 
 @dataclass

@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 
 from .. import shapes
+from ..errors import ConvertkitError
 from ..fillers import Values
 from ..ir import Layer, TensorType
 from ..layers.bias import Bias
@@ -58,6 +59,14 @@ def output_padding_split(
     return begin, end, attr_op, appended, lead
 
 
+#: Meta key of a lowered Deconvolution whose kernel the portable lowering must keep as it is.
+_KEEP_KERNEL = "convertkit.keep_kernel"
+
+
+def _marked(layer: Layer) -> Layer:
+    return dataclasses.replace(layer, meta=layer.meta.with_(_KEEP_KERNEL, True))
+
+
 def lower_output_padding(
     layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions
 ) -> list[Layer] | None:
@@ -81,7 +90,9 @@ def lower_output_padding(
         bias=None,
         training=None,
     )
-    steps.append(conv)
+    # Its output_padding may rest on the dilation (PyTorch's rule), which no dense or extended kernel keeps: the
+    # portable lowering leaves it, so the chain folds back on import (a known defect where a runtime needs more).
+    steps.append(_marked(conv))
     last = bias is None and not any(lead)
     pad = Pad(
         name=graph.names.fresh(f"{name}.output_padding"),
@@ -110,6 +121,41 @@ def lower_output_padding(
     return steps
 
 
+def lower_portable_kernel(
+    layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions
+) -> list[Layer] | None:
+    """ONNX for a runtime that mis-sizes ``dilations`` or refuses asymmetric pads: the same layer with its
+    dilation written as zero taps and its kernel zero-extended so the pads are symmetric (exact, a larger kernel;
+    :func:`convertkit.layers.deconvolution.forms.symmetric_kernel`).  Which runtimes need which:
+    :data:`convertkit.portability.FORMS`."""
+    from ..layers.deconvolution.forms import symmetric_kernel
+    from ..portability import needs_form
+
+    if not isinstance(layer, Deconvolution) or layer.meta.get(_KEEP_KERNEL):
+        return None
+    x = types[0]
+    geo = layer.geometry(x.shape[2:])
+    n = layer.spatial_rank
+    dense = needs_form(options.runtime, "dense_dilations") and any(d > 1 for d in geo.dilations)
+    limits = [s - 1 for s in geo.strides]
+    asymmetric = any(not 0 <= geo.pads[a] - (geo.pads[n + a] - geo.output_padding[a]) <= limits[a] for a in range(n))
+    if not (dense or (asymmetric and needs_form(options.runtime, "symmetric_pads"))):
+        return None
+    weight, kernel, pads, dilations, output_padding = symmetric_kernel(
+        layer, x.shape[1], geo, max_output_padding=limits, dense_dilations=dense, dtype=np.dtype(x.dtype)
+    )
+    return [
+        dataclasses.replace(
+            layer,
+            kernel_shape=tuple(kernel),
+            dilations=tuple(dilations),
+            padding=Padding(pads=tuple(pads + pads)),
+            output_padding=tuple(output_padding),
+            weight=Values(array=weight),
+        )
+    ]
+
+
 def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
     """``Deconvolution`` (no bias) -> ``Pad`` (zeros at the end) [-> ``Crop`` of leading rows] [-> ``Bias``]: one
     Deconvolution with output_padding + the appended rows, the crop added to the begin pads, the Bias as bias —
@@ -117,6 +163,8 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
     if len(chain) < 2 or not isinstance(chain[0], Deconvolution) or not isinstance(chain[1], Pad):
         return None
     base, pad = chain[0], chain[1]
+    if base.meta.get(_KEEP_KERNEL):
+        base = dataclasses.replace(base, meta=base.meta.without(_KEEP_KERNEL))
     if base.bias_term or pad.mode != "constant" or pad.value != 0.0 or np.signbit(pad.value):
         return None
     x = graph.types[base.input]
@@ -146,15 +194,31 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
             break
         used += 1
         value = layer.output
-    pads = tuple(p + lo for p, lo in zip(geo.pads[:n], lead, strict=True)) + tuple(geo.pads[n:])
-    fused = dataclasses.replace(
-        base,
-        output=value,
-        padding=Padding(pads=pads),
-        output_padding=tuple(op + p for op, p in zip(geo.output_padding, appended, strict=True)),
-        bias_term=bias is not None,
-        bias=Values(array=bias) if bias is not None else None,
-    )
+    begin = [p + lo for p, lo in zip(geo.pads[:n], lead, strict=True)]
+    end, output_padding = list(geo.pads[n:]), [op + p for op, p in zip(geo.output_padding, appended, strict=True)]
+    for a in range(n):
+        if appended[a]:  # the writer's symmetric pads + output_padding: the end pad absorbs it again (same rows)
+            absorbed = min(end[a], output_padding[a])
+            end[a] -= absorbed
+            output_padding[a] -= absorbed
+    pads = tuple(begin + end)
+    common = {"output": value, "bias_term": bias is not None, "bias": Values(array=bias) if bias is not None else None}
+    try:
+        fused = dataclasses.replace(base, padding=Padding(pads=pads), output_padding=tuple(output_padding), **common)
+    except ConvertkitError:
+        # output_padding past the stride and the dilation is an output_shape past the scatter (the spec form
+        # that exported this chain); that convention puts the extra rows at the end when nothing is cropped.
+        if any(pads):
+            return None
+        out = graph.types[value].shape[2:]
+        fused = dataclasses.replace(
+            base,
+            padding=Padding(convention="onnx_output_shape", output_shape=tuple(out)),
+            output_padding=(0,) * n,
+            **common,
+        )
+        if fused.geometry(x.shape[2:]) != dataclasses.replace(geo, pads=pads, output_padding=tuple(output_padding)):
+            return None
     return fused, used
 
 
@@ -183,7 +247,7 @@ def fold_crop_into_pads(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
     return fused, 2
 
 
-LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_output_padding]}
+LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_output_padding, lower_portable_kernel]}
 FUSIONS: dict[str, list[tuple[int, Fusion]]] = {
     "import": [(4, fuse_output_padding)],
     "caffe-export": [(2, fold_crop_into_pads)],

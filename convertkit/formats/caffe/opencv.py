@@ -180,18 +180,19 @@ CRASH_HOOK = "CONVERTKIT_TEST_OPENCV_CHILD_SIGNAL"
 
 
 class _Worker:
-    """One long-lived child (``_opencv_child.py``) serving forward passes; restarted after a crash or a hang."""
+    """One long-lived child (``_opencv_child.py``, or ``argv``) serving forward passes; restarted after a crash
+    or a hang.  :mod:`convertkit.runtime` runs the ONNX peers (OpenCV, OpenVINO, onnx2torch) with it too."""
 
-    def __init__(self) -> None:
+    def __init__(self, argv: list[str] | None = None) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr: Any = None
+        self.argv = argv or [os.path.join(os.path.dirname(os.path.abspath(__file__)), "_opencv_child.py")]
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self.proc is None or self.proc.poll() is not None:
-            child = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_opencv_child.py")
             self.stderr = tempfile.TemporaryFile()
             self.proc = subprocess.Popen(
-                [sys.executable, child], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr
+                [sys.executable, *self.argv], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr
             )
         return self.proc
 

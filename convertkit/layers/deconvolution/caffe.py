@@ -23,6 +23,7 @@ from ...fillers import Filler, Values, WeightSource, bilinear_kernel
 from ...ir import Layer, TensorType
 from ...registry import CaffeFacet
 from .core import _RANDOM_FILLERS, BlobTraining, Deconvolution, Geometry, Padding
+from .forms import symmetric_kernel
 
 TYPES = ("Deconvolution",)
 
@@ -43,28 +44,7 @@ def caffe_kernel(
     ``dilation`` is exact in Caffe, but OpenCV's Caffe Deconvolution ignores it when sizing the output, so a
     prototxt with ``dilation`` would compute differently in the two runtimes.
     """
-    n = layer.spatial_rank
-    weight = layer.weight_array(in_channels)
-    kernel, pads, dilations = list(geo.kernel_shape), [], list(geo.dilations)
-    for a in range(n):
-        pb, pe = geo.pads[a], geo.pads[n + a] - geo.output_padding[a]
-        axis, d = 2 + a, dilations[a]
-        if pb == pe and d == 1:
-            pads.append(pb)
-            continue
-        if d > 1:
-            dense_shape = list(weight.shape)
-            dense_shape[axis] = d * (kernel[a] - 1) + 1
-            dense = np.zeros(dense_shape, dtype=weight.dtype)
-            index = [slice(None)] * weight.ndim
-            index[axis] = slice(None, None, d)
-            dense[tuple(index)] = weight
-            weight = dense
-        widths = [(0, 0)] * weight.ndim
-        widths[axis] = (0, pb - pe) if pb > pe else (pe - pb, 0)
-        weight = np.pad(weight, widths)
-        kernel[a], dilations[a] = weight.shape[axis], 1
-        pads.append(max(pb, pe))
+    weight, kernel, pads, dilations, _ = symmetric_kernel(layer, in_channels, geo)
     return weight, kernel, pads, dilations
 
 

@@ -20,7 +20,8 @@ OP_TYPES = ("ConvTranspose",)
 def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> None:
     """Emit one ``ConvTranspose`` with explicit pads (never auto_pad / output_shape).
 
-    The end pad absorbs output_padding first (the appended rows are cropped again: exact); what is left must be
+    Symmetric pads with output_padding below the stride where that is exact; otherwise the end pad absorbs
+    output_padding first (the appended rows are cropped again: exact); what is left must be
     below the stride, which onnxruntime requires — an output_padding past it is lowered before export to
     ``Deconvolution -> Pad -> [Crop] -> [Bias]`` (:mod:`convertkit.passes.deconvolution`).
     """
@@ -32,6 +33,12 @@ def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> No
     end = list(geo.pads[n:])
     attr_op = [0] * n
     for a in range(n):
+        # Symmetric pads + output_padding where that is exact (the form PyTorch writes, and the only one OpenCV
+        # and onnx2torch run); else the end pad absorbs output_padding (asymmetric pads).
+        kept = begin[a] - (end[a] - geo.output_padding[a])
+        if 0 <= kept < geo.strides[a]:
+            end[a], attr_op[a] = begin[a], kept
+            continue
         absorbed = min(end[a], geo.output_padding[a])
         end[a] -= absorbed
         attr_op[a] = geo.output_padding[a] - absorbed
