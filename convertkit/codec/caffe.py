@@ -127,6 +127,7 @@ _V1_PARAMS = (
     "relu_param",
     "slice_param",
     "threshold_param",
+    "unpooling_param",
 )
 
 
@@ -418,12 +419,12 @@ class CaffeWarning(UserWarning):
     """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
 
 
-Dialect = Literal["bvlc", "pspnet"]
+Dialect = Literal["bvlc", "pspnet", "segnet"]
 #: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
 #: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
 #: upsamples built elsewhere; one read from an ``Interp`` is written back as that ``Interp`` in every dialect, as
 #: the user wrote it.
-DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
+DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet")
 #: What a Deconvolution with neither weights nor a filler gets (``--fill-missing``).
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 

@@ -18,6 +18,7 @@ from .identity import Identity
 from .inner_product import InnerProduct
 from .input import Input
 from .log import Log
+from .max_unpool import MaxUnpool
 from .lrn import LRN
 from .pad import Pad
 from .pooling import Pooling
@@ -58,4 +59,5 @@ __all__ = [
     "Flatten",
     "Reshape",
     "InnerProduct",
+    "MaxUnpool",
 ]
