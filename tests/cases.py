@@ -1526,6 +1526,7 @@ DENSE = [
     ),
 ]
 
+
 def unpool(
     shape: tuple[int, ...], pool: dict[str, Any], unpool_fields: dict[str, Any], *, outputs: Iterable[str] | None = None
 ) -> Callable[[], ck.Model]:
@@ -1544,15 +1545,21 @@ UNPOOL = [
     Case(
         "max-unpool-2d-k2s2-explicit-odd-size",
         "MaxUnpool",
-        unpool((1, 2, 5, 7), {"kernel_shape": (2, 2), "strides": (2, 2), "ceil_mode": True},
-               {"kernel_shape": (2, 2), "strides": (2, 2), "output_shape": (5, 7)}),
+        unpool(
+            (1, 2, 5, 7),
+            {"kernel_shape": (2, 2), "strides": (2, 2), "ceil_mode": True},
+            {"kernel_shape": (2, 2), "strides": (2, 2), "output_shape": (5, 7)},
+        ),
     ),
     Case(
         "max-unpool-2d-k2x3-floor-rows-left-over",
         "MaxUnpool",
         # floor pooling of 7x7 by (2, 3) covers 6x6; unpooled to 7x7, the last row and column stay 0
-        unpool((2, 3, 7, 7), {"kernel_shape": (2, 3), "strides": (2, 3)},
-               {"kernel_shape": (2, 3), "strides": (2, 3), "output_shape": (7, 7)}),
+        unpool(
+            (2, 3, 7, 7),
+            {"kernel_shape": (2, 3), "strides": (2, 3)},
+            {"kernel_shape": (2, 3), "strides": (2, 3), "output_shape": (7, 7)},
+        ),
         opencv=Refused(r"OpenCV's Caffe proto has a bool ceil_mode .* cannot read round_mode: FLOOR"),
     ),
     Case(
@@ -1565,15 +1572,22 @@ UNPOOL = [
     Case(
         "max-unpool-2d-k3s2-overlapping-windows",
         "MaxUnpool",
-        unpool((1, 2, 7, 7), {"kernel_shape": (3, 3), "strides": (2, 2)},
-               {"kernel_shape": (3, 3), "strides": (2, 2), "output_shape": (7, 7)}),
+        unpool(
+            (1, 2, 7, 7),
+            {"kernel_shape": (3, 3), "strides": (2, 2)},
+            {"kernel_shape": (3, 3), "strides": (2, 2), "output_shape": (7, 7)},
+        ),
         caffe=Refused(r"windows kernel \[3, 3\] stride \[2, 2\] pads \[0, 0, 0, 0\] overlap or pad"),
     ),
     Case(
         "max-unpool-mask-as-model-output",
         "MaxUnpool",
-        unpool((1, 2, 4, 4), {"kernel_shape": (2, 2), "strides": (2, 2)}, {"kernel_shape": (2, 2), "strides": (2, 2)},
-               outputs=("u", "m")),
+        unpool(
+            (1, 2, 4, 4),
+            {"kernel_shape": (2, 2), "strides": (2, 2)},
+            {"kernel_shape": (2, 2), "strides": (2, 2)},
+            outputs=("u", "m"),
+        ),
         onnx=Refused(r"layer 'p' \(Pooling\): its mask 'm' is a model output"),
     ),
 ]

@@ -18,8 +18,8 @@ from .identity import Identity
 from .inner_product import InnerProduct
 from .input import Input
 from .log import Log
-from .max_unpool import MaxUnpool
 from .lrn import LRN
+from .max_unpool import MaxUnpool
 from .pad import Pad
 from .pooling import Pooling
 from .power import Power

@@ -107,8 +107,6 @@ def check_onnx_mask(layers: list[Layer], types: dict[str, TensorType], outputs: 
             )
 
 
-
-
 def stock_caffe_form(layer: MaxUnpool, x: TensorType, graph: Graph) -> list[Layer]:
     """The stock-Caffe layers that compute ``layer`` exactly (see the module), or the error saying why not."""
     if len(x.shape) != 4:
@@ -210,8 +208,6 @@ def lower_for_caffe(layer: Layer, types: list[TensorType], graph: Graph, options
     if not isinstance(layer, MaxUnpool) or options.dialect in FORK_DIALECTS:
         return None
     return stock_caffe_form(layer, types[0], graph)
-
-
 
 
 def _export_check(layers: list[Layer], types: dict[str, TensorType], outputs: tuple[str, ...]) -> None:

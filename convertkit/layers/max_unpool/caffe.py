@@ -72,8 +72,11 @@ def _read_upsample(source: CaffeLayer) -> MaxUnpool:
     has = p.HasField
     # upsample_layer.cpp LayerSetUp: (upsample_h and upsample_w) or (scale_h and scale_w without scale) or (neither
     # scale_h nor scale_w).
-    if not ((has("upsample_h") and has("upsample_w")) or (not has("scale") and has("scale_h") and has("scale_w"))
-            or (not has("scale_h") and not has("scale_w"))):
+    if not (
+        (has("upsample_h") and has("upsample_w"))
+        or (not has("scale") and has("scale_h") and has("scale_w"))
+        or (not has("scale_h") and not has("scale_w"))
+    ):
         raise source.error(
             "upsample_param needs upsample_h and upsample_w, or scale, or scale_h and scale_w (not with scale) "
             "(the fork CHECKs it)",
@@ -146,9 +149,7 @@ def _read_unpooling(source: CaffeLayer) -> MaxUnpool:
     h, w = source.in_types[0].shape[2:]
     if size is None:
         # unpooling_layer.cpp Reshape: max((in - 1) * stride + kernel - 2 * pad, in * stride - pad + 1)
-        size = tuple(
-            max((i - 1) * s + k, i * s + 1) for i, s, k in zip((h, w), strides, kernel, strict=True)
-        )  # type: ignore[assignment]
+        size = tuple(max((i - 1) * s + k, i * s + 1) for i, s, k in zip((h, w), strides, kernel, strict=True))  # type: ignore[assignment]
     return MaxUnpool(
         name=lp.name,
         input=source.inputs[0],
