@@ -394,3 +394,42 @@ def test_torch_export_imports_converts_to_stock_caffe_and_opencv_equals_onnxrunt
     save_caffe(model, prototxt)
     cv = run_opencv(prototxt, caffemodel_path(prototxt), {name: x}, [out])[out]
     np.testing.assert_array_equal(cv, want)
+
+
+# -- real nets: the pool -> unpool spans of SegNet and ENet without the forks' BN ---------------------------------
+
+
+def test_segnet_pool5_to_upsample5_span_is_exact_in_onnxruntime_and_opencv(shared_caffe_dir, tmp_path):
+    # conv5_3_bn -> relu5_3 -> pool5 (23x30 -> 12x15, mask) -> upsample5 (upsample_h 23, upsample_w 30)
+    model = ck.load(
+        str(shared_caffe_dir / "segnet_segnet_inference.prototxt"),
+        inputs={"conv5_3@conv5_3_bn": (1, 512, 23, 30)},
+        outputs=["pool5_D"],
+    )
+    assert [layer.kind for layer in model.layers] == ["Input", "Activation", "Pooling", "MaxUnpool"]
+    (name,) = model.inputs
+    x = np.random.default_rng(0).standard_normal((1, 512, 23, 30)).astype(np.float32)
+    ref = run_model(model, {name: x})["pool5_D"]
+    ort = run_onnx(ck.to_onnx(model), {name: x})["pool5_D"]
+    prototxt = str(tmp_path / "stock.prototxt")
+    save_caffe(model, prototxt)
+    cv = run_opencv(prototxt, caffemodel_path(prototxt), {name: x}, ["pool5_D"])["pool5_D"]
+    assert ort.shape == (1, 512, 23, 30) and np.count_nonzero(ort) > 0
+    np.testing.assert_array_equal(ort, ref)
+    np.testing.assert_array_equal(cv, ort)
+
+
+@pytest.mark.slow  # a 64x256x512 pooling and a 128-channel 1x1 convolution
+def test_enet_pool2_to_upsample4_span_is_exact_in_onnxruntime(shared_caffe_dir):
+    # prelu1_4_4 -> pool2_0_4 (mask) ... conv4_0_4 (from prelu3_8_4) -> upsample4_0_4 (scale 2)
+    model = ck.load(
+        str(shared_caffe_dir / "enet_enet_deploy_final.prototxt"),
+        inputs={"prelu1_4_4": (1, 64, 256, 512), "prelu3_8_4": (1, 128, 128, 256)},
+        outputs=["upsample4_0_4"],
+        seed=0,
+    )
+    assert sum(isinstance(layer, ck.MaxUnpool) for layer in model.layers) == 1
+    rng = np.random.default_rng(1)
+    feeds = {v: rng.standard_normal(model.types[v].shape).astype(np.float32) for v in model.inputs}
+    ort = run_onnx(ck.to_onnx(model), feeds)["upsample4_0_4"]
+    np.testing.assert_allclose(run_model(model, feeds)["upsample4_0_4"], ort, rtol=1e-5, atol=1e-5)
