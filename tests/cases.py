@@ -1543,7 +1543,7 @@ def unpool(
 UNPOOL = [
     # SegNet's explicit sizes: 5x7 pooled by 2 (ceil) to 3x4, unpooled back to 5x7, not (3x4) * 2 = 6x8.
     Case(
-        "max-unpool-2d-k2s2-explicit-odd-size",
+        "maxunpool-2d-k2s2-explicit-odd-size",
         "MaxUnpool",
         unpool(
             (1, 2, 5, 7),
@@ -1552,7 +1552,7 @@ UNPOOL = [
         ),
     ),
     Case(
-        "max-unpool-2d-k2x3-floor-rows-left-over",
+        "maxunpool-2d-k2x3-floor-rows-left-over",
         "MaxUnpool",
         # floor pooling of 7x7 by (2, 3) covers 6x6; unpooled to 7x7, the last row and column stay 0
         unpool(
@@ -1563,14 +1563,14 @@ UNPOOL = [
         opencv=Refused(r"OpenCV's Caffe proto has a bool ceil_mode .* cannot read round_mode: FLOOR"),
     ),
     Case(
-        "max-unpool-2d-k2s2-segnet-dialect",
+        "maxunpool-2d-k2s2-segnet-dialect",
         "MaxUnpool",
         unpool((1, 2, 6, 4), {"kernel_shape": (2, 2), "strides": (2, 2)}, {"kernel_shape": (2, 2), "strides": (2, 2)}),
         dialect="segnet",
         opencv=Refused(r"OpenCV's Caffe reader has no Upsample layer"),
     ),
     Case(
-        "max-unpool-2d-k3s2-overlapping-windows",
+        "maxunpool-2d-k3s2-overlapping-windows",
         "MaxUnpool",
         unpool(
             (1, 2, 7, 7),
@@ -1580,7 +1580,7 @@ UNPOOL = [
         caffe=Refused(r"windows kernel \[3, 3\] stride \[2, 2\] pads \[0, 0, 0, 0\] overlap or pad"),
     ),
     Case(
-        "max-unpool-mask-as-model-output",
+        "maxunpool-mask-as-model-output",
         "MaxUnpool",
         unpool(
             (1, 2, 4, 4),

@@ -168,10 +168,11 @@ def test_cut_ignores_unsupported_layers_outside(shared_caffe_dir):
     # (read for shapes only, never as layers)
     inferred, _ = _load(path, inputs=["conv5_4"], outputs=["conv6_interp"])
     assert inferred.types[inferred.inputs[0]].shape == (1, 512, 60, 60)
-    # a layer upstream that says nothing about its shape still asks for one (SegNet's unpooling Upsample)
+    # SegNet's unpooling Upsample (MaxUnpool) upstream says its shape too: pool1_D follows from the data input
     segnet = str(shared_caffe_dir / "segnet_segnet_inference.prototxt")
-    with pytest.raises(FormatError, match=r"--inputs pool1_D has no shape.*give --inputs pool1_D=N,C,H,W"):
-        _load(segnet, inputs=["pool1_D"], outputs=["conv1_2_D@conv1_2_D"], input_shapes={"data": (1, 3, 360, 480)})
+    shapes = {"data": (1, 3, 360, 480)}
+    part, _ = _load(segnet, inputs=["pool1_D"], outputs=["conv1_2_D@conv1_2_D"], input_shapes=shapes)
+    assert part.types[part.inputs[0]].shape == (1, 64, 360, 480)
     with pytest.raises(FormatError, match=r"'nope' is not a blob"):
         _load(path, inputs=["nope"], outputs=["conv6_interp"])
 
