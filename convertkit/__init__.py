@@ -55,6 +55,7 @@ from .layers import (  # noqa: F401
     Input,
     InterpForm,
     Log,
+    MaxUnpool,
     Pad,
     Padding,
     Pooling,

@@ -110,7 +110,7 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
         choices=READ_DIALECTS,
         default=None,
         help="the Caffe of the .prototxt files read and written: bvlc (stock), pspnet (writes may also use the "
-        "fork's Interp: bilinear, align_corners), fcn (reads a Crop without crop_param, and AutoCrop, with the "
+        "fork's Interp: bilinear, align_corners), segnet (writes SegNet's Upsample for max-unpooling), fcn (reads a Crop without crop_param, and AutoCrop, with the "
         "offsets its coordinate maps give, as the FCN-era fork of HED and CRF-as-RNN did; writes stock layers); "
         "default: detected on reading, bvlc on writing",
     )
@@ -120,12 +120,14 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
 
 
 #: ``--caffe-dialect`` values (the dialects of the prototxt read; written ones map through :func:`_write_dialect`).
-READ_DIALECTS = ("bvlc", "pspnet", "fcn")
+READ_DIALECTS = ("bvlc", "pspnet", "segnet", "fcn")
 
 
 def _write_dialect(args: argparse.Namespace) -> Any:
-    """The dialect a Caffe export uses: ``pspnet`` when asked, else stock layers (``fcn`` reads only)."""
-    return "pspnet" if getattr(args, "caffe_dialect", None) == "pspnet" else "bvlc"
+    """The dialect a Caffe export uses: ``pspnet`` or ``segnet`` when asked, else stock layers (``fcn`` reads
+    only)."""
+    dialect = getattr(args, "caffe_dialect", None)
+    return dialect if dialect in ("pspnet", "segnet") else "bvlc"
 
 
 def _add_choice(g: argparse._ArgumentGroup, flag: str, choices: tuple[str, ...], help_: str) -> None:

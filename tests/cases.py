@@ -1522,6 +1522,73 @@ DENSE = [
     ),
 ]
 
+
+def unpool(
+    shape: tuple[int, ...], pool: dict[str, Any], unpool_fields: dict[str, Any], *, outputs: Iterable[str] | None = None
+) -> Callable[[], ck.Model]:
+    """Input ``x`` -> max Pooling ``p`` with its mask ``m`` -> ReLU ``r`` -> MaxUnpool ``u`` of ``r`` by ``m``."""
+    return model(
+        x(*shape),
+        lambda: ck.Pooling(name="p", input="x", indices="m", **pool),
+        lambda: ck.Activation(name="r", input="p", function="relu"),
+        lambda: ck.MaxUnpool(name="u", input="r", mask="m", **unpool_fields),
+        outputs=outputs,
+    )
+
+
+UNPOOL = [
+    # SegNet's explicit sizes: 5x7 pooled by 2 (ceil) to 3x4, unpooled back to 5x7, not (3x4) * 2 = 6x8.
+    Case(
+        "maxunpool-2d-k2s2-explicit-odd-size",
+        "MaxUnpool",
+        unpool(
+            (1, 2, 5, 7),
+            {"kernel_shape": (2, 2), "strides": (2, 2), "ceil_mode": True},
+            {"kernel_shape": (2, 2), "strides": (2, 2), "output_shape": (5, 7)},
+        ),
+    ),
+    Case(
+        "maxunpool-2d-k2x3-floor-rows-left-over",
+        "MaxUnpool",
+        # floor pooling of 7x7 by (2, 3) covers 6x6; unpooled to 7x7, the last row and column stay 0
+        unpool(
+            (2, 3, 7, 7),
+            {"kernel_shape": (2, 3), "strides": (2, 3)},
+            {"kernel_shape": (2, 3), "strides": (2, 3), "output_shape": (7, 7)},
+        ),
+        opencv=Refused(r"OpenCV's Caffe proto has a bool ceil_mode .* cannot read round_mode: FLOOR"),
+    ),
+    Case(
+        "maxunpool-2d-k2s2-segnet-dialect",
+        "MaxUnpool",
+        unpool((1, 2, 6, 4), {"kernel_shape": (2, 2), "strides": (2, 2)}, {"kernel_shape": (2, 2), "strides": (2, 2)}),
+        dialect="segnet",
+        opencv=Refused(r"OpenCV's Caffe reader has no Upsample layer"),
+    ),
+    Case(
+        "maxunpool-2d-k3s2-overlapping-windows",
+        "MaxUnpool",
+        unpool(
+            (1, 2, 7, 7),
+            {"kernel_shape": (3, 3), "strides": (2, 2)},
+            {"kernel_shape": (3, 3), "strides": (2, 2), "output_shape": (7, 7)},
+        ),
+        caffe=Refused(r"windows kernel \[3, 3\] stride \[2, 2\] pads \[0, 0, 0, 0\] overlap or pad"),
+    ),
+    Case(
+        "maxunpool-mask-as-model-output",
+        "MaxUnpool",
+        unpool(
+            (1, 2, 4, 4),
+            {"kernel_shape": (2, 2), "strides": (2, 2)},
+            {"kernel_shape": (2, 2), "strides": (2, 2)},
+            outputs=("u", "m"),
+        ),
+        onnx=Refused(r"layer 'p' \(Pooling\): its mask 'm' is a model output"),
+    ),
+]
+
+
 CASES: list[Case] = [
     *DECONVOLUTION,
     *UPSAMPLE,
@@ -1535,6 +1602,7 @@ CASES: list[Case] = [
     *ELEMENTWISE,
     *NORMALIZATION,
     *DENSE,
+    *UNPOOL,
 ]
 
 

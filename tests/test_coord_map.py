@@ -265,7 +265,7 @@ def test_crop_offsets_walks_first_inputs_only() -> None:
 
 
 def test_dialect_option_is_checked() -> None:
-    with pytest.raises(FormatError, match="dialect to read must be one of bvlc, pspnet, fcn"):
+    with pytest.raises(FormatError, match="dialect to read must be one of bvlc, pspnet, segnet, fcn"):
         ck.load(str(Path(__file__).parents[1] / "examples" / "fcn_head.prototxt"), dialect="caffe2")
     with pytest.raises(FormatError, match="do not apply to reading .json"):
         ck.load(str(Path(__file__).parents[1] / "examples" / "seed_5x5.json"), dialect="fcn")

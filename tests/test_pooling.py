@@ -122,7 +122,7 @@ def test_onnx_pooling_imports_and_runs_as_onnxruntime(op, shape, attrs):
     assert ck.check(model).passed
 
 
-def test_maxpool_indices_are_refused():
+def test_maxpool_indices_as_a_model_output_are_refused():
     node = oh.make_node("MaxPool", ["x"], ["y", "i"], name="pool", kernel_shape=[2, 2])
     graph = oh.make_graph(
         [node],
@@ -133,7 +133,8 @@ def test_maxpool_indices_are_refused():
             oh.make_tensor_value_info("i", onnx.TensorProto.INT64, None),
         ],
     )
-    with pytest.raises(ck.UnsupportedError, match=r"asks for the Indices output 'i'.*issue 9"):
+    # ONNX's flat int64 indices are not the IR's per-plane float mask: only a MaxUnpool may read them
+    with pytest.raises(ck.UnsupportedError, match=r"its mask 'i' is a model output"):
         from_onnx(oh.make_model(graph, opset_imports=[oh.make_opsetid("", 19)]))
 
 
@@ -179,7 +180,7 @@ def _prototxt(tmp_path, pooling_param: str, tops: str = 'top: "p"') -> str:
     ("param", "tops", "error", "match"),
     [
         ("pool: STOCHASTIC kernel_size: 2", 'top: "p"', ck.UnsupportedError, r"layer 'p' \(Pooling\): pool STOCHASTIC"),
-        ("pool: MAX kernel_size: 2", 'top: "p" top: "mask"', ck.UnsupportedError, r"the MAX mask.*issue 9"),
+        ("pool: AVE kernel_size: 2", 'top: "p" top: "mask"', ck.FormatError, r"only MAX pooling writes a mask"),
         ("global_pooling: true kernel_size: 2", 'top: "p"', ck.FormatError, r"global_pooling takes its kernel"),
         ("kernel_size: 2 pad: 2", 'top: "p"', ck.FormatError, r"pad \[2, 2\] must be smaller than the kernel"),
         ("kernel_h: 2", 'top: "p"', ck.FormatError, r"kernel_h and kernel_w go together"),

@@ -95,6 +95,9 @@ EXPECTED: dict[str, Facets] = {
     "InnerProduct": Facets(
         onnx_ops=("Gemm", "MatMul"), caffe_types=("InnerProduct",), caffe_blobs=True, opencv_refusal=True
     ),  # OpenCV ignores transpose
+    "MaxUnpool": Facets(
+        onnx_ops=("MaxUnpool",), caffe_types=("Upsample", "Unpooling"), opencv_refusal=True
+    ),  # OpenCV has neither fork layer
 }
 
 SUPPORT_TABLE = """\
@@ -115,6 +118,7 @@ SUPPORT_TABLE = """\
 | Input | read, write | read, write | read, write | graph input | Input |
 | LRN | read, write | read, write | read, write | LRN | LRN |
 | Log | read, write | read, write | read, write | Log | Log |
+| MaxUnpool | read, write | read, write | read, write | MaxUnpool | Upsample, Unpooling |
 | PReLU | read, write | read, write | read, write | PRelu | PReLU |
 | Pad | read, write | read, write | write | Pad (inside a fusion) | — |
 | Pooling | read, write | read, write | read, write | MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool | Pooling |

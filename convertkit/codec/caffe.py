@@ -129,6 +129,7 @@ _V1_PARAMS = (
     "relu_param",
     "slice_param",
     "threshold_param",
+    "unpooling_param",
 )
 
 
@@ -478,16 +479,16 @@ class CaffeWarning(UserWarning):
     """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
 
 
-Dialect = Literal["bvlc", "pspnet"]
+Dialect = Literal["bvlc", "pspnet", "segnet"]
 #: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
 #: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
 #: upsamples built elsewhere; one read from an ``Interp`` is written back as that ``Interp`` in every dialect, as
 #: the user wrote it.
-DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
-#: Dialects of the prototxt being read (``--caffe-dialect`` / ``load(..., dialect=)``; None: detect).  ``bvlc`` and
-#: ``pspnet``: a ``Crop`` without ``crop_param`` has BVLC's defaults (axis 2, offset 0).  ``fcn``: the FCN-era fork
+DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet")
+#: Dialects of the prototxt being read (``--caffe-dialect`` / ``load(..., dialect=)``; None: detect).  ``bvlc``,
+#: ``pspnet`` and ``segnet``: a ``Crop`` without ``crop_param`` has BVLC's defaults (axis 2, offset 0).  ``fcn``: the FCN-era fork
 #: (HED, CRF-as-RNN) computes its offsets from coordinate maps (:mod:`convertkit.coord_map`).
-READ_DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "fcn")
+READ_DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet", "fcn")
 #: What a Deconvolution with neither weights nor a filler gets (``--fill-missing``).
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 

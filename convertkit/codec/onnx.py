@@ -57,6 +57,8 @@ class OnnxEmitter:
         #: initializer name -> its values, for the initializers kept without data (see add_initializer)
         self.big: dict[str, np.ndarray] = {}
         self.inputs: list[Any] = []
+        #: model value -> the ONNX element type it has where that is not its IR dtype's (a MaxPool's int64 Indices)
+        self.element_types: dict[str, int] = {}
         self._names = NameAllocator()
         self._claim = self._names.fresh
 

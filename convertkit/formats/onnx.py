@@ -67,10 +67,11 @@ def _refuse_huge_tensors(model: Model) -> None:
                 )
 
 
-def _value_info(name: str, t: TensorType) -> Any:
+def _value_info(name: str, t: TensorType, element_type: int | None = None) -> Any:
     import onnx
 
-    return onnx.helper.make_tensor_value_info(name, ELEMENT_TYPES[t.dtype], list(t.shape))
+    elem = ELEMENT_TYPES[t.dtype] if element_type is None else element_type
+    return onnx.helper.make_tensor_value_info(name, elem, list(t.shape))
 
 
 def to_onnx(model: Model, opset: int | None = None, *, check: bool = True, target: str = "portable") -> Any:
@@ -125,7 +126,11 @@ def _export_at(model: Model, opset: int | None, *, check: bool, target: str) -> 
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
     write_layers(model, ctx)
-    value_info = [_value_info(v, t) for v, t in model.types.items() if v not in model.outputs and v not in model.inputs]
+    value_info = [
+        _value_info(v, t, ctx.element_types.get(v))
+        for v, t in model.types.items()
+        if v not in model.outputs and v not in model.inputs
+    ]
     graph = onnx.helper.make_graph(
         ctx.nodes,
         model.name,

@@ -19,6 +19,7 @@ from .inner_product import InnerProduct
 from .input import Input
 from .log import Log
 from .lrn import LRN
+from .max_unpool import MaxUnpool
 from .pad import Pad
 from .pooling import Pooling
 from .power import Power
@@ -58,4 +59,5 @@ __all__ = [
     "Flatten",
     "Reshape",
     "InnerProduct",
+    "MaxUnpool",
 ]

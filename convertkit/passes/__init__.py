@@ -88,12 +88,15 @@ Lowering = Callable[[Layer, list[TensorType], Graph, ExportOptions], list[Layer]
 #: A fusion looks at a chain of layers (the head and its sole consumers) and returns the one layer the first
 #: ``n`` of them are, with ``n``, or None.
 Fusion = Callable[[list[Layer], Graph], tuple[Layer, int] | None]
+#: A check looks at a whole model (layers, value types, outputs) and raises where a format cannot say it exactly.
+Check = Callable[[list[Layer], dict[str, TensorType], tuple[str, ...]], None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, normalization, pooling, upsample
+    from . import convolution, deconvolution, normalization, pooling, unpool, upsample
 
     return [
+        *unpool.LOWERINGS.get(target, ()),
         *upsample.LOWERINGS.get(target, ()),
         *normalization.LOWERINGS.get(target, ()),
         *deconvolution.LOWERINGS.get(target, ()),
@@ -115,12 +118,20 @@ def _fusions(stage: str) -> list[tuple[int, Fusion]]:
     ]
 
 
+def _checks(stage: str) -> list[Check]:
+    from . import unpool
+
+    return [*unpool.CHECKS.get(stage, ())]
+
+
 def lower(model: Model, options: ExportOptions) -> Model:
     """``model`` with every layer the target cannot say directly replaced by the layers that say it, exactly.
 
     Lowered layers are lowered again until none applies; then the target's clean-up fusions run (Caffe folds a
     crop of a deconvolution's rows into its pads).  Raises the layer's error where no exact form exists.
     """
+    for check in _checks(f"{options.target}-export"):
+        check(list(model.layers), dict(model.types), model.outputs)
     graph = Graph.of([], dict(model.types), model.outputs)
     graph.names.reserve(layer.name for layer in model.layers)
     rules = _lowerings(options.target)
@@ -146,6 +157,8 @@ def fuse(layers: Sequence[Layer], types: dict[str, TensorType], outputs: Sequenc
     """The layers a reader built with convertkit's multi-node forms folded back into one layer each."""
     graph = Graph.of(layers, types, outputs)
     _apply_fusions(graph, _fusions("import"))
+    for check in _checks("import"):
+        check(graph.layers, graph.types, graph.outputs)
     return graph.layers
 
 

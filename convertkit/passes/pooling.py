@@ -28,6 +28,8 @@ def lower_asymmetric_pads(
     """``Pooling`` with asymmetric pads -> ``Pad`` (edge for max, zeros for average) -> symmetric ``Pooling``."""
     if not isinstance(layer, Pooling) or layer.global_pooling or layer.kernel_shape is None:
         return None
+    if layer.indices:
+        return None  # a Pad would move the mask's plane indices: no such form for a mask
     n = len(layer.kernel_shape)
     begin, end = layer.pads[:n], layer.pads[n:]
     if begin == end or any(d != 1 for d in layer.dilations):

@@ -81,7 +81,7 @@ def _fork_offsets(source: CaffeLayer, ctx: CaffeReader) -> tuple[int, tuple[int,
     lp = source.param
     where = f"layer {lp.name!r} ({lp.type})"
     fork = lp.type == "AutoCrop" or ctx.dialect == "fcn"
-    if ctx.dialect in ("bvlc", "pspnet") and not fork:
+    if ctx.dialect in ("bvlc", "pspnet", "segnet") and not fork:
         return 2, ()
     try:
         offsets = crop_offsets(lp.name, source.inputs[0], source.inputs[1], ctx.producers.get, ctx.value_types)

@@ -5,8 +5,8 @@ Written: ``global_pooling`` as such; otherwise Caffe's own words (``kernel_size`
 the layer's.  An ONNX-convention layer is written only where Caffe computes exactly its windows and divisors
 (:func:`convertkit.reference.pooling.caffe_pooling_equals_onnx` on the input size); asymmetric pads of a MAX or
 a ``count_include_pad`` AVE are first made symmetric by a Pad (:mod:`convertkit.passes.pooling`); the rest is
-refused with the rule that breaks.  Read: ``Pooling`` (and V1 ``POOLING``) with every field; STOCHASTIC and the
-mask top are refused.
+refused with the rule that breaks.  Read: ``Pooling`` (and V1 ``POOLING``) with every field, and MAX's second
+top, the argmax mask (``indices``); STOCHASTIC is refused.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def write(layer: Pooling, ctx: CaffeEmitter, types: list[TensorType]) -> None:
         why = _refusal(layer, spatial)
         if why is not None:
             raise layer.error(why, UnsupportedError)
-    proto = ctx.add_layer(layer.name, "Pooling", [layer.input], [layer.output])
+    proto = ctx.add_layer(layer.name, "Pooling", [layer.input], list(layer.outputs))
     pp = proto.pooling_param
     pp.pool = pb.PoolingParameter.PoolMethod.Value(_POOL[layer.method])
     if layer.global_pooling:
@@ -133,12 +133,18 @@ def _pair(pp: Any, base: str, single: str, default: int, where: str) -> tuple[in
 def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     """A Caffe ``Pooling`` (every field; ``engine`` does not change results)."""
     lp, where = source.param, source.where
+    indices = ""
     if len(source.outputs) == 2 and len(source.inputs) == 1:
-        raise source.error(
-            "has a second top, the MAX mask; convertkit reads pooled values only (max-unpooling with the mask is "
-            "issue 9) — drop the second top"
-        )
-    source.expect_one_in_one_out()
+        # pooling_layer.cpp: MAX with two tops writes the argmax (h * width + w in the input plane) to top[1].
+        if pb.PoolingParameter.PoolMethod.Name(lp.pooling_param.pool) != "MAX":
+            raise source.error(
+                "has a second top, but only MAX pooling writes a mask (Caffe: ExactNumTopBlobs is 1 for AVE); "
+                "drop the second top",
+                FormatError,
+            )
+        indices = source.outputs[1]
+    else:
+        source.expect_one_in_one_out()
     x = source.in_types[0]
     if len(x.shape) != 4:
         raise source.error(f"Caffe Pooling takes 4-D blobs; bottom has shape {list(x.shape)}", FormatError)
@@ -154,7 +160,12 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     pads = _pair(pp, "pad", "pad", 0, where)
     assert strides is not None and pads is not None
     round_mode = pb.PoolingParameter.RoundMode.Name(pp.round_mode)
-    if pp.global_pooling:
+    if pp.global_pooling and indices:
+        spatial = tuple(x.shape[2:])
+        if any(pads) or any(s != 1 for s in strides) or kernel is not None:
+            raise source.error("global_pooling needs no kernel, pad 0 and stride 1", FormatError)
+        kernel = (int(spatial[0]), int(spatial[1]))
+    elif pp.global_pooling:
         # pooling_layer.cpp LayerSetUp: no kernel with global pooling, and pad 0 / stride 1 only.
         if kernel is not None:
             raise source.error(
@@ -188,6 +199,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
             ceil_mode=round_mode == "CEIL",
             count_include_pad=method == "average" and any(pads),
             convention="caffe",
+            indices=indices,
         )
     ]
 

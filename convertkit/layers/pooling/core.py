@@ -60,9 +60,12 @@ class Pooling(UnaryLayer):
     count_include_pad: bool = False
     global_pooling: bool = False
     convention: str = field(default="onnx", metadata={"schema": {"enum": list(POOLING_CONVENTIONS)}})
+    #: The argmax mask's value name ("": none): Caffe's second top, ONNX MaxPool's Indices.
+    indices: str = ""
 
     def __post_init__(self) -> None:
         self._check_io()
+        self._check_indices()
         if self.method not in POOLING_METHODS:
             raise self.error(
                 f"method must be one of {', '.join(POOLING_METHODS)}, got {self.method!r} "
@@ -111,6 +114,25 @@ class Pooling(UnaryLayer):
                 object.__setattr__(self, "convention", "onnx")  # the two rules agree here: one IR value
         if not any(pads):
             object.__setattr__(self, "count_include_pad", False)  # no padded cell to count
+
+    def _check_indices(self) -> None:
+        if not isinstance(self.indices, str):
+            raise self.error(f"indices must be a value name (a string) or empty, got {self.indices!r}")
+        if not self.indices:
+            return
+        if self.method != "max":
+            raise self.error("indices (the argmax mask) needs method max; an average has no argmax")
+        if self.global_pooling:
+            raise self.error(
+                "indices with global_pooling: give kernel_shape = the input's spatial size instead (ONNX's "
+                "GlobalMaxPool has no Indices output)"
+            )
+        if self.indices == self.output:
+            raise self.error(f"indices and output must be different values, both are {self.output!r}")
+
+    @property
+    def outputs(self) -> tuple[str, ...]:
+        return (self.output, self.indices) if self.indices else (self.output,)
 
     def _check_global(self) -> None:
         given = [
@@ -188,7 +210,14 @@ class Pooling(UnaryLayer):
                 f"dilation * (kernel - 1) - 1) / stride) + 1 with kernel {list(self.kernel_shape or ())} pads "
                 f"{list(self.pads)}; use ceil_mode or a smaller kernel"
             )
-        return [TensorType((*x.shape[:2], *out), x.dtype)]
+        pooled = TensorType((*x.shape[:2], *out), x.dtype)
+        plane = int(np.prod(x.shape[2:]))
+        if self.indices and plane > 2**24 and x.dtype == "float32":
+            raise self.error(
+                f"the mask holds plane indices as floats; a plane of {plane} cells (input {list(x.shape)}) passes "
+                "2**24, where float32 stops holding every whole number; use float64"
+            )
+        return [pooled, pooled] if self.indices else [pooled]
 
     def reference(self, inputs: list[np.ndarray], types: list[TensorType]) -> list[np.ndarray]:
         from ...reference import pooling as ref
@@ -197,6 +226,8 @@ class Pooling(UnaryLayer):
         if self.global_pooling:
             return [ref.global_max_pool(x) if self.method == "max" else ref.global_average_pool(x)]
         assert self.kernel_shape is not None
+        if self.indices:
+            return self._reference_with_mask(x)
         if self.convention == "caffe":
             pool = "MAX" if self.method == "max" else "AVE"
             return [ref.caffe_pool(x, pool=pool, kernel_shape=self.kernel_shape, strides=self.strides)]
@@ -210,3 +241,24 @@ class Pooling(UnaryLayer):
         if self.method == "max":
             return [ref.max_pool(x, **common)]
         return [ref.average_pool(x, **common, count_include_pad=int(self.count_include_pad))]
+
+    def _reference_with_mask(self, x: np.ndarray) -> list[np.ndarray]:
+        """Values and the argmax mask: per ``(n, c)`` plane, ``h * W + w`` of the first maximum in scan order (Caffe
+        pooling_layer.cpp's strict ``>`` over the window, row-major; onnxruntime's MaxPool picks the same cell),
+        stored as floats as Caffe's top holds it; -1 for an empty window."""
+        from ...reference import pooling as ref
+
+        assert self.kernel_shape is not None
+        if self.convention == "caffe":
+            pooled, mask = ref.caffe_max_pool_with_mask(x, kernel_shape=self.kernel_shape, strides=self.strides)
+        else:
+            pooled, flat = ref.max_pool_with_indices(
+                x,
+                kernel_shape=self.kernel_shape,
+                strides=self.strides,
+                pads=self.pads,
+                dilations=self.dilations,
+                ceil_mode=int(self.ceil_mode),
+            )
+            mask = ref.onnx_indices_to_caffe_mask(flat, x.shape)
+        return [pooled, mask.astype(x.dtype)]

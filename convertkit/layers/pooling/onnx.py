@@ -6,7 +6,8 @@ empty last window) and otherwise gives a node that is exact alone: with ``ceil_m
 writes, >= 13, has it) Caffe's divisor is ``count_include_pad=1``'s, so the constant divisor correction that
 function can return for opsets < 10 is never needed (``tests/test_pooling.py`` checks it on a sweep).
 Read: all four ops with every attribute; ``auto_pad`` resolved to explicit pads; MaxPool's ``Indices`` output is
-refused (max-unpooling, issue 9).
+read as the ``indices`` mask (storage_order 0; the conversion between ONNX's flat indices and the IR's per-plane
+mask is checked by :mod:`convertkit.passes.unpool`).
 """
 
 from __future__ import annotations
@@ -96,7 +97,13 @@ def write(layer: Pooling, ctx: OnnxEmitter, types: list[TensorType]) -> None:
             f"not at opset {ctx.opset}; export at opset {AVERAGE_POOL_DILATIONS_OPSET} or later",
             UnsupportedError,
         )
-    ctx.add_node(form.op_type, [layer.input], [layer.output], name=layer.name, **form.attributes())
+    if layer.indices:
+        # MaxPool's Indices (int64, flat over N * C * H * W, storage_order 0): the IR's per-plane mask wherever a
+        # MaxUnpool reads it back onto the same plane, which convertkit.passes.unpool checks before export.
+        import onnx
+
+        ctx.element_types[layer.indices] = onnx.TensorProto.INT64
+    ctx.add_node(form.op_type, [layer.input], list(layer.outputs), name=layer.name, **form.attributes())
 
 
 def _same_pads(
@@ -139,10 +146,12 @@ def read(node: OnnxNode) -> Pooling:
         "method": method,
     }
     if len(node.output_names) > 1 and node.output_names[1]:
-        raise node.error(
-            f"asks for the Indices output {node.output_names[1]!r}; convertkit reads MaxPool's values only "
-            "(max-unpooling with indices is issue 9) — drop the second output"
-        )
+        if int(node.attr("storage_order", 0)) != 0:
+            raise node.error(
+                f"asks for column-major Indices (storage_order {node.attr('storage_order')}); convertkit's mask is "
+                "row-major (Caffe's, and what MaxUnpool reads): export with storage_order 0"
+            )
+        common["indices"] = node.output_names[1]
     if node.op_type.startswith("Global"):
         return Pooling(**common, global_pooling=True)
     kernel = node.attr("kernel_shape")
