@@ -65,6 +65,8 @@ from .layers import (  # noqa: F401
     Slice,
     Softmax,
     Upsample,
+    DepthToSpace,
+    Transpose,
 )
 
 __version__ = "0.1.0"

@@ -28,6 +28,8 @@ from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
+from .depth_to_space import DepthToSpace
+from .transpose import Transpose
 
 __all__ = [
     "Input",
@@ -58,4 +60,6 @@ __all__ = [
     "Flatten",
     "Reshape",
     "InnerProduct",
+    "DepthToSpace",
+    "Transpose",
 ]
