@@ -95,6 +95,10 @@ EXPECTED: dict[str, Facets] = {
     "InnerProduct": Facets(
         onnx_ops=("Gemm", "MatMul"), caffe_types=("InnerProduct",), caffe_blobs=True, opencv_refusal=True
     ),  # OpenCV ignores transpose
+    # Caffe has no such layer: written as one-hot Deconvolution / Convolution, recognised back by a fusion.
+    "DepthToSpace": Facets(caffe=(False, True), onnx_ops=("DepthToSpace", "SpaceToDepth")),
+    # A piece of PyTorch's PixelUnshuffle chain; Caffe has no stock Transpose.
+    "Transpose": Facets(caffe=(False, False), onnx_ops=("Transpose",), onnx_alone=False),
 }
 
 SUPPORT_TABLE = """\
@@ -107,6 +111,7 @@ SUPPORT_TABLE = """\
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
+| DepthToSpace | read, write | read, write | write | DepthToSpace, SpaceToDepth | — |
 | Eltwise | read, write | read, write | read, write | Sum, Sub, Add, Mul, Max | Eltwise |
 | Exp | read, write | read, write | read, write | Exp | Exp |
 | Flatten | read, write | read, write | read, write | Flatten | Flatten |
@@ -123,6 +128,7 @@ SUPPORT_TABLE = """\
 | Scale | read, write | read, write | read, write | Mul | Scale |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
+| Transpose | read, write | read, write | — | Transpose (inside a fusion) | — |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
 
 
