@@ -46,6 +46,7 @@ from .layers import (  # noqa: F401
     Convolution,
     Crop,
     Deconvolution,
+    DepthToSpace,
     Eltwise,
     Exp,
     Flatten,
@@ -64,9 +65,8 @@ from .layers import (  # noqa: F401
     Scale,
     Slice,
     Softmax,
-    Upsample,
-    DepthToSpace,
     Transpose,
+    Upsample,
 )
 
 __version__ = "0.1.0"

@@ -92,12 +92,16 @@ def broadcast_recipe(
         weight = np.repeat(weight, out_spatial[a], axis=2 + a)
     return dataclasses.replace(
         triangle,
-        kernel_shape=tuple(o if z is None else k for o, z, k in zip(out_spatial, zooms, triangle.kernel_shape)),
-        strides=tuple(o if z is None else s for o, z, s in zip(out_spatial, zooms, triangle.strides or ())),
-        padding=Padding(
-            convention="caffe", pad=tuple(0 if z is None else z - 1 for z in zooms)
+        kernel_shape=tuple(
+            o if z is None else k for o, z, k in zip(out_spatial, zooms, triangle.kernel_shape, strict=True)
         ),
-        weight=Values(array=weight) if broadcast and len(broadcast) < len(zooms) else Filler(type="constant", value=1.0),
+        strides=tuple(
+            o if z is None else s for o, z, s in zip(out_spatial, zooms, triangle.strides or (), strict=True)
+        ),
+        padding=Padding(convention="caffe", pad=tuple(0 if z is None else z - 1 for z in zooms)),
+        weight=Values(array=weight)
+        if broadcast and len(broadcast) < len(zooms)
+        else Filler(type="constant", value=1.0),
     )
 
 

@@ -25,9 +25,13 @@ def write(layer: DepthToSpace, ctx: OnnxEmitter, types: list[TensorType]) -> Non
         (out,) = layer.infer(types)
         split = ctx.fresh(f"{layer.name}.split")
         moved = ctx.fresh(f"{layer.name}.moved")
-        write_reshape(ctx, ctx.fresh(f"{layer.name}.split"), layer.input, split, split_shape(
-            layer.direction, layer.mode, r, x.shape
-        ))
+        write_reshape(
+            ctx,
+            ctx.fresh(f"{layer.name}.split"),
+            layer.input,
+            split,
+            split_shape(layer.direction, layer.mode, r, x.shape),
+        )
         ctx.add_node(
             "Transpose", [split], [moved], name=layer.name, perm=list(PERMUTATIONS[(layer.direction, layer.mode)])
         )

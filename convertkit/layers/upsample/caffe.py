@@ -110,9 +110,13 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
         if shrink and zoom and has_hw:
             form = InterpForm()  # the fork tests height/width before shrink together with zoom
             sizes = (p.height, p.width)
-            ctx.warn(f"{where}: shrink_factor and zoom_factor are ignored because height/width are given, as in the fork")
+            ctx.warn(
+                f"{where}: shrink_factor and zoom_factor are ignored because height/width are given, as in the fork"
+            )
         else:
-            form = InterpForm(zoom_factor=p.zoom_factor if zoom else None, shrink_factor=p.shrink_factor if shrink else None)
+            form = InterpForm(
+                zoom_factor=p.zoom_factor if zoom else None, shrink_factor=p.shrink_factor if shrink else None
+            )
             if p.HasField("height") or p.HasField("width"):
                 ctx.warn(
                     f"{where}: height/width are ignored (and not kept) because a lone zoom or shrink factor is given, "
