@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..fillers import Values
-from ..ir import Layer, TensorType
+from ..ir import Layer, Meta, TensorType
 from ..layers.convolution import Convolution
 from ..layers.deconvolution import BlobTraining, Deconvolution, Padding
 from ..layers.deconvolution.core import TRAINING
@@ -67,7 +67,7 @@ def stock_caffe_form(layer: DepthToSpace, x: TensorType) -> Deconvolution | Conv
         pads=(0, 0, 0, 0),
         bias_term=False,
         weight=Values(array=kernel),
-        meta={TRAINING: (frozen,)},
+        meta=Meta({TRAINING: (frozen,)}),
     )
 
 

@@ -18,7 +18,7 @@ Caffe has no such layer; :mod:`convertkit.passes.subpixel` writes one-hot Deconv
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import numpy as np
 
@@ -73,8 +73,8 @@ class DepthToSpace(UnaryLayer):
 
     kind: ClassVar[str] = "DepthToSpace"
     blocksize: int = field(metadata={"schema": {"minimum": 1}})
-    mode: Literal["DCR", "CRD"] = "DCR"
-    direction: Literal["depth_to_space", "space_to_depth"] = "depth_to_space"
+    mode: str = field(default="DCR", metadata={"schema": {"enum": list(MODES)}})
+    direction: str = field(default="depth_to_space", metadata={"schema": {"enum": list(DIRECTIONS)}})
 
     def __post_init__(self) -> None:
         self._check_io()

@@ -86,6 +86,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
     eff = tuple(i + pb + pe for i in in_shape[2:])
     if any(e < 1 for e in eff):
         raise FormatError(f"{where}: pad_beg {pb} / pad_end {pe} crop input {list(in_shape)} to nothing")
+    sizes: tuple[int, ...]
     has_hw = p.HasField("height") and p.HasField("width")
     shrink, zoom = p.HasField("shrink_factor"), p.HasField("zoom_factor")
     if len(inputs) == 2:
