@@ -11,9 +11,12 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convertkit as ck
 from convertkit.formats.caffe.opencv import run_opencv
+from convertkit.formats.onnx_import import from_onnx
 from convertkit.ir import TensorType
 from convertkit.passes.subpixel import stock_caffe_form
 
@@ -144,3 +147,32 @@ def test_fusion_declines_near_misses(tmp_path: Path):
         ck.save(model, str(tmp_path / "n.prototxt"))
         back = ck.load(str(tmp_path / "n.prototxt"), weights=str(tmp_path / "n.caffemodel"))
         assert isinstance(back.layers[1], ck.Deconvolution)
+
+
+@settings(max_examples=10, derandomize=True, deadline=None, database=None)
+@given(
+    r=st.integers(1, 3),
+    c=st.integers(1, 3),
+    hw=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    mode=st.sampled_from(["DCR", "CRD"]),
+    direction=st.sampled_from(["depth_to_space", "space_to_depth"]),
+)
+def test_random_configurations(r, c, hw, mode, direction):
+    """reference == onnxruntime; ONNX and stock Caffe read back as the same layer (r >= 2) with the same numbers."""
+    import tempfile
+
+    h, w = hw
+    shape = (1, c * r * r, h, w) if direction == "depth_to_space" else (1, c, h * r, w * r)
+    model = _model(shape, blocksize=r, mode=mode, direction=direction)
+    first = ck.to_onnx(model)
+    x = np.random.default_rng(r * 10 + c).standard_normal(shape).astype(np.float32)
+    session = ort.InferenceSession(first.SerializeToString())
+    np.testing.assert_array_equal(session.run(None, {"x": x})[0], _ref(model, x))
+    assert ck.to_onnx(from_onnx(first)).SerializeToString() == first.SerializeToString()
+    with tempfile.TemporaryDirectory() as folder:
+        ck.save(model, f"{folder}/m.prototxt")
+        back = ck.load(f"{folder}/m.prototxt", weights=f"{folder}/m.caffemodel")
+    np.testing.assert_array_equal(ck.run(back, {"x": x})["y"], _ref(model, x))
+    if r >= 2:  # with one shallow channel DCR and CRD are one permutation: the Caffe kernel reads back as CRD
+        want = model.layers[1] if c > 1 else dataclasses.replace(model.layers[1], mode="CRD")
+        assert back.layers[1:] == (want,)

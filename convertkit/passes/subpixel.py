@@ -38,7 +38,7 @@ def stock_caffe_form(layer: DepthToSpace, x: TensorType) -> Deconvolution | Conv
     """The one-hot Deconvolution (depth_to_space) or Convolution (space_to_depth) that is ``layer`` on ``x``."""
     r = layer.blocksize
     c = x.shape[1] // (r * r) if layer.to_space else x.shape[1]
-    grouped = layer.mode == "CRD" or c == 1
+    grouped = layer.mode == "CRD" or c == 1 or r == 1  # with one deep channel per block, DCR is CRD
     kernel = one_hot_kernel(layer.mode, r, c, grouped)
     group = c if grouped else 1
     if layer.to_space:
