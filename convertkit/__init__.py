@@ -46,6 +46,7 @@ from .layers import (  # noqa: F401
     Convolution,
     Crop,
     Deconvolution,
+    DepthToSpace,
     Eltwise,
     Exp,
     Flatten,
@@ -65,6 +66,7 @@ from .layers import (  # noqa: F401
     Scale,
     Slice,
     Softmax,
+    Transpose,
     Upsample,
 )
 

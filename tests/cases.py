@@ -1589,6 +1589,52 @@ UNPOOL = [
 ]
 
 
+SUBPIXEL = [
+    # Stock Caffe: one-hot Deconvolution (depth_to_space) / Convolution (space_to_depth), read back by the fusion.
+    Case(
+        "depthtospace-crd-r2",
+        "DepthToSpace",
+        model(x(1, 8, 3, 2), ck.DepthToSpace(name="d", input="x", blocksize=2, mode="CRD")),
+    ),
+    Case(
+        "depthtospace-dcr-r2-dense",
+        "DepthToSpace",
+        model(x(1, 12, 2, 3), ck.DepthToSpace(name="d", input="x", blocksize=2, mode="DCR")),
+    ),
+    Case(
+        "depthtospace-space-to-depth-dcr-r3",
+        "DepthToSpace",
+        model(x(1, 2, 3, 6), ck.DepthToSpace(name="d", input="x", blocksize=3, direction="space_to_depth")),
+    ),
+    Case(
+        "depthtospace-space-to-depth-crd-r2",
+        "DepthToSpace",
+        model(x(1, 3, 4, 2), ck.DepthToSpace(name="d", input="x", blocksize=2, mode="CRD", direction="space_to_depth")),
+    ),
+    Case(
+        "transpose-6d-alone",
+        "Transpose",
+        model(x(1, 2, 3, 1, 2, 2), ck.Transpose(name="t", input="x", perm=(0, 1, 3, 5, 2, 4))),
+        onnx=Gap(
+            "a lone Transpose reads from ONNX only inside the sub-pixel chain (read_alone=False)",
+            raises=ck.UnsupportedError,
+        ),
+        onnxruntime=WORKS,
+        caffe=Refused("has no Caffe form"),
+    ),
+    # Interp's stock forms: align_corners from a 1-pixel axis is a broadcast (PSPNet's pool1 1x1 -> 60x60).
+    Case(
+        "upsample-align-corners-1x1-broadcast",
+        "Upsample",
+        upsample((1, 2, 1, 1), mode="linear", sizes=(6, 5), coordinate_transformation_mode="align_corners"),
+    ),
+    Case(
+        "upsample-align-corners-1xw-broadcast-and-triangle",
+        "Upsample",
+        upsample((1, 2, 1, 3), mode="linear", sizes=(4, 7), coordinate_transformation_mode="align_corners"),
+    ),
+]
+
 CASES: list[Case] = [
     *DECONVOLUTION,
     *UPSAMPLE,
@@ -1603,6 +1649,7 @@ CASES: list[Case] = [
     *NORMALIZATION,
     *DENSE,
     *UNPOOL,
+    *SUBPIXEL,
 ]
 
 

@@ -98,6 +98,10 @@ EXPECTED: dict[str, Facets] = {
     "MaxUnpool": Facets(
         onnx_ops=("MaxUnpool",), caffe_types=("Upsample", "Unpooling"), opencv_refusal=True
     ),  # OpenCV has neither fork layer
+    # Caffe has no such layer: written as one-hot Deconvolution / Convolution, recognised back by a fusion.
+    "DepthToSpace": Facets(caffe=(False, True), onnx_ops=("DepthToSpace", "SpaceToDepth")),
+    # A piece of PyTorch's PixelUnshuffle chain; Caffe has no stock Transpose.
+    "Transpose": Facets(caffe=(False, False), onnx_ops=("Transpose",), onnx_alone=False),
 }
 
 SUPPORT_TABLE = """\
@@ -110,6 +114,7 @@ SUPPORT_TABLE = """\
 | Convolution | read, write | read, write | read, write | Conv | Convolution |
 | Crop | read, write | read, write | read, write | Slice | Crop, AutoCrop |
 | Deconvolution | read, write | read, write | read, write | ConvTranspose | Deconvolution |
+| DepthToSpace | read, write | read, write | write | DepthToSpace, SpaceToDepth | — |
 | Eltwise | read, write | read, write | read, write | Sum, Sub, Add, Mul, Max | Eltwise |
 | Exp | read, write | read, write | read, write | Exp | Exp |
 | Flatten | read, write | read, write | read, write | Flatten | Flatten |
@@ -127,6 +132,7 @@ SUPPORT_TABLE = """\
 | Scale | read, write | read, write | read, write | Mul | Scale |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
+| Transpose | read, write | read, write | — | Transpose (inside a fusion) | — |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
 
 

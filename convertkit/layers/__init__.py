@@ -11,6 +11,7 @@ from .concat import Concat
 from .convolution import Convolution
 from .crop import Crop
 from .deconvolution import BlobTraining, Deconvolution, Geometry, Padding
+from .depth_to_space import DepthToSpace
 from .eltwise import Eltwise
 from .exp import Exp
 from .flatten import Flatten
@@ -28,6 +29,7 @@ from .reshape import Reshape
 from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
+from .transpose import Transpose
 from .upsample import InterpForm, Upsample
 
 __all__ = [
@@ -60,4 +62,6 @@ __all__ = [
     "Reshape",
     "InnerProduct",
     "MaxUnpool",
+    "DepthToSpace",
+    "Transpose",
 ]

@@ -93,7 +93,7 @@ Check = Callable[[list[Layer], dict[str, TensorType], tuple[str, ...]], None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, normalization, pooling, unpool, upsample
+    from . import convolution, deconvolution, normalization, pooling, subpixel, unpool, upsample
 
     return [
         *unpool.LOWERINGS.get(target, ()),
@@ -102,11 +102,12 @@ def _lowerings(target: str) -> list[Lowering]:
         *deconvolution.LOWERINGS.get(target, ()),
         *convolution.LOWERINGS.get(target, ()),
         *pooling.LOWERINGS.get(target, ()),
+        *subpixel.LOWERINGS.get(target, ()),
     ]
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import arithmetic, convolution, deconvolution, inner_product, normalization, upsample
+    from . import arithmetic, convolution, deconvolution, inner_product, normalization, subpixel, upsample
 
     return [
         *upsample.FUSIONS.get(stage, ()),
@@ -115,6 +116,7 @@ def _fusions(stage: str) -> list[tuple[int, Fusion]]:
         *convolution.FUSIONS.get(stage, ()),
         *arithmetic.FUSIONS.get(stage, ()),
         *inner_product.FUSIONS.get(stage, ()),
+        *subpixel.FUSIONS.get(stage, ()),
     ]
 
 
@@ -153,11 +155,17 @@ def lower(model: Model, options: ExportOptions) -> Model:
     return Model(graph.layers, model.outputs, model.name)
 
 
-def fuse(layers: Sequence[Layer], types: dict[str, TensorType], outputs: Sequence[str]) -> list[Layer]:
-    """The layers a reader built with convertkit's multi-node forms folded back into one layer each."""
+def fuse(
+    layers: Sequence[Layer], types: dict[str, TensorType], outputs: Sequence[str], stage: str = "import"
+) -> list[Layer]:
+    """The layers a reader built with convertkit's multi-node forms folded back into one layer each.
+
+    ``stage`` ``import`` (the ONNX reader) runs every import fusion; ``caffe-import`` (the Caffe reader) only those
+    registered for it (the stock one-hot DepthToSpace forms).
+    """
     graph = Graph.of(layers, types, outputs)
-    _apply_fusions(graph, _fusions("import"))
-    for check in _checks("import"):
+    _apply_fusions(graph, _fusions(stage))
+    for check in _checks(stage):
         check(graph.layers, graph.types, graph.outputs)
     return graph.layers
 

@@ -9,7 +9,8 @@
   crop the ``f`` rows.
 - **The triangle recipe** (Caffe; linear align_corners, sizes ``z * (in - 1) + 1``): output row ``z * j`` is input
   row ``j`` and the rows between interpolate linearly — a Deconvolution with the bilinear filler, kernel ``2z - 1``,
-  stride ``z``, pad ``z - 1``; no border effect.
+  stride ``z``, pad ``z - 1``; no border effect.  From a 1-pixel axis (PSPNet's pool1 1x1 -> 60x60) align_corners
+  is a broadcast: kernel = stride = out, weight 1 on that axis (:func:`broadcast_recipe`).
 
 ONNX exports follow the layer's ``lowering`` (``resize``: one Resize node, which the ONNX facet writes);
 Caffe exports take the exact stock form, the fork's ``Interp`` (kept for the Caffe facet to write) where the layer
@@ -23,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from ..errors import UnsupportedError
-from ..fillers import Filler
+from ..fillers import Filler, Values
 from ..ir import Layer, TensorType
 from ..layers.crop import Crop
 from ..layers.deconvolution import Deconvolution, Padding
@@ -74,6 +75,33 @@ def triangle_recipe(layer: Upsample, x: TensorType, zooms: tuple[int, ...]) -> D
         bias_term=False,
         weight=Filler(type="bilinear"),
         frozen=True,
+    )
+
+
+def broadcast_recipe(
+    layer: Upsample, x: TensorType, out_spatial: tuple[int, ...], zooms: list[int | None]
+) -> Deconvolution:
+    """Align-corners from a 1-pixel axis is a broadcast (every output row reads the one input row with weight 1:
+    ONNX's ``x * (1 - 1) / (out - 1) = 0``, the fork's ``rheight = 0``): on such an axis kernel = stride = out,
+    pad 0, weight 1; the other axes keep the triangle recipe.  The kernel is the triangle recipe's with the
+    broadcast axes' single tap repeated ``out`` times (the bilinear kernel is a product over axes)."""
+    triangle = triangle_recipe(layer, x, tuple(1 if z is None else z for z in zooms))
+    weight = triangle.weight_array(x.shape[1])
+    broadcast = [a for a, z in enumerate(zooms) if z is None]
+    for a in broadcast:
+        weight = np.repeat(weight, out_spatial[a], axis=2 + a)
+    return dataclasses.replace(
+        triangle,
+        kernel_shape=tuple(
+            o if z is None else k for o, z, k in zip(out_spatial, zooms, triangle.kernel_shape, strict=True)
+        ),
+        strides=tuple(
+            o if z is None else s for o, z, s in zip(out_spatial, zooms, triangle.strides or (), strict=True)
+        ),
+        padding=Padding(convention="caffe", pad=tuple(0 if z is None else z - 1 for z in zooms)),
+        weight=Values(array=weight)
+        if broadcast and len(broadcast) < len(zooms)
+        else Filler(type="constant", value=1.0),
     )
 
 
@@ -135,6 +163,10 @@ def lower_for_caffe(layer: Layer, types: list[TensorType], graph: Graph, options
             return None
         if all(z is not None and z >= 1 for z in zooms):
             return [triangle_recipe(layer, x, tuple(int(z) for z in zooms if z is not None))]
+        if any(i == 1 for i in in_spatial) and all(
+            i == 1 or z is not None for i, z in zip(in_spatial, zooms, strict=True)
+        ):
+            return [broadcast_recipe(layer, x, out_spatial, zooms)]
         raise layer.error(
             f"bilinear align_corners from {list(in_spatial)} to {list(out_spatial)} has no exact stock Caffe "
             "form: a Deconvolution interpolates with a fixed stride, exact only for sizes z * (in - 1) + 1 "

@@ -26,6 +26,7 @@ from ...codec.caffe import (
 from ...codec.names import NameAllocator
 from ...errors import ConvertkitError, FormatError, UnsupportedError
 from ...ir import Layer, Model, TensorType
+from ...passes import fuse
 from ...registry import caffe_readers
 
 __all__ = ["CaffeReader", "load_caffe", "caffe_layer_kinds", "filler_seed", "FILL_MISSING"]
@@ -777,7 +778,9 @@ def model_from_net(
         name = build.ir[v]
         if name not in net_outputs:
             net_outputs.append(name)
+    # convertkit's stock forms of kinds Caffe lacks (a one-hot Deconvolution is a DepthToSpace) fold back
+    layers = fuse(build.layers, build.types, net_outputs, stage="caffe-import")
     try:
-        return Model(build.layers, net_outputs, name=net.name or "convertkit")
+        return Model(layers, net_outputs, name=net.name or "convertkit")
     except ConvertkitError as exc:
         raise type(exc)(f"{source}: {exc}") from exc

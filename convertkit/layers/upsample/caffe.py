@@ -6,6 +6,7 @@ from ...codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
 from ...errors import FormatError, UnsupportedError
 from ...ir import Layer, TensorType
 from ...registry import CaffeFacet
+from ..crop import Crop
 from .core import InterpForm, Upsample
 
 TYPES = ("Interp",)
@@ -59,59 +60,111 @@ def _write_interp(
 
 
 def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
-    """The PSPNet/DeepLab fork's ``Interp``: bilinear with aligned corners, sizes from its parameters.
+    """The PSPNet/DeepLab fork's ``Interp``: bilinear with aligned corners, sizes as the fork computes them.
 
-    The size form (zoom/shrink factors, or height/width) is kept in ``caffe_interp`` so the layer is written back
-    as the same ``Interp``.
+    The rule is the fork's ``src/caffe/layers/interp_layer.cpp`` (hszhao/PSPNet, ``Reshape``), in its order: a
+    second bottom gives the size (and no parameter may); then shrink only, zoom only, height and width, and shrink
+    with zoom (so height/width win over shrink + zoom, and a lone shrink or zoom over height/width).  Sizes count
+    from the effective input ``in + pad_beg + pad_end``: ``LayerSetUp`` refuses positive pads, and ``Forward`` crops
+    ``[-pad_beg, in + pad_end)`` on both axes before interpolating (read here as a ``Crop`` then the Upsample).
+    The size form is kept in ``caffe_interp`` so the layer is written back as the same ``Interp``.
     """
     lp, inputs, outputs, in_types = source.param, source.inputs, source.outputs, source.in_types
     where = f"layer {lp.name!r} (Interp)"
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise UnsupportedError(
-            f"{where}: {len(inputs)} bottoms (a second bottom gives the size from a blob); convertkit converts "
-            "Interp with one bottom and zoom_factor, shrink_factor or height/width"
-        )
     p = lp.interp_param
-    if p.pad_beg or p.pad_end:
-        raise UnsupportedError(f"{where}: pad_beg {p.pad_beg} / pad_end {p.pad_end} are not supported (only 0)")
-    in_spatial = in_types[0].shape[2:]
-    if len(in_spatial) != 2:
-        raise FormatError(f"{where}: Interp takes a 4-D blob, got {list(in_types[0].shape)}")
-    # The fork's order: a zoom or shrink factor wins over height/width.
-    if p.HasField("zoom_factor") or p.HasField("shrink_factor"):
+    if len(inputs) not in (1, 2) or len(outputs) != 1:
+        raise FormatError(f"{where}: Interp takes one or two bottoms and one top, got {len(inputs)} and {len(outputs)}")
+    in_shape = in_types[0].shape
+    if len(in_shape) != 4:
+        raise FormatError(f"{where}: Interp takes a 4-D blob, got {list(in_shape)}")
+    if p.pad_beg > 0 or p.pad_end > 0:
+        raise FormatError(
+            f"{where}: pad_beg {p.pad_beg} / pad_end {p.pad_end}: the fork's Interp supports only non-positive "
+            "padding (cropping) and refuses this net (interp_layer.cpp LayerSetUp); use pads <= 0"
+        )
+    pb, pe = p.pad_beg, p.pad_end
+    eff = tuple(i + pb + pe for i in in_shape[2:])
+    if any(e < 1 for e in eff):
+        raise FormatError(f"{where}: pad_beg {pb} / pad_end {pe} crop input {list(in_shape)} to nothing")
+    sizes: tuple[int, ...]
+    has_hw = p.HasField("height") and p.HasField("width")
+    shrink, zoom = p.HasField("shrink_factor"), p.HasField("zoom_factor")
+    if len(inputs) == 2:
+        if shrink or zoom or p.HasField("height") or p.HasField("width"):
+            raise FormatError(
+                f"{where}: a second bottom gives the size, so shrink_factor, zoom_factor, height and width must be "
+                "absent (the fork refuses the ambiguity)"
+            )
+        if in_shape[0] > 1:
+            raise FormatError(f"{where}: the fork sizes by a second bottom for batch 1 only, got batch {in_shape[0]}")
+        size_like = in_types[1].shape
+        if len(size_like) != 4:
+            raise FormatError(f"{where}: the size bottom {inputs[1]!r} must be 4-D, got {list(size_like)}")
+        form, sizes = InterpForm(), (size_like[2], size_like[3])
+        ctx.note(
+            f"{where}: the size comes from bottom {inputs[1]!r} ({size_like[2]}x{size_like[3]}); kept as height/width "
+            "(the shapes are static)"
+        )
+    elif shrink or zoom:
         if p.zoom_factor < 1 or p.shrink_factor < 1:
             raise FormatError(f"{where}: zoom_factor and shrink_factor must be >= 1")
-        form = InterpForm(
-            zoom_factor=p.zoom_factor if p.HasField("zoom_factor") else None,
-            shrink_factor=p.shrink_factor if p.HasField("shrink_factor") else None,
-        )
-        if p.HasField("height") or p.HasField("width"):
+        if shrink and zoom and has_hw:
+            form = InterpForm()  # the fork tests height/width before shrink together with zoom
+            sizes = (p.height, p.width)
             ctx.warn(
-                f"{where}: height/width are ignored (and not kept) because a zoom or shrink factor is given, "
-                "as in the fork's Interp"
+                f"{where}: shrink_factor and zoom_factor are ignored because height/width are given, as in the fork"
             )
-        sizes = form.output_spatial(in_spatial)
-    elif p.HasField("height") and p.HasField("width"):
-        form = InterpForm()
-        sizes = (p.height, p.width)
+        else:
+            form = InterpForm(
+                zoom_factor=p.zoom_factor if zoom else None, shrink_factor=p.shrink_factor if shrink else None
+            )
+            if p.HasField("height") or p.HasField("width"):
+                ctx.warn(
+                    f"{where}: height/width are ignored (and not kept) because a lone zoom or shrink factor is given, "
+                    "as in the fork's Interp"
+                )
+            sizes = form.output_spatial(eff)
+    elif has_hw:
+        form, sizes = InterpForm(), (p.height, p.width)
     else:
         raise FormatError(f"{where}: interp_param needs zoom_factor, shrink_factor, or height and width")
-    return [
+    if any(o < 1 for o in sizes):
+        raise FormatError(f"{where}: output size {list(sizes)} is not positive")
+    layers: list[Layer] = []
+    source_value = inputs[0]
+    if pb or pe:
+        crop = Crop(
+            name=f"{lp.name}.crop",
+            input=inputs[0],
+            output=f"{outputs[0]}.cropped",
+            axis=2,
+            offset=(-pb, -pb),
+            shape=eff,
+        )
+        layers.append(crop)
+        source_value = crop.output
+    layers.append(
         Upsample(
             name=lp.name,
-            input=inputs[0],
+            input=source_value,
             output=outputs[0],
             mode="linear",
             sizes=sizes,
             coordinate_transformation_mode="align_corners",
             caffe_interp=form,
         )
-    ]
+    )
+    return layers
 
 
 def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
     """OpenCV's ``Interp`` implements zoom_factor / height / width only."""
     p = source.param.interp_param
+    if p.pad_beg or p.pad_end:
+        return (
+            f"OpenCV's Interp ignores pad_beg/pad_end (measured, OpenCV 4.14: it interpolates the uncropped input); "
+            f"this one has pad_beg {p.pad_beg} / pad_end {p.pad_end} — use --backend reference or onnxruntime"
+        )
     if p.shrink_factor != 1:
         return (
             f"OpenCV's Interp implements zoom_factor/height/width only; this one has shrink_factor {p.shrink_factor}, "
