@@ -79,9 +79,15 @@ def _public_names() -> list[str]:
 
 def __getattr__(name: str) -> Any:
     import importlib
+    import importlib.util
 
     if name == "__all__":
         value: Any = _public_names()
+    elif name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``from convertkit import shapes`` asks here before it imports the submodule: import it, nothing else
+        return importlib.import_module(f".{name}", __name__)
     elif name in _NAMES:
         value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
     else:
