@@ -41,8 +41,8 @@ _NAMES = {
     "bilinear_kernel": "fillers",
     "CheckReport": "check",
     "OutputReport": "check",
-    "OnnxImportWarning": "codec.onnx",
-    "CaffeWarning": "codec.caffe",
+    "OnnxImportWarning": "errors",
+    "CaffeWarning": "errors",
 }
 _FUNCTIONS = ("load", "save", "to_onnx", "to_caffe", "run", "check")
 
