@@ -14,89 +14,107 @@ Build a model in Python or load a spec, export it, and prove the export by runni
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Literal
+import sys as _sys
+import types as _types
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
+if TYPE_CHECKING:  # the names resolve lazily (``__getattr__`` below), so that ``convertkit --help`` stays instant
+    from collections.abc import Mapping
 
-from . import errors as _errors
-from . import layers as _layers
-from .check import CheckReport, OutputReport
-from .codec.caffe import CaffeWarning
-from .codec.onnx import OnnxImportWarning
+    import numpy as np
 
-# re-exported: __all__ below lists them through the modules' own __all__
-from .errors import (  # noqa: F401
-    CheckFailed,
-    ConvertkitError,
-    FormatError,
-    SpecError,
-    UnsupportedError,
-    ValidationError,
-)
-from .fillers import Filler, Values, bilinear_kernel
-from .ir import LAYER_KINDS, Layer, Model, TensorType
-from .layers import (  # noqa: F401
-    LRN,
-    Activation,
-    BatchNorm,
-    Bias,
-    BlobTraining,
-    Concat,
-    Convolution,
-    Crop,
-    Deconvolution,
-    DepthToSpace,
-    Eltwise,
-    Exp,
-    Flatten,
-    Geometry,
-    Identity,
-    InnerProduct,
-    Input,
-    InterpForm,
-    Log,
-    MaxUnpool,
-    Pad,
-    Padding,
-    Pooling,
-    Power,
-    PReLU,
-    Reshape,
-    Scale,
-    Slice,
-    Softmax,
-    Transpose,
-    Upsample,
-)
+    from .check import CheckReport
+    from .ir import Model
 
 __version__ = "0.1.0"
 
-__all__ = [
-    # model building: the IR, every layer kind and its parts (convertkit.layers.__all__), weights
-    "Model",
-    "TensorType",
-    "Layer",
-    "LAYER_KINDS",
-    *(name for name in _layers.__all__),
-    "Filler",
-    "Values",
-    "bilinear_kernel",
-    # files
-    "load",
-    "save",
-    "to_onnx",
-    "to_caffe",
-    # running and checking
-    "run",
-    "check",
-    "CheckReport",
-    "OutputReport",
-    # errors (convertkit.errors.__all__) and warnings
-    *(name for name in _errors.__all__),
-    "OnnxImportWarning",
-    "CaffeWarning",
-]
+#: Where each public name lives, besides the layer kinds (``convertkit.layers.__all__``) and the errors
+#: (``convertkit.errors.__all__``), which are looked up there.  Nothing is imported until a name is first used:
+#: ``import convertkit`` costs no numpy, onnx or protobuf import (the command line's ``--help`` relies on it).
+_NAMES = {
+    "Model": "ir",
+    "TensorType": "ir",
+    "Layer": "ir",
+    "LAYER_KINDS": "ir",
+    "Filler": "fillers",
+    "Values": "fillers",
+    "bilinear_kernel": "fillers",
+    "CheckReport": "check",
+    "OutputReport": "check",
+    "OnnxImportWarning": "errors",
+    "CaffeWarning": "errors",
+}
+_FUNCTIONS = ("load", "save", "to_onnx", "to_caffe", "run", "check")
+
+
+def _public_names() -> list[str]:
+    from . import errors, layers
+
+    return [
+        # model building: the IR, every layer kind and its parts (convertkit.layers.__all__), weights
+        "Model",
+        "TensorType",
+        "Layer",
+        "LAYER_KINDS",
+        *layers.__all__,
+        "Filler",
+        "Values",
+        "bilinear_kernel",
+        # files
+        "load",
+        "save",
+        "to_onnx",
+        "to_caffe",
+        # running and checking
+        "run",
+        "check",
+        "CheckReport",
+        "OutputReport",
+        # errors (convertkit.errors.__all__) and warnings
+        *errors.__all__,
+        "OnnxImportWarning",
+        "CaffeWarning",
+    ]
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+    import importlib.util
+
+    if name == "__all__":
+        value: Any = _public_names()
+    elif name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    elif importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # ``from convertkit import shapes`` asks here before it imports the submodule: import it, nothing else
+        return importlib.import_module(f".{name}", __name__)
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    else:
+        errors = importlib.import_module(".errors", __name__)
+        if name in errors.__all__:
+            value = getattr(errors, name)
+        else:
+            layers = importlib.import_module(".layers", __name__)
+            if name not in layers.__all__:
+                raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+            value = getattr(layers, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_public_names()))
+
+
+class _Package(_types.ModuleType):
+    """The package's module type: importing a submodule that shares a public function's name (``convertkit.check``)
+    does not rebind that name to the submodule, as it would once the import is lazy."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FUNCTIONS and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
 
 
 def load(path: str, **options: Any) -> Model:
@@ -147,7 +165,9 @@ def to_caffe(model: Model, *, dialect: str = "bvlc", with_weights: bool = True) 
 
     ``dialect="pspnet"`` may also use the fork's ``Interp`` layer.  ``save(model, "x.prototxt")`` writes both files.
     """
+    from .errors import FormatError
     from .formats.caffe import to_caffe as _to_caffe
+    from .ir import Model
 
     if not isinstance(model, Model):
         raise FormatError(f"to_caffe exports a convertkit Model, got {type(model).__name__}")
@@ -167,6 +187,7 @@ def run(
     Without ``inputs``, seeded standard-normal inputs of the declared shapes are used.
     """
     from .check import random_inputs
+    from .errors import ValidationError
     from .reference.interpreter import check_inputs, run_model
 
     feeds = check_inputs(model, random_inputs(model, seed) if inputs is None else inputs)
@@ -192,3 +213,6 @@ def check(
     from .check import check_model
 
     return check_model(model, inputs, atol=atol, rtol=rtol, seed=seed, opset=opset)
+
+
+_sys.modules[__name__].__class__ = _Package

@@ -102,8 +102,7 @@ def memory_budget(nbytes: int | str | None) -> Iterator[None]:
         _LIMIT.reset(token)
 
 
-class MemoryBudgetWarning(UserWarning):
-    """A converted model's declared shapes need more memory to run than the budget allows here."""
+from .errors import MemoryBudgetWarning  # noqa: E402, F401  (defined without dependencies; re-exported here)
 
 
 @dataclass(frozen=True)

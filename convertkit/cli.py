@@ -815,12 +815,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     from . import progress
-    from .budget import MemoryBudgetWarning
-    from .errors import CheckFailed, ConvertkitError
-    from .formats.caffe import CaffeWarning
+    from .errors import CaffeWarning, CheckFailed, ConvertkitError, MemoryBudgetWarning, OnnxImportWarning
 
     progress.configure(quiet=getattr(args, "quiet", False), stream=sys.stderr)
-    from .formats.onnx_import import OnnxImportWarning
     from .portability import PortabilityWarning
 
     caught: list[warnings.WarningMessage] = []

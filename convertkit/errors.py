@@ -48,3 +48,21 @@ class MemoryBudgetError(ConvertkitError):
 def layer_error(cls: type[ConvertkitError], layer: str, message: str) -> ConvertkitError:
     """Build ``cls`` with the conventional ``layer 'NAME': ...`` prefix."""
     return cls(f"layer {layer!r}: {message}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Warnings (defined here, with no dependencies, so that the command line can filter them without importing the
+# codecs; re-exported by convertkit.codec.caffe, convertkit.codec.onnx and convertkit.budget)
+# ----------------------------------------------------------------------------------------------------------------
+
+
+class CaffeWarning(UserWarning):
+    """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
+
+
+class OnnxImportWarning(UserWarning):
+    """An exact conversion that follows onnxruntime where the ONNX text, its shape inference or runtimes differ."""
+
+
+class MemoryBudgetWarning(UserWarning):
+    """A converted model's declared shapes need more memory to run than the budget allows here."""

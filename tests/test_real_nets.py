@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 import convertkit
-from convertkit.codec.caffe import parse_prototxt, pb, read_caffemodel
+from convertkit.codec.caffe import parse_prototxt, pb
 
 cv2 = pytest.importorskip("cv2")
 pytest.importorskip("onnxruntime")
@@ -127,41 +127,48 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
-def _blob(values: np.ndarray) -> bytes:
-    # BlobProto: shape = 7 (BlobShape: dim = 1, packed int64), data = 5 (packed float) — Caffe's caffe.proto
+def _blob_parts(values: np.ndarray) -> list[bytes | memoryview]:
+    """A BlobProto's encoding, in pieces: shape = 7 (BlobShape: dim = 1, packed int64), data = 5 (packed float) —
+    Caffe's caffe.proto.  The data piece is the array's own buffer (no copy)."""
     dims = b"".join(_varint(int(d)) for d in values.shape)
-    return _field(7, _field(1, dims)) + _field(5, np.ascontiguousarray(values, dtype="<f4").tobytes())
+    data = memoryview(np.ascontiguousarray(values, dtype="<f4")).cast("B")
+    return [_field(7, _field(1, dims)), _varint(5 << 3 | 2) + _varint(data.nbytes), data]
+
+
+def _length_delimited(number: int, parts: list[bytes | memoryview]) -> list[bytes | memoryview]:
+    """``_field(number, b"".join(parts))`` in pieces: the header, then the parts uncopied."""
+    return [_varint(number << 3 | 2) + _varint(sum(len(p) for p in parts)), *parts]
 
 
 def seeded_caffemodel(prototxt: Path, shape: tuple[int, ...], out: Path, seed: int = 0) -> None:
     """A caffemodel for ``prototxt`` with seeded He-normal weights and small seeded biases / statistics.
 
     The blob shapes come from convertkit's export of the net; the file is encoded here, field by field, so a
-    fault in convertkit's caffemodel writer cannot hide behind it.
+    fault in convertkit's caffemodel writer cannot hide behind it.  The pieces are written as they are made
+    (a full-size FCN's 538 MB of weights used to be concatenated several times over: half of a real-net row's
+    time).
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "no weights and no weight_filler": the zeros are replaced below
         model = convertkit.load(str(prototxt), input_shapes={"data": shape})
-    zeros = out.with_suffix(".zeros.prototxt")
-    convertkit.save(model, str(zeros))
-    net = read_caffemodel(str(zeros.with_suffix(".caffemodel")))
+        blob_layers = convertkit.to_caffe(model).blob_layers  # (name, type, zero arrays of the blob shapes)
     rng = np.random.default_rng(seed)
-    layers = []
-    for lp in net.layer:
-        blobs = b""
-        for i, blob in enumerate(lp.blobs):
-            dims = tuple(int(d) for d in blob.shape.dim)
-            if lp.type == "BatchNorm":
-                # mean, variance (positive), scale factor (Caffe divides the statistics by it)
-                values = [rng.standard_normal(dims), rng.uniform(0.5, 1.5, dims), np.full(dims, 2.0)][i]
-            elif i == 0 and len(dims) >= 2:
-                values = rng.standard_normal(dims, dtype=np.float32) * np.float32(np.sqrt(2.0 / np.prod(dims[1:])))
-            else:
-                values = rng.standard_normal(dims, dtype=np.float32) * np.float32(0.1)
-            blobs += _field(7, _blob(values))
-        # LayerParameter: name = 1, type = 2, blobs = 7; NetParameter: layer = 100
-        layers.append(_field(100, _field(1, lp.name.encode()) + _field(2, lp.type.encode()) + blobs))
-    out.write_bytes(b"".join(layers))
+    with open(out, "wb") as f:
+        for name, kind, blobs in blob_layers:
+            parts: list[bytes | memoryview] = [_field(1, name.encode()), _field(2, kind.encode())]
+            for i, blob in enumerate(blobs):
+                dims = tuple(int(d) for d in blob.shape)
+                if kind == "BatchNorm":
+                    # mean, variance (positive), scale factor (Caffe divides the statistics by it)
+                    values = [rng.standard_normal(dims), rng.uniform(0.5, 1.5, dims), np.full(dims, 2.0)][i]
+                elif i == 0 and len(dims) >= 2:
+                    values = rng.standard_normal(dims, dtype=np.float32)
+                    values *= np.float32(np.sqrt(2.0 / np.prod(dims[1:])))
+                else:
+                    values = rng.standard_normal(dims, dtype=np.float32) * np.float32(0.1)
+                parts += _length_delimited(7, _blob_parts(values))
+            # LayerParameter: name = 1, type = 2, blobs = 7; NetParameter: layer = 100
+            f.writelines(_length_delimited(100, parts))
 
 
 #: net id -> its seeded caffemodel (the blob shapes of these fully convolutional nets do not depend on the size)

@@ -475,9 +475,7 @@ def read_conv_geometry(cp: Any, n: int, where: str) -> tuple[tuple[int, ...], ..
 # ----------------------------------------------------------------------------------------------------------------
 
 
-class CaffeWarning(UserWarning):
-    """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
-
+from ..errors import CaffeWarning  # noqa: E402, F401  (defined without dependencies; this module re-exports it)
 
 Dialect = Literal["bvlc", "pspnet", "segnet"]
 #: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,

@@ -132,8 +132,7 @@ def declared_type(vi: Any) -> tuple[tuple[int | str, ...] | None, str]:
     return dims, dtype
 
 
-class OnnxImportWarning(UserWarning):
-    """An exact conversion that follows onnxruntime where the ONNX text, its shape inference or runtimes differ."""
+from ..errors import OnnxImportWarning  # noqa: E402, F401  (defined without dependencies; this module re-exports it)
 
 
 def attribute_value(attr: Any) -> Any:

@@ -27,9 +27,9 @@ _LOAD_OPTIONS = {
     ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn", "dialect"),
 }
 _SAVE_OPTIONS = {
-    ".json": (),
-    ".yaml": (),
-    ".yml": (),
+    ".json": ("inline_max",),
+    ".yaml": ("inline_max",),
+    ".yml": ("inline_max",),
     ".onnx": ("external_data", "target"),
     ".prototxt": ("with_weights", "dialect", "warn"),
 }
@@ -99,7 +99,7 @@ def save_model(model: Model, path: str, *, opset: int | None = None, **options: 
     if suffix in (".json", ".yaml", ".yml"):
         from .spec import save_spec
 
-        save_spec(model, path)
+        save_spec(model, path, **given)
     elif suffix == ".onnx":
         from .onnx import save_onnx
 

@@ -105,12 +105,63 @@ def _json_path(path: Any) -> str:
     return out
 
 
+#: Inline ``values`` lists with more numbers than this are checked by :func:`_nested_numbers` instead of the
+#: JSON-schema validator (which took 128 s on the 1.8 M values of FCN-32s's upscore).
+_LONG_VALUES = 256
+
+
+def _nested_numbers(value: Any) -> bool:
+    """Whether ``value`` is what the schema's ``nested_numbers`` accepts: a number (not a boolean) or a non-empty
+    list of nested numbers.  One pass per nesting level over plain lists."""
+    level = [value]
+    while level:
+        deeper = []
+        for item in level:
+            kind = type(item)
+            if kind is list:
+                if not item:
+                    return False
+                deeper.extend(item)
+            elif kind is not int and kind is not float:
+                return False
+        level = deeper
+    return True
+
+
+def _count_at_least(value: Any, count: int) -> bool:
+    """Whether a nested list holds at least ``count`` items on its first levels (cheap: stops once it does)."""
+    level, seen = [value], 0
+    while level and seen < count:
+        level = [v for item in level if isinstance(item, list) for v in item]
+        seen = max(seen, len(level))
+    return seen >= count
+
+
+def _without_long_values(data: Any) -> Any:
+    """``data`` with every long, well-formed inline ``values`` list replaced by ``[0]`` for the schema validator.
+
+    A long list that is not well-formed is left in place, for the validator to report with its JSON path.  Only
+    the containers on the way to a replaced list are copied.
+    """
+    if isinstance(data, dict):
+        values = data.get("values")
+        if set(data) == {"values"} and isinstance(values, list) and _count_at_least(values, _LONG_VALUES):
+            return {"values": [0]} if _nested_numbers(data["values"]) else data
+        changed = {k: _without_long_values(v) for k, v in data.items()}
+        return changed if any(changed[k] is not data[k] for k in data) else data
+    if isinstance(data, list):
+        items = [_without_long_values(v) for v in data]
+        return items if any(a is not b for a, b in zip(items, data, strict=True)) else data
+    return data
+
+
 def validate_spec(data: Any, source: str = "spec") -> None:
     """Raise :class:`SpecError` listing every schema violation with its JSON path."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(json_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    found = validator.iter_errors(_without_long_values(data))
+    errors = sorted(found, key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return
     leaves: list[str] = []
@@ -230,13 +281,73 @@ def _read_bytes(path: str) -> bytes:
         raise FormatError(f"cannot copy weights {path!r} beside the spec: {exc.strerror or exc}") from exc
 
 
-def save_spec(model: Model, path: str) -> None:
-    """Write ``model`` as JSON or YAML (by suffix); .npy weights from outside the spec's folder are copied in."""
-    copies: dict[str, bytes] = {}
-    data = _relative_npy_paths(model_to_spec(model), os.path.dirname(os.path.abspath(path)), copies)
+class _PendingNpy:
+    """A large weight array on its way to a ``.npy`` file beside the spec; named once the spec dict exists."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: Any) -> None:
+        self.array = array
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text) or "weights"
+
+
+def _name_pending(data: Any, stem: str, base_dir: str, copies: dict[str, bytes]) -> Any:
+    """Every pending array becomes ``{"npy": "STEM.LAYER.FIELD.npy"}`` with its bytes in ``copies``."""
+    import io
+
+    import numpy as np
+
+    def visit(node: Any, where: list[str]) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"npy"} and isinstance(node["npy"], _PendingNpy):
+                array = node["npy"].array
+                if array.dtype not in (np.float32, np.float64):
+                    array = array.astype(np.float64)  # as inline values read back (exact for these integers)
+                name, n = f"{stem}.{'.'.join(_safe_name(w) for w in where)}.npy", 1
+                while os.path.join(base_dir, name) in copies:
+                    name, n = f"{stem}.{'.'.join(_safe_name(w) for w in where)}-{n}.npy", n + 1
+                buffer = io.BytesIO()
+                np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+                copies[os.path.join(base_dir, name)] = buffer.getvalue()
+                return {"npy": name}
+            return {k: visit(v, [*where, str(k)]) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visit(v, [*where, str(i)]) for i, v in enumerate(node)]
+        return node
+
+    layers = [visit(spec, [str(spec.get("name", i))]) for i, spec in enumerate(data["layers"])]
+    return {**data, "layers": layers}
+
+
+def save_spec(model: Model, path: str, *, inline_max: int | None = None) -> None:
+    """Write ``model`` as JSON or YAML (by suffix); .npy weights from outside the spec's folder are copied in.
+
+    Weights of more than ``inline_max`` values (default :data:`convertkit.fillers.INLINE_VALUES_MAX`, 64) are
+    written to ``.npy`` files beside the spec (``STEM.LAYER.FIELD.npy``), all files atomically together; a
+    negative ``inline_max`` writes every value inline.
+    """
+    from .. import fillers
+
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in SPEC_SUFFIXES:
         raise FormatError(f"{path!r}: a spec file ends in {', '.join(SPEC_SUFFIXES)}")
+    base_dir = os.path.dirname(os.path.abspath(path))
+    limit = fillers.INLINE_VALUES_MAX if inline_max is None else inline_max
+    copies: dict[str, bytes] = {}
+
+    def sink(array: Any) -> _PendingNpy | None:
+        return _PendingNpy(array) if array.size > limit else None
+
+    token = fillers.LARGE_VALUES_SINK.set(None if limit < 0 else sink)
+    try:
+        data = model_to_spec(model)
+    finally:
+        fillers.LARGE_VALUES_SINK.reset(token)
+    data = _name_pending(data, os.path.splitext(os.path.basename(path))[0], base_dir, copies)
+    data = _relative_npy_paths(data, base_dir, copies)
     if suffix == ".json":
         text = json.dumps(data, indent=2) + "\n"
     else:
