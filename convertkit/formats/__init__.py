@@ -30,7 +30,7 @@ _SAVE_OPTIONS = {
     ".json": (),
     ".yaml": (),
     ".yml": (),
-    ".onnx": ("external_data",),
+    ".onnx": ("external_data", "optimize"),
     ".prototxt": ("with_weights", "dialect", "warn"),
 }
 

@@ -36,6 +36,8 @@ __all__ = [
     "read_onnx_streamed",
 ]
 
+#: Export form when none is asked for: upsample-like layers in their fastest exact form.
+DEFAULT_OPTIMIZE = "speed"
 #: Opset used when none is asked for.
 DEFAULT_OPSET = 19
 #: Supported range, both ends tested: 13 is the first with Resize's current inputs and Pad's tensor pads;
@@ -73,8 +75,11 @@ def _value_info(name: str, t: TensorType) -> Any:
     return onnx.helper.make_tensor_value_info(name, ELEMENT_TYPES[t.dtype], list(t.shape))
 
 
-def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> Any:
+def to_onnx(model: Model, opset: int | None = None, *, check: bool = True, optimize: str = DEFAULT_OPTIMIZE) -> Any:
     """Export ``model`` as an ``onnx.ModelProto`` at ``opset`` (default :data:`DEFAULT_OPSET`).
+
+    ``optimize="speed"`` writes each upsample-like layer in its fastest exactly equal form
+    (:mod:`convertkit.passes.fast_upsample`); ``"none"`` the literal one.
 
     The result passes ``onnx.checker.check_model(full_check=True)`` and onnx shape inference agrees with
     ``model.types`` on every value (checked unless ``check=False``).
@@ -82,14 +87,16 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True) -> An
     if isinstance(model, Model):
         require(model, "export")  # the budget first: it names the amount; then what a ModelProto cannot hold
         _refuse_huge_tensors(model)
-    proto, big = _export(model, opset, check=check)
+    proto, big = _export(model, opset, check=check, optimize=optimize)
     for init in proto.graph.initializer:
         if init.name in big:
             init.raw_data = big[init.name].astype(big[init.name].dtype.newbyteorder("<"), copy=False).tobytes()
     return proto
 
 
-def _export(model: Model, opset: int | None, *, check: bool = True) -> tuple[Any, dict[str, Any]]:
+def _export(
+    model: Model, opset: int | None, *, check: bool = True, optimize: str = DEFAULT_OPTIMIZE
+) -> tuple[Any, dict[str, Any]]:
     """The ONNX model with its big initializers (``OnnxEmitter.big``) as data-less tensors, and their arrays."""
     import onnx
 
@@ -100,7 +107,11 @@ def _export(model: Model, opset: int | None, *, check: bool = True) -> tuple[Any
         raise UnsupportedError(f"ONNX opset must be an integer, got {opset!r}")
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
-    model = lower(model, ExportOptions(target="onnx"))
+    from ..passes.fast_upsample import OPTIMIZE_CHOICES
+
+    if optimize not in OPTIMIZE_CHOICES:
+        raise UnsupportedError(f"optimize must be one of {', '.join(OPTIMIZE_CHOICES)}, got {optimize!r}")
+    model = lower(model, ExportOptions(target="onnx", optimize=optimize))
     require(model, "export")
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
@@ -182,6 +193,7 @@ def save_onnx(
     external_data: bool | None = None,
     threshold: int = EXTERNAL_DATA_THRESHOLD,
     progress: Callable[[int], None] | None = None,
+    optimize: str = DEFAULT_OPTIMIZE,
 ) -> bool:
     """Export and write ``model`` to ``path``; returns whether the weights went to external data.
 
@@ -190,7 +202,7 @@ def save_onnx(
     ``threshold`` bytes (ONNX's 2 GB limit); ``True`` / ``False`` force either form.  Both files are written
     atomically.  ``progress`` is called with each tensor's byte count once written.
     """
-    proto, big = _export(model, opset)
+    proto, big = _export(model, opset, optimize=optimize)
     total = sum(a.nbytes for a in big.values())
     if progress is None:
         with _progress.bar(total, f"writing {os.path.basename(path)}") as update:

@@ -31,6 +31,8 @@ class ExportOptions:
 
     target: str
     dialect: str = "bvlc"
+    #: ``speed``: upsample-like layers in their fastest exact form (:mod:`.fast_upsample`); ``none``: literal.
+    optimize: str = "none"
 
 
 @dataclass
@@ -88,9 +90,10 @@ Fusion = Callable[[list[Layer], Graph], tuple[Layer, int] | None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, normalization, pooling, upsample
+    from . import convolution, deconvolution, fast_upsample, normalization, pooling, upsample
 
     return [
+        *fast_upsample.LOWERINGS.get(target, ()),
         *upsample.LOWERINGS.get(target, ()),
         *normalization.LOWERINGS.get(target, ()),
         *deconvolution.LOWERINGS.get(target, ()),

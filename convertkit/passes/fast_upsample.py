@@ -1,0 +1,263 @@
+"""The fastest exact ONNX form of an upsample-like layer (``ExportOptions.optimize == "speed"``), defined once.
+
+onnxruntime's grouped ConvTranspose is slow (it scatters ``K^2`` columns per input pixel, group by group); the
+same values come out of cheaper forms.  Measured with ``python -m benchmarks.bench_forms`` (1x21x64x64, one
+onnxruntime thread, medians of interleaved runs; literal depthwise ConvTranspose = 1.00x, higher is faster):
+
+====================  ========  =========  ==============  ============  ===========
+bilinear recipe xf    full C*C  Pad+Resize  Resize per axis  separable     (ratio)
+====================  ========  =========  ==============  ============  ===========
+x2                    0.3-0.7   0.8-0.9    0.2-0.6          1.2-1.4
+x8                    0.6-0.7   1.1-1.5    1.1-1.5          1.6-1.8
+x32                   0.8-0.9   3.9-4.2    3.8-4.0          5.7
+nearest x2 / x8       Resize 1.3-1.7 / 1.2-1.3; separable ones 0.6 / 1.0
+align_corners z2/z8   ConvTranspose vs Resize inconclusive at z2 (noise); separable 1.3x Resize at z8
+====================  ========  =========  ==============  ============  ===========
+
+(``separable`` passes the W axis first: H first was 1.5-7x slower.)  The rule (:func:`choose_form`):
+
+- a Deconvolution whose per-channel kernel is Caffe's bilinear filler (the recipe, FCN's upscore at any pads,
+  the align-corners triangle), the same on every channel (grouped ``group == C``, or FCN's full ``C x C``
+  diagonal): **separable** — ``Reshape (N*C, 1, *S)`` -> one single-channel ConvTranspose per spatial axis, last
+  axis first, kernel ``K`` along that axis only (same stride, pads, dilation, output_padding) -> ``Reshape`` back
+  [-> ``Bias``].  Exact: the bilinear kernel is the outer product of its 1-D kernels, so the passes compute the
+  same sums of the same products (float32 rounding of a product of two weights aside: <= 1e-7 relative).
+  The weights stored are the 1-D kernels (a few floats instead of ``C * K^2``).
+- a ones-kernel Deconvolution with kernel = stride = f, no pads (Caffe's nearest recipe): **Resize** nearest
+  (asymmetric, floor: output row ``i`` reads ``floor(i / f)``, which is what the ones kernel scatters).
+- linear align_corners Upsample with integer zoom ``z >= 4`` per axis (sizes ``z * (in - 1) + 1``): the
+  triangle recipe (kernel ``2z - 1``, stride ``z``, pad ``z - 1``), then separable.
+- anything else: the literal form.
+
+:func:`choose_form` is the one place that decides, so a target (onnxruntime, OpenVINO, ...) can veto a form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fillers import Filler, Values, bilinear_kernel, bilinear_kernel_1d
+from ..ir import Layer, TensorType
+from ..layers.bias import Bias
+from ..layers.deconvolution import Deconvolution, Padding
+from ..layers.reshape import Reshape
+from ..layers.upsample import Upsample
+from . import ExportOptions, Graph, Lowering
+
+__all__ = ["Analysis", "analyse", "choose_form", "separable_form", "LOWERINGS", "OPTIMIZE_CHOICES"]
+
+OPTIMIZE_CHOICES: tuple[str, ...] = ("speed", "none")
+#: Smallest align-corners zoom whose separable form beat Resize in benchmarks/bench_forms.py.
+ALIGN_CORNERS_MIN_ZOOM = 4
+#: How far (absolute, weights <= 1) a stored kernel may be from the bilinear filler to count as it: float32
+#: rounding of the filler's values, as Caffe or another converter computed them.
+KERNEL_TOLERANCE = 1e-7
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What an upsample-like Deconvolution is: ``kernel`` ``bilinear`` or ``ones`` (the same on every channel)."""
+
+    kernel: str
+    diagonal: bool
+
+
+def _per_channel_kernels(layer: Deconvolution, c: int, dtype: np.dtype) -> tuple[np.ndarray, bool] | None:
+    """The ``(C, *K)`` kernels of a depthwise (group C) or diagonal full layer, with whether it was diagonal."""
+    if layer.out_channels != c:
+        return None
+    if layer.group == c:
+        return layer.weight_array(c, dtype)[:, 0], False
+    if layer.group == 1 and c > 1:
+        diagonal = layer.diagonal_kernel(c)
+        if diagonal is not None:
+            return diagonal.astype(dtype, copy=False), True
+    return None
+
+
+def analyse(layer: Layer, x: TensorType) -> Analysis | None:
+    """The upsample this Deconvolution is (bilinear or ones kernel on every channel), or None."""
+    if not isinstance(layer, Deconvolution):
+        return None
+    c = x.shape[1]
+    if isinstance(layer.weight, Filler) and layer.weight.type == "bilinear" and layer.group == c == layer.out_channels:
+        return Analysis("bilinear", False)
+    if isinstance(layer.weight, Filler) and layer.weight.type not in ("bilinear", "constant"):
+        return None  # random fillers: not a fixed kernel
+    try:
+        found = _per_channel_kernels(layer, c, np.dtype(np.float64))
+    except Exception:  # noqa: BLE001  (a weight the layer cannot materialise here is no upsample)
+        return None
+    if found is None:
+        return None
+    kernels, diagonal = found
+    first = kernels[0]
+    if not np.all(kernels == first):
+        return None
+    if np.all(first == 1.0):
+        return Analysis("ones", diagonal)
+    if np.max(np.abs(first - bilinear_kernel(layer.kernel_shape))) <= KERNEL_TOLERANCE:
+        return Analysis("bilinear", diagonal)
+    return None
+
+
+def choose_form(layer: Layer, x: TensorType, options: ExportOptions) -> str:
+    """``separable``, ``resize``, ``triangle`` (align-corners Upsample -> recipe) or ``literal``: the form to emit.
+
+    The one decision point (see the module docstring for the measurements); a target may veto a form here.
+    """
+    if options.optimize != "speed":
+        return "literal"
+    if isinstance(layer, Upsample):
+        zooms = _align_corners_zooms(layer, x)
+        if zooms is not None and all(z >= ALIGN_CORNERS_MIN_ZOOM for z in zooms):
+            return "triangle"
+        return "literal"
+    found = analyse(layer, x)
+    if found is None or not isinstance(layer, Deconvolution):
+        return "literal"
+    geo = layer.geometry(x.shape[2:])
+    if found.kernel == "ones":
+        plain = geo.kernel_shape == geo.strides and not any(geo.pads) and not any(geo.output_padding)
+        if plain and all(d == 1 for d in geo.dilations):
+            return "resize"
+    return "separable"
+
+
+def _align_corners_zooms(layer: Upsample, x: TensorType) -> tuple[int, ...] | None:
+    """Integer zooms of a plain linear align_corners Upsample (sizes ``z * (in - 1) + 1``), else None."""
+    if layer.mode != "linear" or layer.coordinate_transformation_mode != "align_corners":
+        return None
+    if layer.semantics != "resize" or layer.onnx_lowering != "resize" or layer._resize_features():
+        return None
+    ins, outs = x.shape[2:], layer.output_spatial(x.shape[2:])
+    if any(i < 2 or (o - 1) % (i - 1) for i, o in zip(ins, outs, strict=True)):
+        return None
+    return tuple((o - 1) // (i - 1) for i, o in zip(ins, outs, strict=True))
+
+
+def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: str) -> list[Layer]:
+    """``Reshape (N*C, 1, *S)`` -> one single-channel Deconvolution per spatial axis (last first) -> ``Reshape``
+    [-> ``Bias``]; ``kernel`` ``bilinear`` or ``ones``."""
+    n = layer.spatial_rank
+    geo = layer.geometry(x.shape[2:])
+    batch, c = x.shape[0], x.shape[1]
+    dtype = np.dtype(x.dtype)
+    name = layer.name
+    steps: list[Layer] = []
+    value = graph.names.fresh(f"{name}.planes")
+    steps.append(Reshape(name=graph.names.fresh(f"{name}.planes"), input=layer.input, output=value,
+                         shape=(batch * c, 1, *x.shape[2:])))
+    passes = [
+        a
+        for a in reversed(range(n))
+        if not (geo.kernel_shape[a] == 1 and geo.strides[a] == 1 and not geo.pads[a] and not geo.pads[n + a]
+                and not geo.output_padding[a])
+    ]
+    for a in passes:
+        k = geo.kernel_shape[a]
+        taps = bilinear_kernel_1d(k) if kernel == "bilinear" else np.ones(k)
+        shape = [1, 1] + [1] * n
+        shape[2 + a] = k
+        one = [1] * n
+        pads = [0] * (2 * n)
+        pads[a], pads[n + a] = geo.pads[a], geo.pads[n + a]
+
+        def along(v: int, one: list[int] = one, a: int = a) -> tuple[int, ...]:
+            t = list(one)
+            t[a] = v
+            return tuple(t)
+
+        out = graph.names.fresh(f"{name}.axis{a}")
+        steps.append(
+            Deconvolution(
+                name=graph.names.fresh(f"{name}.axis{a}"),
+                input=value,
+                output=out,
+                out_channels=1,
+                kernel_shape=along(k),
+                strides=along(geo.strides[a]),
+                dilations=along(geo.dilations[a]),
+                padding=Padding(pads=tuple(pads)),
+                output_padding=tuple(geo.output_padding[a] if b == a else 0 for b in range(n)),
+                bias_term=False,
+                weight=Values(array=taps.astype(dtype).reshape(shape)),
+                frozen=True,
+            )
+        )
+        value = out
+    out_spatial = geo.output_spatial(x.shape[2:])
+    bias = layer.bias_array(dtype)
+    steps.append(
+        Reshape(
+            name=graph.names.fresh(f"{name}.channels"),
+            input=value,
+            output=layer.output if bias is None else graph.names.fresh(f"{name}.channels"),
+            shape=(batch, c, *out_spatial),
+        )
+    )
+    if bias is not None:
+        steps.append(Bias(name=graph.names.fresh(f"{name}.bias"), input=steps[-1].outputs[0], output=layer.output,
+                          bias=Values(array=bias)))
+    return steps
+
+
+def nearest_form(layer: Deconvolution, x: TensorType, graph: Graph) -> list[Layer]:
+    """A ones-kernel Deconvolution (kernel = stride = f, no pads) as one nearest Resize [-> ``Bias``]."""
+    dtype = np.dtype(x.dtype)
+    bias = layer.bias_array(dtype)
+    assert layer.strides is not None
+    resize = Upsample(
+        name=layer.name if bias is None else graph.names.fresh(f"{layer.name}.resize"),
+        input=layer.input,
+        output=layer.output if bias is None else graph.names.fresh(f"{layer.name}.resize"),
+        mode="nearest",
+        scales=tuple(float(s) for s in layer.strides),
+        coordinate_transformation_mode="asymmetric",
+        nearest_mode="floor",
+    )
+    if bias is None:
+        return [resize]
+    return [resize, Bias(name=graph.names.fresh(f"{layer.name}.bias"), input=resize.output, output=layer.output,
+                         bias=Values(array=bias))]
+
+
+def lower_fast(layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions) -> list[Layer] | None:
+    """ONNX, ``optimize="speed"``: the form :func:`choose_form` picks, or None (the literal form)."""
+    if not isinstance(layer, (Deconvolution, Upsample)) or not types:
+        return None
+    x = types[0]
+    if is_single_pass(layer, x):
+        return None
+    form = choose_form(layer, x, options)
+    if form == "triangle":
+        from .upsample import triangle_recipe
+
+        assert isinstance(layer, Upsample)
+        zooms = _align_corners_zooms(layer, x)
+        assert zooms is not None
+        return [triangle_recipe(layer, x, zooms)]
+    if not isinstance(layer, Deconvolution):
+        return None
+    if form == "resize":
+        return nearest_form(layer, x, graph)
+    if form == "separable":
+        found = analyse(layer, x)
+        assert found is not None
+        return separable_form(layer, x, graph, found.kernel)
+    return None
+
+
+def is_single_pass(layer: Layer, x: TensorType) -> bool:
+    """Whether ``layer`` is one single-channel pass along one axis (what :func:`separable_form` emits): already
+    its fastest form."""
+    return (
+        isinstance(layer, Deconvolution)
+        and x.shape[1] == 1
+        and layer.out_channels == 1
+        and sum(k != 1 for k in layer.kernel_shape) <= 1
+    )
+
+LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_fast]}
