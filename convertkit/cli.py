@@ -116,6 +116,15 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
         )
 
 
+def _add_optimize(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--optimize",
+        choices=("speed", "none"),
+        default="speed",
+        help="ONNX export: upsample-like layers in their fastest exactly equal form (speed, default) or literally",
+    )
+
+
 def _add_choice(g: argparse._ArgumentGroup, flag: str, choices: tuple[str, ...], help_: str) -> None:
     """An option taking one of ``choices``, the first by default."""
     g.add_argument(flag, choices=choices, default=choices[0], help=help_)
@@ -202,6 +211,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, metavar="DST")
     p.add_argument("--no-clobber", action="store_true", help="refuse to replace an existing output file")
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default 19; supported 13..22)")
+    _add_optimize(p)
     p.add_argument(
         "--external-data",
         action="store_true",
@@ -238,6 +248,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--opset", type=int, default=None)
+    _add_optimize(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
         "--repro-dir",
@@ -324,7 +335,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
-        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None)
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, optimize=args.optimize)
     written = args.output
     if args.external_data:
         from .formats.onnx import external_data_path
@@ -483,20 +494,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.caffe_dialect != "bvlc" and not args.caffe:
         raise _UserError("--caffe-dialect applies with --caffe only")
     model = _load(args.src, args)
-    if args.src.lower().endswith(".onnx") and not _cut_options(args):
+    exported = not (args.src.lower().endswith(".onnx") and not _cut_options(args))
+    if not exported:
         from .formats.onnx import load_onnx_model
 
         if args.opset is not None:
             raise _UserError("--opset applies when convertkit exports a model; an .onnx source is checked as it is")
         onnx_model = load_onnx_model(args.src)
     else:
-        onnx_model = to_onnx(model, args.opset)
+        onnx_model = to_onnx(model, args.opset, optimize=args.optimize)
     given = _read_inputs(args.input)
     feeds = check_inputs(model, given or random_inputs(model, args.seed))
     report = check_model(
         model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, opset=args.opset, onnx_model=onnx_model
     )
     reports = [report]
+    literal_ok = True
+    if exported and args.optimize != "none":
+        from .check import compare_with_literal
+
+        proof = compare_with_literal(model, onnx_model, feeds, opset=args.opset)
+        if proof is not None:
+            literal_ok, line = proof
+            print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
     if args.caffe:
         from .formats.caffe.opencv import check_caffe
 
@@ -509,7 +529,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(json.dumps([r.to_dict() for r in reports] if args.caffe else report.to_dict(), indent=2))
     else:
         print(reports[-1].format())
-    if all(r.passed for r in reports):
+    if all(r.passed for r in reports) and literal_ok:
         return EXIT_OK
     _save_reproduction(args, model, onnx_model, feeds, caffe_failed=not reports[-1].passed and args.caffe)
     return EXIT_CHECK_FAILED

@@ -36,8 +36,8 @@ __all__ = [
     "read_onnx_streamed",
 ]
 
-#: Export form when none is asked for: upsample-like layers in their fastest exact form.
-DEFAULT_OPTIMIZE = "speed"
+#: Export form when none is asked for by the API: the literal one (the CLI asks for "speed").
+DEFAULT_OPTIMIZE = "none"
 #: Opset used when none is asked for.
 DEFAULT_OPSET = 19
 #: Supported range, both ends tested: 13 is the first with Resize's current inputs and Pad's tensor pads;
