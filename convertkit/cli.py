@@ -271,6 +271,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_max_memory(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    _add_optimize_parser(sub)
     _add_explain_parser(sub)
     return parser
 
@@ -697,7 +698,51 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 # -- end of explain --------------------------------------------------------------------------------------------------
 
 
+def _add_optimize_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "optimize",
+        help="rewrite an ONNX model's ConvTranspose/Resize/Upsample nodes into their fastest exact form",
+    )
+    p.add_argument("src", metavar="IN.onnx")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.onnx")
+    _add_input_shape(p)
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the verification inputs (default 0)")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs of each model (default 5)")
+    p.add_argument("--no-verify", action="store_true", help="skip running both models in onnxruntime")
+    _add_quiet(p)
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from .codec.files import write_atomically
+    from .formats.onnx import load_onnx_model
+    from .optimize import optimize_onnx, verify
+
+    if not args.src.lower().endswith(".onnx") or not args.output.lower().endswith(".onnx"):
+        raise _UserError("optimize reads and writes .onnx files")
+    if os.path.abspath(args.src) == os.path.abspath(args.output):
+        raise _UserError("the output would replace the source; give another -o")
+    shapes = _parse_input_shapes(args.input_shape)
+    proto = load_onnx_model(args.src)
+    result = optimize_onnx(proto, input_shapes=shapes)
+    for note in result.notes:
+        print(note, flush=True)
+    if not args.no_verify:
+        check = verify(proto, result.proto, input_shapes=shapes, seed=args.seed, repeats=args.repeats)
+        print(check.format(), flush=True)
+        if not check.equal:
+            print("not written: the rewritten model differs from the original", file=sys.stderr)
+            return EXIT_CHECK_FAILED
+    write_atomically({args.output: result.proto.SerializeToString()})
+    print(
+        f"wrote {args.output}: {result.rewritten} node(s) rewritten, "
+        f"{os.path.getsize(args.src):,} -> {os.path.getsize(args.output):,} bytes",
+        flush=True,
+    )
+    return EXIT_OK
+
+
 _COMMANDS = {
+    "optimize": _cmd_optimize,
     "convert": _cmd_convert,
     "run": _cmd_run,
     "check": _cmd_check,
