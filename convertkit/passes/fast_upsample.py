@@ -119,6 +119,8 @@ def choose_form(layer: Layer, x: TensorType, options: ExportOptions) -> str:
     if found is None or not isinstance(layer, Deconvolution):
         return "literal"
     geo = layer.geometry(x.shape[2:])
+    if all(k == 1 for k in geo.kernel_shape) and all(s == 1 for s in geo.strides):
+        return "literal"  # a 1x1 copy: nothing to gain
     if found.kernel == "ones":
         plain = geo.kernel_shape == geo.strides and not any(geo.pads) and not any(geo.output_padding)
         if plain and all(d == 1 for d in geo.dilations):
@@ -147,9 +149,11 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
     dtype = np.dtype(x.dtype)
     name = layer.name
     steps: list[Layer] = []
-    value = graph.names.fresh(f"{name}.planes")
-    steps.append(Reshape(name=graph.names.fresh(f"{name}.planes"), input=layer.input, output=value,
-                         shape=(batch * c, 1, *x.shape[2:])))
+    value = layer.input
+    if c != 1:  # one channel already is one plane per image
+        value = graph.names.fresh(f"{name}.planes")
+        steps.append(Reshape(name=graph.names.fresh(f"{name}.planes"), input=layer.input, output=value,
+                             shape=(batch * c, 1, *x.shape[2:])))
     passes = [
         a
         for a in reversed(range(n))
@@ -170,7 +174,8 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
             t[a] = v
             return tuple(t)
 
-        out = graph.names.fresh(f"{name}.axis{a}")
+        last = a == passes[-1] and c == 1 and layer.bias_array(dtype) is None
+        out = layer.output if last else graph.names.fresh(f"{name}.axis{a}")
         steps.append(
             Deconvolution(
                 name=graph.names.fresh(f"{name}.axis{a}"),
@@ -190,16 +195,15 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
         value = out
     out_spatial = geo.output_spatial(x.shape[2:])
     bias = layer.bias_array(dtype)
-    steps.append(
-        Reshape(
-            name=graph.names.fresh(f"{name}.channels"),
-            input=value,
-            output=layer.output if bias is None else graph.names.fresh(f"{name}.channels"),
-            shape=(batch, c, *out_spatial),
+    if c != 1:
+        reshaped = layer.output if bias is None else graph.names.fresh(f"{name}.channels")
+        steps.append(
+            Reshape(name=graph.names.fresh(f"{name}.channels"), input=value, output=reshaped,
+                    shape=(batch, c, *out_spatial))
         )
-    )
+        value = reshaped
     if bias is not None:
-        steps.append(Bias(name=graph.names.fresh(f"{name}.bias"), input=steps[-1].outputs[0], output=layer.output,
+        steps.append(Bias(name=graph.names.fresh(f"{name}.bias"), input=value, output=layer.output,
                           bias=Values(array=bias)))
     return steps
 
