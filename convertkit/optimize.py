@@ -125,7 +125,7 @@ def optimize_onnx(proto: Any, *, input_shapes: Mapping[str, tuple[int, ...]] | N
             result.notes.append(f"{label}: left as is: {replaced}")
             new_nodes.append(node)
             continue
-        sub = replaced
+        sub, warned = replaced
         boundary = set(node.input) | set(node.output)
         renames: dict[str, str] = {}
         for init in sub.graph.initializer:
@@ -145,7 +145,7 @@ def optimize_onnx(proto: Any, *, input_shapes: Mapping[str, tuple[int, ...]] | N
                 sub_node.output[i] = renames.get(v, v)
             new_nodes.append(sub_node)
         ops = " -> ".join(n.op_type for n in sub.graph.node)
-        result.notes.append(f"{label}: {ops}")
+        result.notes.append(f"{label}: {ops}" + "".join(f" (note: {w})" for w in warned))
         result.rewritten += 1
     del graph.node[:]
     graph.node.extend(new_nodes)
@@ -199,12 +199,16 @@ def _rewrite(
         [*consts, node], "node", [onnx.helper.make_tensor_value_info(data, elem, list(shape))], outputs, inits
     )
     tiny_model = onnx.helper.make_model(tiny, opset_imports=[onnx.helper.make_opsetid("", opset)])
+    import warnings
+
     try:
-        model = from_onnx(tiny_model, source=f"node {node.name!r}")
-        sub = to_onnx(model, opset, optimize="speed")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = from_onnx(tiny_model, source=f"node {node.name!r}")
+            sub = to_onnx(model, opset, optimize="speed")
     except ConvertkitError as exc:
         return str(exc)
-    return sub
+    return sub, [str(w.message) for w in caught]
 
 
 @dataclass
