@@ -8,7 +8,10 @@ python -m benchmarks.bench_forms [--repeats 7] [--threads 1]
 Every form is built with onnx.helper directly (not by convertkit) and checked equal to the first one of its row
 before it is timed.  Forms:
 
-- bilinear recipe xf (Caffe: kernel 2f - f%2, stride f, pad ceil((f-1)/2)):
+- bilinear recipe xf (Caffe: kernel 2f - f%2, stride f, pad ceil((f-1)/2)); ``sep_convT``: Reshape (N*C, 1, H, W)
+  -> ConvTranspose (1, K) -> ConvTranspose (K, 1) -> Reshape; ``windowed``: the same with the H pass as windows of
+  input rows (Pad, Slice per tap, Concat) -> 1-D Conv over the taps (one output channel per stride phase);
+  ``phase_*``: one forward Conv with f*f phase channels -> DepthToSpace / Transpose;
   ``convT_dw`` (group C), ``convT_full`` (FCN: 21x21 diagonal), ``pad_resize_slice`` (Pad zeros 1 -> Resize linear
   half_pixel xf -> Slice [f, f + f*in)), ``separable`` (the same with one Resize per spatial axis);
 - nearest xf: ``convT_dw`` (ones kernel, k = s = f) vs ``resize`` (nearest, asymmetric, floor);
@@ -238,6 +241,50 @@ def phase_conv(shape, w1, f, p, depth_to_space=True, grouped=False):
     return _model(nodes, inits, shape, out)
 
 
+def phase_taps_1d(w1, f, pb, O):
+    K = len(w1)
+    dmin = math.ceil((pb - K + 1) / f); dmax = (f - 1 + pb) // f
+    T = np.zeros((f, dmax - dmin + 1), np.float32)
+    for q in range(f):
+        for d in range(dmin, dmax + 1):
+            idx = q + pb - f * d
+            if 0 <= idx < K:
+                T[q, d - dmin] = w1[idx]
+    return T, dmin, dmax
+
+def windowed_last_pass(shape, w1, f, p):
+    n, c, h, w = shape
+    K = len(w1)
+    ow, oh = (w - 1) * f + K - 2 * p, (h - 1) * f + K - 2 * p
+    T, dmin, dmax = phase_taps_1d(w1, f, p, oh)
+    D = dmax - dmin + 1
+    M = -(-oh // f)
+    pb, pe = -dmin, max(0, M - 1 + dmax - (h - 1))
+    nn = n * c
+    nodes = [
+        helper.make_node("Reshape", ["x", "s_in"], ["x1"]),
+        helper.make_node("ConvTranspose", ["x1", "KW"], ["yw"], strides=[1, f], pads=[0, p, 0, p]),
+        helper.make_node("Pad", ["yw", "pads"], ["zp"]),
+    ]
+    inits = {"s_in": np.array([nn, 1, h, w], np.int64), "KW": np.asarray(w1, np.float32).reshape(1, 1, 1, K),
+             "pads": np.array([0, 0, pb, 0, 0, 0, pe, 0], np.int64), "ax": np.array([2], np.int64),
+             "s_win": np.array([nn, M, 1, ow], np.int64), "s_b": np.array([nn * M, D, ow], np.int64),
+             "T": T.reshape(f, D, 1), "s_out": np.array([n, c, M * f, ow], np.int64)}
+    parts = []
+    for d in range(D):
+        inits[f"st{d}"] = np.array([d], np.int64); inits[f"en{d}"] = np.array([d + M], np.int64)
+        nodes.append(helper.make_node("Slice", ["zp", f"st{d}", f"en{d}", "ax"], [f"sl{d}"]))
+        nodes.append(helper.make_node("Reshape", [f"sl{d}", "s_win"], [f"w{d}"]))
+        parts.append(f"w{d}")
+    nodes += [helper.make_node("Concat", parts, ["win"], axis=2),
+              helper.make_node("Reshape", ["win", "s_b"], ["b"]),
+              helper.make_node("Conv", ["b", "T"], ["o"]),
+              helper.make_node("Reshape", ["o", "s_out"], ["y"])]
+    assert M * f == oh
+    return _model(nodes, inits, shape, (n, c, oh, ow))
+
+
+
 _bilinear_forms = bilinear_forms
 
 
@@ -247,6 +294,7 @@ def bilinear_forms(shape, f):  # noqa: F811
     forms["phase_d2s"] = phase_conv(shape, bilinear_1d(k), f, p)
     forms["phase_transpose"] = phase_conv(shape, bilinear_1d(k), f, p, depth_to_space=False)
     forms["phase_grouped"] = phase_conv(shape, bilinear_1d(k), f, p, grouped=True)
+    forms["windowed"] = windowed_last_pass(shape, bilinear_1d(k), f, p)
     return forms
 
 

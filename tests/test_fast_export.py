@@ -195,3 +195,35 @@ def test_cli_check_proves_the_optimized_export_equal_to_the_literal(tmp_path, ca
     assert "equal" in line and "bound 1e-06" in line
     assert main(["check", src, "--optimize", "none"]) == 0
     assert "vs literal" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(kernel_shape=(32, 32), strides=(16, 16), padding=Padding(pads=(8, 8, 8, 8))),
+        dict(kernel_shape=(33, 34), strides=(17, 17), padding=Padding(pads=(0, 0, 0, 0))),  # FCN: no pads
+        dict(kernel_shape=(32, 4), strides=(16, 2), dilations=(2, 1), padding=Padding(pads=(3, 1, 5, 0)),
+             output_padding=(7, 1)),
+    ],
+)
+def test_windowed_last_pass_for_big_strides(kwargs):
+    """Stride >= 16 on the first spatial axis: that (biggest) pass is windows of input rows -> 1-D Conv."""
+    m = _deconv((2, 3, 3, 4), out_channels=3, group=3, bias_term=False, weight=Filler(type="bilinear"), **kwargs)
+    ops = _ops(_equal_everywhere(m))
+    assert "Conv" in ops and ops.count("ConvTranspose") == 1
+
+
+def test_windowed_pass_in_three_dimensions_with_bias():
+    m = _deconv((1, 2, 2, 3, 2), out_channels=2, group=2, kernel_shape=(32, 4, 4), strides=(16, 2, 2),
+                weight=Filler(type="bilinear"), bias=Values(array=np.array([1.0, -2.0], np.float32)))
+    ops = _ops(_equal_everywhere(m))
+    assert ops.count("ConvTranspose") == 2 and ops[-1] == "Add"
+
+
+def test_phase_taps_hand_values():
+    """x2 recipe (kernel [1/4, 3/4, 3/4, 1/4], pad 1): even rows 1/4 x[m-1] + 3/4 x[m], odd 3/4 x[m] + 1/4 x[m+1]."""
+    from convertkit.passes.fast_upsample import phase_taps
+
+    table, dmin = phase_taps(np.array([0.25, 0.75, 0.75, 0.25]), 2, 1, 1)
+    assert dmin == -1
+    np.testing.assert_array_equal(table, [[0.25, 0.75, 0.0], [0.0, 0.75, 0.25]])

@@ -35,12 +35,17 @@ align_corners z2/z8   ConvTranspose vs Resize inconclusive at z2 (noise); separa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ..fillers import Filler, Values, bilinear_kernel, bilinear_kernel_1d
 from ..ir import Layer, TensorType
 from ..layers.bias import Bias
+from ..layers.concat import Concat
+from ..layers.convolution import Convolution
+from ..layers.crop import Crop
+from ..layers.pad import Pad
 from ..layers.deconvolution import Deconvolution, Padding
 from ..layers.reshape import Reshape
 from ..layers.upsample import Upsample
@@ -51,6 +56,9 @@ __all__ = ["Analysis", "analyse", "choose_form", "separable_form", "LOWERINGS", 
 OPTIMIZE_CHOICES: tuple[str, ...] = ("speed", "none")
 #: Smallest align-corners zoom whose separable form beat Resize in benchmarks/bench_forms.py.
 ALIGN_CORNERS_MIN_ZOOM = 4
+#: Smallest stride whose last (biggest) pass runs faster as windows + 1-D Conv than as a ConvTranspose
+#: (benchmarks/bench_forms.py, ``windowed``: equal at x8, 2.3x at x16, 2.6x at x32).
+WINDOWED_MIN_STRIDE = 16
 #: How far (absolute, weights <= 1) a stored kernel may be from the bilinear filler to count as it: float32
 #: rounding of the filler's values, as Caffe or another converter computed them.
 KERNEL_TOLERANCE = 1e-7
@@ -160,6 +168,9 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
         if not (geo.kernel_shape[a] == 1 and geo.strides[a] == 1 and not geo.pads[a] and not geo.pads[n + a]
                 and not geo.output_padding[a])
     ]
+    windowed = None
+    if passes and passes[-1] == 0 and geo.strides[0] >= WINDOWED_MIN_STRIDE:
+        windowed = passes.pop()  # the big last pass: windows of input rows -> 1-D Conv over the taps
     for a in passes:
         k = geo.kernel_shape[a]
         taps = bilinear_kernel_1d(k) if kernel == "bilinear" else np.ones(k)
@@ -174,7 +185,7 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
             t[a] = v
             return tuple(t)
 
-        last = a == passes[-1] and c == 1 and layer.bias_array(dtype) is None
+        last = a == passes[-1] and windowed is None and c == 1 and layer.bias_array(dtype) is None
         out = layer.output if last else graph.names.fresh(f"{name}.axis{a}")
         steps.append(
             Deconvolution(
@@ -195,7 +206,12 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
         value = out
     out_spatial = geo.output_spatial(x.shape[2:])
     bias = layer.bias_array(dtype)
-    if c != 1:
+    if windowed is not None:
+        taps = bilinear_kernel_1d(geo.kernel_shape[0]) if kernel == "bilinear" else np.ones(geo.kernel_shape[0])
+        more, value = _windowed_pass(layer, graph, value, (batch * c, 1, x.shape[2], *out_spatial[1:]), geo, taps,
+                               out_spatial[0], dtype)
+        steps.extend(more)
+    if c != 1 or windowed is not None:
         reshaped = layer.output if bias is None else graph.names.fresh(f"{name}.channels")
         steps.append(
             Reshape(name=graph.names.fresh(f"{name}.channels"), input=value, output=reshaped,
@@ -206,6 +222,71 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
         steps.append(Bias(name=graph.names.fresh(f"{name}.bias"), input=value, output=layer.output,
                           bias=Values(array=bias)))
     return steps
+
+
+def phase_taps(taps: np.ndarray, stride: int, dilation: int, begin: int) -> tuple[np.ndarray, int]:
+    """``(T, dmin)``: output row ``stride * m + q`` of a 1-D transposed convolution (begin pad ``begin``) is
+    ``sum_d T[q, d] * x[m + dmin + d]`` — the kernel split into its ``stride`` phases (full row ``j = o + begin``
+    gets ``x[i] * w[t]`` where ``j = stride * i + dilation * t``)."""
+    k = len(taps)
+    reach = dilation * (k - 1)
+    dmin = -((reach - begin) // stride)  # ceil((begin - reach) / stride)
+    dmax = (stride - 1 + begin) // stride
+    table = np.zeros((stride, dmax - dmin + 1), dtype=np.float64)
+    for q in range(stride):
+        for d in range(dmin, dmax + 1):
+            idx = q + begin - stride * d
+            if 0 <= idx <= reach and idx % dilation == 0:
+                table[q, d - dmin] = taps[idx // dilation]
+    return table, dmin
+
+
+def _windowed_pass(
+    layer: Deconvolution, graph: Graph, value: str, shape: tuple[int, ...], geo: Any, taps: np.ndarray,
+    out_rows: int, dtype: np.dtype,
+) -> tuple[list[Layer], str]:
+    """The pass along the first spatial axis of ``value`` (shape ``(P, 1, H, *rest)``) as ``Pad`` -> one ``Crop``
+    per tap row -> ``Concat`` (windows ``(P, M, D, R)``) -> a 1-D ``Convolution`` over the taps (``D`` in, stride
+    ``f`` phases out) -> ``Reshape (P, 1, M*f, *rest)`` [-> ``Crop`` to the output rows]: the output is written
+    once by a GEMM with ``D <= 3`` terms, not scattered.  Returns the pass's output value."""
+    n = len(shape) - 2
+    name = layer.name
+    f, h, rest = geo.strides[0], shape[2], shape[3:]
+    r = int(np.prod(rest, dtype=np.int64)) if rest else 1
+    table, dmin = phase_taps(taps, f, geo.dilations[0], geo.pads[0])
+    d_count = table.shape[1]
+    m = -(-out_rows // f)
+    begin, end = max(0, -dmin), max(0, m - 1 + dmin + d_count - 1 - (h - 1))
+    steps: list[Layer] = []
+    padded = value
+    if begin or end:
+        padded = graph.names.fresh(f"{name}.rows")
+        steps.append(Pad(name=graph.names.fresh(f"{name}.rows"), input=value, output=padded,
+                         pads=(begin,) + (0,) * (n - 1) + (end,) + (0,) * (n - 1)))
+    start = dmin + begin
+    parts = []
+    for d in range(d_count):
+        sliced = graph.names.fresh(f"{name}.tap{d}")
+        steps.append(Crop(name=graph.names.fresh(f"{name}.tap{d}"), input=padded, output=sliced, axis=2,
+                          offset=(start + d,) + (0,) * (n - 1), shape=(m, *rest)))
+        window = graph.names.fresh(f"{name}.window{d}")
+        steps.append(Reshape(name=window, input=sliced, output=window, shape=(shape[0], m, 1, r)))
+        parts.append(window)
+    windows = graph.names.fresh(f"{name}.windows")
+    steps.append(Concat(name=windows, input_names=tuple(parts), output=windows, axis=2))
+    rows = graph.names.fresh(f"{name}.taps")
+    steps.append(Reshape(name=rows, input=windows, output=rows, shape=(shape[0] * m, d_count, r)))
+    phases = graph.names.fresh(f"{name}.phases")
+    steps.append(Convolution(name=phases, input=rows, output=phases, out_channels=f, kernel_shape=(1,),
+                             bias_term=False, weight=Values(array=table.astype(dtype).reshape(f, d_count, 1))))
+    out = graph.names.fresh(f"{name}.interleaved")
+    steps.append(Reshape(name=out, input=phases, output=out, shape=(shape[0], 1, m * f, *rest)))
+    if m * f != out_rows:
+        cropped = graph.names.fresh(f"{name}.cropped")
+        steps.append(Crop(name=cropped, input=out, output=cropped, axis=2, offset=(0,) * n,
+                          shape=(out_rows, *rest)))
+        out = cropped
+    return steps, out
 
 
 def nearest_form(layer: Deconvolution, x: TensorType, graph: Graph) -> list[Layer]:
