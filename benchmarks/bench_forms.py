@@ -95,9 +95,7 @@ def bilinear_forms(shape, f):
     r1 = helper.make_node(
         "Resize", ["xp", "", "s1"], ["r1"], mode="linear", coordinate_transformation_mode="half_pixel"
     )
-    r2 = helper.make_node(
-        "Resize", ["r1", "", "s2"], ["r"], mode="linear", coordinate_transformation_mode="half_pixel"
-    )
+    r2 = helper.make_node("Resize", ["r1", "", "s2"], ["r"], mode="linear", coordinate_transformation_mode="half_pixel")
     inits2 = dict(inits, s1=np.array([1, 1, f, 1], np.float32), s2=np.array([1, 1, 1, f], np.float32))
     del inits2["scales"]
     forms["separable"] = _model([pad, r1, r2, sl], inits2, shape, out)
@@ -241,9 +239,10 @@ def phase_conv(shape, w1, f, p, depth_to_space=True, grouped=False):
     return _model(nodes, inits, shape, out)
 
 
-def phase_taps_1d(w1, f, pb, O):
+def phase_taps_1d(w1, f, pb, out_rows):
     K = len(w1)
-    dmin = math.ceil((pb - K + 1) / f); dmax = (f - 1 + pb) // f
+    dmin = math.ceil((pb - K + 1) / f)
+    dmax = (f - 1 + pb) // f
     T = np.zeros((f, dmax - dmin + 1), np.float32)
     for q in range(f):
         for d in range(dmin, dmax + 1):
@@ -251,6 +250,7 @@ def phase_taps_1d(w1, f, pb, O):
             if 0 <= idx < K:
                 T[q, d - dmin] = w1[idx]
     return T, dmin, dmax
+
 
 def windowed_last_pass(shape, w1, f, p):
     n, c, h, w = shape
@@ -266,23 +266,31 @@ def windowed_last_pass(shape, w1, f, p):
         helper.make_node("ConvTranspose", ["x1", "KW"], ["yw"], strides=[1, f], pads=[0, p, 0, p]),
         helper.make_node("Pad", ["yw", "pads"], ["zp"]),
     ]
-    inits = {"s_in": np.array([nn, 1, h, w], np.int64), "KW": np.asarray(w1, np.float32).reshape(1, 1, 1, K),
-             "pads": np.array([0, 0, pb, 0, 0, 0, pe, 0], np.int64), "ax": np.array([2], np.int64),
-             "s_win": np.array([nn, M, 1, ow], np.int64), "s_b": np.array([nn * M, D, ow], np.int64),
-             "T": T.reshape(f, D, 1), "s_out": np.array([n, c, M * f, ow], np.int64)}
+    inits = {
+        "s_in": np.array([nn, 1, h, w], np.int64),
+        "KW": np.asarray(w1, np.float32).reshape(1, 1, 1, K),
+        "pads": np.array([0, 0, pb, 0, 0, 0, pe, 0], np.int64),
+        "ax": np.array([2], np.int64),
+        "s_win": np.array([nn, M, 1, ow], np.int64),
+        "s_b": np.array([nn * M, D, ow], np.int64),
+        "T": T.reshape(f, D, 1),
+        "s_out": np.array([n, c, M * f, ow], np.int64),
+    }
     parts = []
     for d in range(D):
-        inits[f"st{d}"] = np.array([d], np.int64); inits[f"en{d}"] = np.array([d + M], np.int64)
+        inits[f"st{d}"] = np.array([d], np.int64)
+        inits[f"en{d}"] = np.array([d + M], np.int64)
         nodes.append(helper.make_node("Slice", ["zp", f"st{d}", f"en{d}", "ax"], [f"sl{d}"]))
         nodes.append(helper.make_node("Reshape", [f"sl{d}", "s_win"], [f"w{d}"]))
         parts.append(f"w{d}")
-    nodes += [helper.make_node("Concat", parts, ["win"], axis=2),
-              helper.make_node("Reshape", ["win", "s_b"], ["b"]),
-              helper.make_node("Conv", ["b", "T"], ["o"]),
-              helper.make_node("Reshape", ["o", "s_out"], ["y"])]
+    nodes += [
+        helper.make_node("Concat", parts, ["win"], axis=2),
+        helper.make_node("Reshape", ["win", "s_b"], ["b"]),
+        helper.make_node("Conv", ["b", "T"], ["o"]),
+        helper.make_node("Reshape", ["o", "s_out"], ["y"]),
+    ]
     assert M * f == oh
     return _model(nodes, inits, shape, (n, c, oh, ow))
-
 
 
 _bilinear_forms = bilinear_forms

@@ -30,35 +30,65 @@ def export_cases(shape: tuple[int, ...] = SHAPE) -> Iterator[tuple[str, object]]
     x = ck.Input(name="x", shape=shape)
     for f in (2, 8, 32):
         k, p = _recipe(f)
-        yield f"bilinear x{f}", ck.Model(
-            [x, ck.Upsample(name="up", input="x", mode="linear", semantics="deconvolution", scales=(f, f))]
+        yield (
+            f"bilinear x{f}",
+            ck.Model([x, ck.Upsample(name="up", input="x", mode="linear", semantics="deconvolution", scales=(f, f))]),
         )
     for f in (2, 8):
-        yield f"nearest x{f}", ck.Model(
-            [
-                x,
-                ck.Deconvolution(
-                    name="up", input="x", out_channels=c, group=c, kernel_shape=(f, f), strides=(f, f),
-                    bias_term=False, weight=Filler(type="constant", value=1.0),
-                ),
-            ]
+        yield (
+            f"nearest x{f}",
+            ck.Model(
+                [
+                    x,
+                    ck.Deconvolution(
+                        name="up",
+                        input="x",
+                        out_channels=c,
+                        group=c,
+                        kernel_shape=(f, f),
+                        strides=(f, f),
+                        bias_term=False,
+                        weight=Filler(type="constant", value=1.0),
+                    ),
+                ]
+            ),
         )
     for f in (8, 32):
         k, p = _recipe(f)
         w = np.zeros((c, c, k, k), np.float32)
         w[np.arange(c), np.arange(c)] = bilinear_kernel((k, k))
-        yield f"FCN diagonal x{f}", ck.Model(
+        yield (
+            f"FCN diagonal x{f}",
+            ck.Model(
+                [
+                    x,
+                    ck.Deconvolution(
+                        name="up",
+                        input="x",
+                        out_channels=c,
+                        kernel_shape=(k, k),
+                        strides=(f, f),
+                        padding=Padding(pads=(p,) * 4),
+                        bias_term=False,
+                        weight=Values(array=w),
+                    ),
+                ]
+            ),
+        )
+    yield (
+        "align_corners z8",
+        ck.Model(
             [
                 x,
-                ck.Deconvolution(
-                    name="up", input="x", out_channels=c, kernel_shape=(k, k), strides=(f, f),
-                    padding=Padding(pads=(p,) * 4), bias_term=False, weight=Values(array=w),
+                ck.Upsample(
+                    name="up",
+                    input="x",
+                    mode="linear",
+                    coordinate_transformation_mode="align_corners",
+                    sizes=tuple(8 * (d - 1) + 1 for d in shape[2:]),
                 ),
             ]
-        )
-    yield "align_corners z8", ck.Model(
-        [x, ck.Upsample(name="up", input="x", mode="linear", coordinate_transformation_mode="align_corners",
-                        sizes=tuple(8 * (d - 1) + 1 for d in shape[2:]))]
+        ),
     )
 
 
@@ -110,12 +140,21 @@ def _torch_fcn_head(path: str) -> bool:
             super().__init__()
             torch.manual_seed(0)
             self.enc3 = nn.Sequential(
-                nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.MaxPool2d(2),
+                nn.Conv2d(3, 8, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.Conv2d(8, 16, 3, padding=1),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+                nn.MaxPool2d(2),
             )
             self.enc4 = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
             self.enc5 = nn.Sequential(nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
-            self.score_fr, self.score_pool4, self.score_pool3 = nn.Conv2d(32, n, 1), nn.Conv2d(16, n, 1), nn.Conv2d(16, n, 1)
+            self.score_fr, self.score_pool4, self.score_pool3 = (
+                nn.Conv2d(32, n, 1),
+                nn.Conv2d(16, n, 1),
+                nn.Conv2d(16, n, 1),
+            )
             self.upscore2 = nn.ConvTranspose2d(n, n, 4, stride=2, padding=1, bias=False)
             self.upscore_pool4 = nn.ConvTranspose2d(n, n, 4, stride=2, padding=1, bias=False)
             self.upscore8 = nn.ConvTranspose2d(n, n, 16, stride=8, padding=4, bias=False)
@@ -135,8 +174,13 @@ def _torch_fcn_head(path: str) -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
-            Head().eval(), (torch.randn(1, 3, 256, 256),), path, opset_version=17, input_names=["x"],
-            output_names=["y"], dynamo=False,
+            Head().eval(),
+            (torch.randn(1, 3, 256, 256),),
+            path,
+            opset_version=17,
+            input_names=["x"],
+            output_names=["y"],
+            dynamo=False,
         )
     return True
 

@@ -47,8 +47,14 @@ def _deconv(shape, **kwargs) -> ck.Model:
 def _recipe(c, f):
     k, p = 2 * f - f % 2, (f - 1 + 1) // 2
     return dict(
-        out_channels=c, group=c, kernel_shape=(k, k), strides=(f, f), padding=Padding(convention="caffe", pad=(p, p)),
-        bias_term=False, weight=Filler(type="bilinear"), frozen=True,
+        out_channels=c,
+        group=c,
+        kernel_shape=(k, k),
+        strides=(f, f),
+        padding=Padding(convention="caffe", pad=(p, p)),
+        bias_term=False,
+        weight=Filler(type="bilinear"),
+        frozen=True,
     )
 
 
@@ -73,8 +79,13 @@ def test_fcn_diagonal_full_deconvolution_with_bias(pads):
     w = np.zeros((c, c, k, k), np.float32)
     w[np.arange(c), np.arange(c)] = bilinear_kernel((k, k))
     m = _deconv(
-        (2, c, 3, 5), out_channels=c, kernel_shape=(k, k), strides=(4, 4), padding=Padding(pads=pads),
-        weight=Values(array=w), bias=Values(array=np.arange(c, dtype=np.float32)),
+        (2, c, 3, 5),
+        out_channels=c,
+        kernel_shape=(k, k),
+        strides=(4, 4),
+        padding=Padding(pads=pads),
+        weight=Values(array=w),
+        bias=Values(array=np.arange(c, dtype=np.float32)),
     )
     assert analyse(m.layers[1], m.types["x"]).diagonal
     assert _ops(_equal_everywhere(m)) == ["Reshape", "ConvTranspose", "ConvTranspose", "Reshape", "Add"]
@@ -82,8 +93,16 @@ def test_fcn_diagonal_full_deconvolution_with_bias(pads):
 
 def test_non_square_factors_output_padding_and_dilation():
     m = _deconv(
-        (1, 2, 4, 5), out_channels=2, group=2, kernel_shape=(4, 8), strides=(2, 4), dilations=(1, 2),
-        padding=Padding(pads=(1, 2, 0, 1)), output_padding=(1, 3), bias_term=False, weight=Filler(type="bilinear"),
+        (1, 2, 4, 5),
+        out_channels=2,
+        group=2,
+        kernel_shape=(4, 8),
+        strides=(2, 4),
+        dilations=(1, 2),
+        padding=Padding(pads=(1, 2, 0, 1)),
+        output_padding=(1, 3),
+        bias_term=False,
+        weight=Filler(type="bilinear"),
     )
     _equal_everywhere(m)
 
@@ -91,8 +110,15 @@ def test_non_square_factors_output_padding_and_dilation():
 def test_output_padding_past_the_stride_still_exact():
     """The lowered pass takes the output_padding lowering (Pad) after it; still one exact graph."""
     m = _deconv(
-        (1, 2, 3, 3), out_channels=2, group=2, kernel_shape=(4, 4), strides=(2, 2), dilations=(3, 3),
-        output_padding=(2, 0), bias_term=False, weight=Filler(type="bilinear"),
+        (1, 2, 3, 3),
+        out_channels=2,
+        group=2,
+        kernel_shape=(4, 4),
+        strides=(2, 2),
+        dilations=(3, 3),
+        output_padding=(2, 0),
+        bias_term=False,
+        weight=Filler(type="bilinear"),
     )
     _equal_everywhere(m)
 
@@ -101,42 +127,72 @@ def test_output_padding_past_the_stride_still_exact():
 def test_one_and_three_spatial_axes(shape):
     n = len(shape) - 2
     m = _deconv(
-        shape, out_channels=2, group=2, kernel_shape=(4,) * n, strides=(2,) * n, padding=Padding(pads=(1,) * 2 * n),
-        bias_term=False, weight=Filler(type="bilinear"),
+        shape,
+        out_channels=2,
+        group=2,
+        kernel_shape=(4,) * n,
+        strides=(2,) * n,
+        padding=Padding(pads=(1,) * 2 * n),
+        bias_term=False,
+        weight=Filler(type="bilinear"),
     )
     assert _ops(_equal_everywhere(m)).count("ConvTranspose") == n
 
 
 def test_one_channel_needs_no_reshape():
-    m = _deconv((1, 1, 2, 2), out_channels=1, kernel_shape=(3, 3), strides=(2, 2), bias_term=False,
-                weight=Filler(type="constant", value=1.0))
+    m = _deconv(
+        (1, 1, 2, 2),
+        out_channels=1,
+        kernel_shape=(3, 3),
+        strides=(2, 2),
+        bias_term=False,
+        weight=Filler(type="constant", value=1.0),
+    )
     assert _ops(_equal_everywhere(m)) == ["ConvTranspose", "ConvTranspose"]
 
 
 @pytest.mark.parametrize("f", [2, 3])
 def test_ones_kernel_is_nearest_resize(f):
-    m = _deconv((2, 3, 3, 5), out_channels=3, group=3, kernel_shape=(f, f), strides=(f, f), bias_term=False,
-                weight=Filler(type="constant", value=1.0))
+    m = _deconv(
+        (2, 3, 3, 5),
+        out_channels=3,
+        group=3,
+        kernel_shape=(f, f),
+        strides=(f, f),
+        bias_term=False,
+        weight=Filler(type="constant", value=1.0),
+    )
     assert _ops(_equal_everywhere(m)) == ["Resize"]
 
 
 def test_align_corners_zoom_4_goes_through_the_triangle_recipe():
-    m = ck.Model([ck.Input(name="x", shape=(2, 3, 4, 5)),
-                  ck.Upsample(name="up", input="x", mode="linear", coordinate_transformation_mode="align_corners",
-                              sizes=(13, 17))])
+    m = ck.Model(
+        [
+            ck.Input(name="x", shape=(2, 3, 4, 5)),
+            ck.Upsample(
+                name="up", input="x", mode="linear", coordinate_transformation_mode="align_corners", sizes=(13, 17)
+            ),
+        ]
+    )
     assert "ConvTranspose" in _ops(_equal_everywhere(m))
 
 
 def test_align_corners_zoom_2_and_half_pixel_resize_stay_resize():
     for kwargs in (dict(coordinate_transformation_mode="align_corners", sizes=(7, 9)), dict(scales=(8.0, 8.0))):
-        m = ck.Model([ck.Input(name="x", shape=(1, 3, 4, 5)), ck.Upsample(name="up", input="x", mode="linear", **kwargs)])
+        m = ck.Model(
+            [ck.Input(name="x", shape=(1, 3, 4, 5)), ck.Upsample(name="up", input="x", mode="linear", **kwargs)]
+        )
         assert _ops(_equal_everywhere(m)) == ["Resize"]
 
 
 def test_caffe_recipe_upsample_and_edge_lowering():
     for kwargs in (dict(semantics="deconvolution"), dict(lowering="deconvolution")):
-        m = ck.Model([ck.Input(name="x", shape=(1, 3, 4, 5)),
-                      ck.Upsample(name="up", input="x", mode="linear", scales=(2.0, 2.0), **kwargs)])
+        m = ck.Model(
+            [
+                ck.Input(name="x", shape=(1, 3, 4, 5)),
+                ck.Upsample(name="up", input="x", mode="linear", scales=(2.0, 2.0), **kwargs),
+            ]
+        )
         assert "Reshape" in _ops(_equal_everywhere(m))
 
 
@@ -147,8 +203,15 @@ def test_what_stays_literal():
     k[1] *= 2  # one channel differs: a grouped ConvTranspose is what it is
     learned = rng.standard_normal((3, 1, 4, 4)).astype(np.float32)
     for w in (k, learned):
-        m = _deconv((1, 3, 4, 4), out_channels=3, group=3, kernel_shape=(4, 4), strides=(2, 2), bias_term=False,
-                    weight=Values(array=w))
+        m = _deconv(
+            (1, 3, 4, 4),
+            out_channels=3,
+            group=3,
+            kernel_shape=(4, 4),
+            strides=(2, 2),
+            bias_term=False,
+            weight=Values(array=w),
+        )
         assert choose_form(m.layers[1], x, ExportOptions(target="onnx", optimize="speed")) == "literal"
         assert _ops(to_onnx(m, optimize="speed")) == ["ConvTranspose"]
     m = _deconv((1, 3, 4, 4), **_recipe(3, 2))
@@ -164,11 +227,18 @@ def test_unknown_optimize_is_refused():
 def _spec(tmp_path):
     path = tmp_path / "up.json"
     spec = {
-        "version": 1, "name": "up",
+        "version": 1,
+        "name": "up",
         "layers": [
             {"type": "Input", "name": "x", "shape": [1, 3, 5, 4]},
-            {"type": "Upsample", "name": "up", "input": "x", "mode": "linear", "semantics": "deconvolution",
-             "scales": [2, 2]},
+            {
+                "type": "Upsample",
+                "name": "up",
+                "input": "x",
+                "mode": "linear",
+                "semantics": "deconvolution",
+                "scales": [2, 2],
+            },
         ],
         "outputs": ["up"],
     }
@@ -202,8 +272,13 @@ def test_cli_check_proves_the_optimized_export_equal_to_the_literal(tmp_path, ca
     [
         dict(kernel_shape=(32, 32), strides=(16, 16), padding=Padding(pads=(8, 8, 8, 8))),
         dict(kernel_shape=(33, 34), strides=(17, 17), padding=Padding(pads=(0, 0, 0, 0))),  # FCN: no pads
-        dict(kernel_shape=(32, 4), strides=(16, 2), dilations=(2, 1), padding=Padding(pads=(3, 1, 5, 0)),
-             output_padding=(7, 1)),
+        dict(
+            kernel_shape=(32, 4),
+            strides=(16, 2),
+            dilations=(2, 1),
+            padding=Padding(pads=(3, 1, 5, 0)),
+            output_padding=(7, 1),
+        ),
     ],
 )
 def test_windowed_last_pass_for_big_strides(kwargs):
@@ -214,8 +289,15 @@ def test_windowed_last_pass_for_big_strides(kwargs):
 
 
 def test_windowed_pass_in_three_dimensions_with_bias():
-    m = _deconv((1, 2, 2, 3, 2), out_channels=2, group=2, kernel_shape=(32, 4, 4), strides=(16, 2, 2),
-                weight=Filler(type="bilinear"), bias=Values(array=np.array([1.0, -2.0], np.float32)))
+    m = _deconv(
+        (1, 2, 2, 3, 2),
+        out_channels=2,
+        group=2,
+        kernel_shape=(32, 4, 4),
+        strides=(16, 2, 2),
+        weight=Filler(type="bilinear"),
+        bias=Values(array=np.array([1.0, -2.0], np.float32)),
+    )
     ops = _ops(_equal_everywhere(m))
     assert ops.count("ConvTranspose") == 2 and ops[-1] == "Add"
 

@@ -111,8 +111,12 @@ def test_runtime_weights_and_old_opsets_are_left_as_is():
     result = optimize_onnx(proto)
     assert result.rewritten == 0 and "computed at run time" in result.notes[0]
     assert result.proto.graph.node[0].SerializeToString() == node.SerializeToString()
-    old = _model([helper.make_node("ConvTranspose", ["x", "W"], ["y"], strides=[2, 2], group=3)],
-                 {"W": _bilinear_depthwise(3, 4)}, (1, 3, 4, 4), opset=11)
+    old = _model(
+        [helper.make_node("ConvTranspose", ["x", "W"], ["y"], strides=[2, 2], group=3)],
+        {"W": _bilinear_depthwise(3, 4)},
+        (1, 3, 4, 4),
+        opset=11,
+    )
     result = optimize_onnx(old)
     assert result.rewritten == 0 and "opset 11" in result.notes[0]
 

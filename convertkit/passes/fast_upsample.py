@@ -45,8 +45,8 @@ from ..layers.bias import Bias
 from ..layers.concat import Concat
 from ..layers.convolution import Convolution
 from ..layers.crop import Crop
-from ..layers.pad import Pad
 from ..layers.deconvolution import Deconvolution, Padding
+from ..layers.pad import Pad
 from ..layers.reshape import Reshape
 from ..layers.upsample import Upsample
 from . import ExportOptions, Graph, Lowering
@@ -160,13 +160,24 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
     value = layer.input
     if c != 1:  # one channel already is one plane per image
         value = graph.names.fresh(f"{name}.planes")
-        steps.append(Reshape(name=graph.names.fresh(f"{name}.planes"), input=layer.input, output=value,
-                             shape=(batch * c, 1, *x.shape[2:])))
+        steps.append(
+            Reshape(
+                name=graph.names.fresh(f"{name}.planes"),
+                input=layer.input,
+                output=value,
+                shape=(batch * c, 1, *x.shape[2:]),
+            )
+        )
     passes = [
         a
         for a in reversed(range(n))
-        if not (geo.kernel_shape[a] == 1 and geo.strides[a] == 1 and not geo.pads[a] and not geo.pads[n + a]
-                and not geo.output_padding[a])
+        if not (
+            geo.kernel_shape[a] == 1
+            and geo.strides[a] == 1
+            and not geo.pads[a]
+            and not geo.pads[n + a]
+            and not geo.output_padding[a]
+        )
     ]
     windowed = None
     if passes and passes[-1] == 0 and geo.strides[0] >= WINDOWED_MIN_STRIDE:
@@ -208,19 +219,22 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
     bias = layer.bias_array(dtype)
     if windowed is not None:
         taps = bilinear_kernel_1d(geo.kernel_shape[0]) if kernel == "bilinear" else np.ones(geo.kernel_shape[0])
-        more, value = _windowed_pass(layer, graph, value, (batch * c, 1, x.shape[2], *out_spatial[1:]), geo, taps,
-                               out_spatial[0], dtype)
+        more, value = _windowed_pass(
+            layer, graph, value, (batch * c, 1, x.shape[2], *out_spatial[1:]), geo, taps, out_spatial[0], dtype
+        )
         steps.extend(more)
     if c != 1 or windowed is not None:
         reshaped = layer.output if bias is None else graph.names.fresh(f"{name}.channels")
         steps.append(
-            Reshape(name=graph.names.fresh(f"{name}.channels"), input=value, output=reshaped,
-                    shape=(batch, c, *out_spatial))
+            Reshape(
+                name=graph.names.fresh(f"{name}.channels"), input=value, output=reshaped, shape=(batch, c, *out_spatial)
+            )
         )
         value = reshaped
     if bias is not None:
-        steps.append(Bias(name=graph.names.fresh(f"{name}.bias"), input=value, output=layer.output,
-                          bias=Values(array=bias)))
+        steps.append(
+            Bias(name=graph.names.fresh(f"{name}.bias"), input=value, output=layer.output, bias=Values(array=bias))
+        )
     return steps
 
 
@@ -242,8 +256,14 @@ def phase_taps(taps: np.ndarray, stride: int, dilation: int, begin: int) -> tupl
 
 
 def _windowed_pass(
-    layer: Deconvolution, graph: Graph, value: str, shape: tuple[int, ...], geo: Any, taps: np.ndarray,
-    out_rows: int, dtype: np.dtype,
+    layer: Deconvolution,
+    graph: Graph,
+    value: str,
+    shape: tuple[int, ...],
+    geo: Any,
+    taps: np.ndarray,
+    out_rows: int,
+    dtype: np.dtype,
 ) -> tuple[list[Layer], str]:
     """The pass along the first spatial axis of ``value`` (shape ``(P, 1, H, *rest)``) as ``Pad`` -> one ``Crop``
     per tap row -> ``Concat`` (windows ``(P, M, D, R)``) -> a 1-D ``Convolution`` over the taps (``D`` in, stride
@@ -261,14 +281,28 @@ def _windowed_pass(
     padded = value
     if begin or end:
         padded = graph.names.fresh(f"{name}.rows")
-        steps.append(Pad(name=graph.names.fresh(f"{name}.rows"), input=value, output=padded,
-                         pads=(begin,) + (0,) * (n - 1) + (end,) + (0,) * (n - 1)))
+        steps.append(
+            Pad(
+                name=graph.names.fresh(f"{name}.rows"),
+                input=value,
+                output=padded,
+                pads=(begin,) + (0,) * (n - 1) + (end,) + (0,) * (n - 1),
+            )
+        )
     start = dmin + begin
     parts = []
     for d in range(d_count):
         sliced = graph.names.fresh(f"{name}.tap{d}")
-        steps.append(Crop(name=graph.names.fresh(f"{name}.tap{d}"), input=padded, output=sliced, axis=2,
-                          offset=(start + d,) + (0,) * (n - 1), shape=(m, *rest)))
+        steps.append(
+            Crop(
+                name=graph.names.fresh(f"{name}.tap{d}"),
+                input=padded,
+                output=sliced,
+                axis=2,
+                offset=(start + d,) + (0,) * (n - 1),
+                shape=(m, *rest),
+            )
+        )
         window = graph.names.fresh(f"{name}.window{d}")
         steps.append(Reshape(name=window, input=sliced, output=window, shape=(shape[0], m, 1, r)))
         parts.append(window)
@@ -277,14 +311,22 @@ def _windowed_pass(
     rows = graph.names.fresh(f"{name}.taps")
     steps.append(Reshape(name=rows, input=windows, output=rows, shape=(shape[0] * m, d_count, r)))
     phases = graph.names.fresh(f"{name}.phases")
-    steps.append(Convolution(name=phases, input=rows, output=phases, out_channels=f, kernel_shape=(1,),
-                             bias_term=False, weight=Values(array=table.astype(dtype).reshape(f, d_count, 1))))
+    steps.append(
+        Convolution(
+            name=phases,
+            input=rows,
+            output=phases,
+            out_channels=f,
+            kernel_shape=(1,),
+            bias_term=False,
+            weight=Values(array=table.astype(dtype).reshape(f, d_count, 1)),
+        )
+    )
     out = graph.names.fresh(f"{name}.interleaved")
     steps.append(Reshape(name=out, input=phases, output=out, shape=(shape[0], 1, m * f, *rest)))
     if m * f != out_rows:
         cropped = graph.names.fresh(f"{name}.cropped")
-        steps.append(Crop(name=cropped, input=out, output=cropped, axis=2, offset=(0,) * n,
-                          shape=(out_rows, *rest)))
+        steps.append(Crop(name=cropped, input=out, output=cropped, axis=2, offset=(0,) * n, shape=(out_rows, *rest)))
         out = cropped
     return steps, out
 
@@ -305,8 +347,15 @@ def nearest_form(layer: Deconvolution, x: TensorType, graph: Graph) -> list[Laye
     )
     if bias is None:
         return [resize]
-    return [resize, Bias(name=graph.names.fresh(f"{layer.name}.bias"), input=resize.output, output=layer.output,
-                         bias=Values(array=bias))]
+    return [
+        resize,
+        Bias(
+            name=graph.names.fresh(f"{layer.name}.bias"),
+            input=resize.output,
+            output=layer.output,
+            bias=Values(array=bias),
+        ),
+    ]
 
 
 def lower_fast(layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions) -> list[Layer] | None:
@@ -344,5 +393,6 @@ def is_single_pass(layer: Layer, x: TensorType) -> bool:
         and layer.out_channels == 1
         and sum(k != 1 for k in layer.kernel_shape) <= 1
     )
+
 
 LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_fast]}
