@@ -23,11 +23,23 @@ def session(proto: Any, threads: int = 1) -> Any:
     return ort.InferenceSession(proto.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
+#: Fast calls are repeated until a round of them has taken about this long (a median of 5 runs of 1 ms says
+#: little on a shared machine, where one preemption costs several ms).
+MIN_SECONDS = 1.0
+MAX_REPEATS = 201
+
+
 def interleaved(calls: Mapping[str, Callable[[], Any]], repeats: int = 9, warmup: int = 2) -> dict[str, float]:
-    """Median seconds of each call, the calls taken in turn (a, b, a, b, ...) so machine noise hits all alike."""
+    """Median seconds of each call, the calls taken in turn (a, b, a, b, ...) so machine noise hits all alike;
+    at least ``repeats`` rounds, more (up to :data:`MAX_REPEATS`) while a round is short."""
+    round_s = 0.0
     for _ in range(warmup):
+        t0 = time.perf_counter()
         for call in calls.values():
             call()
+        round_s = time.perf_counter() - t0
+    if round_s > 0:
+        repeats = min(MAX_REPEATS, max(repeats, int(MIN_SECONDS / round_s)))
     times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeats):
         for name, call in calls.items():
