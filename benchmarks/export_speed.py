@@ -76,7 +76,7 @@ def export_cases(shape: tuple[int, ...] = SHAPE) -> Iterator[tuple[str, object]]
             ),
         )
     yield (
-        "align_corners z8",
+        "align_corners z16",
         ck.Model(
             [
                 x,
@@ -85,7 +85,7 @@ def export_cases(shape: tuple[int, ...] = SHAPE) -> Iterator[tuple[str, object]]
                     input="x",
                     mode="linear",
                     coordinate_transformation_mode="align_corners",
-                    sizes=tuple(8 * (d - 1) + 1 for d in shape[2:]),
+                    sizes=tuple(16 * (d - 1) + 1 for d in shape[2:]),
                 ),
             ]
         ),

@@ -165,20 +165,24 @@ def test_ones_kernel_is_nearest_resize(f):
     assert _ops(_equal_everywhere(m)) == ["Resize"]
 
 
-def test_align_corners_zoom_4_goes_through_the_triangle_recipe():
+def test_align_corners_zoom_16_goes_through_the_triangle_recipe():
     m = ck.Model(
         [
             ck.Input(name="x", shape=(2, 3, 4, 5)),
             ck.Upsample(
-                name="up", input="x", mode="linear", coordinate_transformation_mode="align_corners", sizes=(13, 17)
+                name="up", input="x", mode="linear", coordinate_transformation_mode="align_corners", sizes=(49, 65)
             ),
         ]
     )
     assert "ConvTranspose" in _ops(_equal_everywhere(m))
 
 
-def test_align_corners_zoom_2_and_half_pixel_resize_stay_resize():
-    for kwargs in (dict(coordinate_transformation_mode="align_corners", sizes=(7, 9)), dict(scales=(8.0, 8.0))):
+def test_align_corners_small_zoom_and_half_pixel_resize_stay_resize():
+    for kwargs in (
+        dict(coordinate_transformation_mode="align_corners", sizes=(7, 9)),
+        dict(coordinate_transformation_mode="align_corners", sizes=(25, 33)),
+        dict(scales=(8.0, 8.0)),
+    ):
         m = ck.Model(
             [ck.Input(name="x", shape=(1, 3, 4, 5)), ck.Upsample(name="up", input="x", mode="linear", **kwargs)]
         )

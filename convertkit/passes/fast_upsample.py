@@ -11,7 +11,7 @@ x2                    0.3-0.7   0.8-0.9    0.2-0.6          1.2-1.4
 x8                    0.6-0.7   1.1-1.5    1.1-1.5          1.6-1.8
 x32                   0.8-0.9   3.9-4.2    3.8-4.0          5.7
 nearest x2 / x8       Resize 1.3-1.7 / 1.2-1.3; separable ones 0.6 / 1.0
-align_corners z2/z8   ConvTranspose vs Resize inconclusive at z2 (noise); separable 1.3x Resize at z8
+align_corners z2/z8   ConvTranspose vs Resize inconclusive at z2 (noise); separable 0.96-1.3x Resize at z8
 ====================  ========  =========  ==============  ============  ===========
 
 (``separable`` passes the W axis first: H first was 1.5-7x slower.)  Its last pass (the first spatial axis,
@@ -31,7 +31,7 @@ The rule (:func:`choose_form`):
   :data:`WINDOWED_MIN_STRIDE` on the first spatial axis, that pass is ``windowed`` (:func:`phase_taps`).
 - a ones-kernel Deconvolution with kernel = stride = f, no pads (Caffe's nearest recipe): **Resize** nearest
   (asymmetric, floor: output row ``i`` reads ``floor(i / f)``, which is what the ones kernel scatters).
-- linear align_corners Upsample with integer zoom ``z >= 4`` per axis (sizes ``z * (in - 1) + 1``): the
+- linear align_corners Upsample with integer zoom ``z >= 16`` per axis (sizes ``z * (in - 1) + 1``): the
   triangle recipe (kernel ``2z - 1``, stride ``z``, pad ``z - 1``), then separable.
 - anything else: the literal form.
 
@@ -60,8 +60,9 @@ from . import ExportOptions, Graph, Lowering
 __all__ = ["Analysis", "analyse", "choose_form", "separable_form", "LOWERINGS", "OPTIMIZE_CHOICES"]
 
 OPTIMIZE_CHOICES: tuple[str, ...] = ("speed", "none")
-#: Smallest align-corners zoom whose separable form beat Resize in benchmarks/bench_forms.py.
-ALIGN_CORNERS_MIN_ZOOM = 4
+#: Smallest align-corners zoom whose separable form beats Resize: at z8 the two measured 0.96-1.3x (noise), at
+#: x16 the windowed form ran 1.4x faster than Resize (benchmarks/bench_forms.py).
+ALIGN_CORNERS_MIN_ZOOM = 16
 #: Smallest stride whose last (biggest) pass runs faster as windows + 1-D Conv than as a ConvTranspose
 #: (benchmarks/bench_forms.py, ``windowed``: equal at x8, 2.3x at x16, 2.6x at x32).
 WINDOWED_MIN_STRIDE = 16
