@@ -111,6 +111,8 @@ def _export(
 
     if optimize not in OPTIMIZE_CHOICES:
         raise UnsupportedError(f"optimize must be one of {', '.join(OPTIMIZE_CHOICES)}, got {optimize!r}")
+    if optimize != "none":
+        require(model, "export")  # the literal form's budget: a faster form does not lift a refusal
     model = lower(model, ExportOptions(target="onnx", optimize=optimize))
     require(model, "export")
     ctx = OnnxEmitter(opset)

@@ -79,16 +79,17 @@ class Analysis:
     diagonal: bool
 
 
-def _per_channel_kernels(layer: Deconvolution, c: int, dtype: np.dtype) -> tuple[np.ndarray, bool] | None:
+def _per_channel_kernels(layer: Deconvolution, c: int) -> tuple[np.ndarray, bool] | None:
     """The ``(C, *K)`` kernels of a depthwise (group C) or diagonal full layer, with whether it was diagonal."""
     if layer.out_channels != c:
         return None
     if layer.group == c:
-        return layer.weight_array(c, dtype)[:, 0], False
+        assert isinstance(layer.weight, Values)
+        return layer.weight.array[:, 0], False
     if layer.group == 1 and c > 1:
         diagonal = layer.diagonal_kernel(c)
         if diagonal is not None:
-            return diagonal.astype(dtype, copy=False), True
+            return diagonal, True
     return None
 
 
@@ -97,12 +98,16 @@ def analyse(layer: Layer, x: TensorType) -> Analysis | None:
     if not isinstance(layer, Deconvolution):
         return None
     c = x.shape[1]
-    if isinstance(layer.weight, Filler) and layer.weight.type == "bilinear" and layer.group == c == layer.out_channels:
-        return Analysis("bilinear", False)
-    if isinstance(layer.weight, Filler) and layer.weight.type not in ("bilinear", "constant"):
-        return None  # random fillers: not a fixed kernel
+    depthwise = layer.group == c == layer.out_channels
+    if isinstance(layer.weight, Filler):
+        # decided from the filler: never materialise the weights to look at them
+        if depthwise and layer.weight.type == "bilinear":
+            return Analysis("bilinear", False)
+        if depthwise and layer.weight.type == "constant" and layer.weight.value == 1.0:
+            return Analysis("ones", False)
+        return None  # random fillers are no fixed kernel; a constant full layer is no diagonal
     try:
-        found = _per_channel_kernels(layer, c, np.dtype(np.float64))
+        found = _per_channel_kernels(layer, c)
     except Exception:  # noqa: BLE001  (a weight the layer cannot materialise here is no upsample)
         return None
     if found is None:
