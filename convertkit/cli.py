@@ -336,7 +336,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=args.caffe_dialect)
     else:
-        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, optimize=args.optimize)
+        onnx_only = {"optimize": args.optimize} if args.output.lower().endswith(".onnx") else {}
+        ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, **onnx_only)
     written = args.output
     if args.external_data:
         from .formats.onnx import external_data_path

@@ -313,3 +313,22 @@ def test_phase_taps_hand_values():
     table, dmin = phase_taps(np.array([0.25, 0.75, 0.75, 0.25]), 2, 1, 1)
     assert dmin == -1
     np.testing.assert_array_equal(table, [[0.25, 0.75, 0.0], [0.0, 0.75, 0.25]])
+
+
+def test_fast_exports_read_back_as_one_layer():
+    """The separable form folds back into one grouped Deconvolution on import (the edge recipe then into the
+    Upsample it was), so convert -> convert round trips keep the model's layers."""
+    from convertkit.formats.onnx_import import from_onnx
+
+    m = _deconv((2, 3, 4, 5), **_recipe(3, 4))
+    (back,) = [layer for layer in from_onnx(to_onnx(m, optimize="speed")).layers if layer.kind != "Input"]
+    assert back.kind == "Deconvolution" and back.group == 3 and back.kernel_shape == (8, 8)
+    assert isinstance(back.weight, Filler) and back.weight.type == "bilinear"
+    up = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 3, 4, 5)),
+            ck.Upsample(name="u", input="x", mode="linear", scales=(2.0, 3.0), lowering="deconvolution"),
+        ]
+    )
+    (again,) = [layer for layer in from_onnx(to_onnx(up, optimize="speed")).layers if layer.kind != "Input"]
+    assert again.kind == "Upsample" and again.name == "u"

@@ -103,9 +103,10 @@ def _lowerings(target: str) -> list[Lowering]:
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import arithmetic, convolution, deconvolution, inner_product, normalization, upsample
+    from . import arithmetic, convolution, deconvolution, fast_upsample, inner_product, normalization, upsample
 
     return [
+        *fast_upsample.FUSIONS.get(stage, ()),
         *upsample.FUSIONS.get(stage, ()),
         *normalization.FUSIONS.get(stage, ()),
         *deconvolution.FUSIONS.get(stage, ()),

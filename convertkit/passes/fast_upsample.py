@@ -40,6 +40,7 @@ The rule (:func:`choose_form`):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ from ..layers.deconvolution import Deconvolution, Padding
 from ..layers.pad import Pad
 from ..layers.reshape import Reshape
 from ..layers.upsample import Upsample
-from . import ExportOptions, Graph, Lowering
+from . import ExportOptions, Fusion, Graph, Lowering
 
 __all__ = ["Analysis", "analyse", "choose_form", "separable_form", "LOWERINGS", "OPTIMIZE_CHOICES"]
 
@@ -408,3 +409,78 @@ def is_single_pass(layer: Layer, x: TensorType) -> bool:
 
 
 LOWERINGS: dict[str, list[Lowering]] = {"onnx": [lower_fast]}
+
+
+def fuse_separable(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
+    """:func:`separable_form` read back: ``Reshape (N*C, 1, *S)`` -> single-channel Deconvolution passes (one per
+    axis, last axis first, bilinear or ones taps) -> ``Reshape (N, C, *out)`` [-> ``Bias``] is one grouped frozen
+    Deconvolution with the bilinear filler (or a ones kernel), exactly."""
+    if len(chain) < 3 or not isinstance(chain[0], Reshape):
+        return None
+    x = graph.types[chain[0].input]
+    n = len(x.shape) - 2
+    batch, c = x.shape[0], x.shape[1]
+    if n < 1 or c < 2 or graph.types[chain[0].output].shape != (batch * c, 1, *x.shape[2:]):
+        return None
+    kernel, strides, dilations = [1] * n, [1] * n, [1] * n
+    begin, end, output_padding = [0] * n, [0] * n, [0] * n
+    kinds: set[str] = set()
+    used, last_axis = 1, n
+    for layer in chain[1:]:
+        if not isinstance(layer, Deconvolution):
+            break
+        t = graph.types[layer.input]
+        if layer.out_channels != 1 or layer.group != 1 or layer.bias_term or not isinstance(layer.weight, Values):
+            return None
+        axes = [a for a, k in enumerate(layer.kernel_shape) if k != 1]
+        geo = layer.geometry(t.shape[2:])
+        moved = [a for a in range(n) if geo.strides[a] != 1 or geo.pads[a] or geo.pads[n + a] or geo.output_padding[a]]
+        if len(set(axes) | set(moved)) != 1:
+            return None
+        (a,) = set(axes) | set(moved)
+        if a >= last_axis:
+            return None
+        taps = layer.weight.array.reshape(-1).astype(np.float64)
+        if np.all(taps == 1.0):
+            kinds.add("ones")
+        elif np.max(np.abs(taps - bilinear_kernel_1d(len(taps)))) <= KERNEL_TOLERANCE:
+            kinds.add("bilinear")
+        else:
+            return None
+        kernel[a], strides[a], dilations[a] = len(taps), geo.strides[a], geo.dilations[a]
+        begin[a], end[a], output_padding[a] = geo.pads[a], geo.pads[n + a], geo.output_padding[a]
+        last_axis, used = a, used + 1
+    if used < 2 or len(kinds) != 1 or used >= len(chain) or not isinstance(chain[used], Reshape):
+        return None
+    back = chain[used]
+    if graph.types[back.output].shape != (batch, c, *graph.types[back.input].shape[2:]):
+        return None
+    used += 1
+    bias, value = None, back.output
+    if used < len(chain) and isinstance(chain[used], Bias):
+        bias_layer = chain[used]
+        assert isinstance(bias_layer, Bias)
+        bias, value, used = bias_layer.bias_array(c, np.dtype(x.dtype)), bias_layer.output, used + 1
+    kind = kinds.pop()
+    if kind == "bilinear" and any(k == 1 for k in kernel):
+        return None  # the N-D filler has a kernel on every axis the passes covered
+    name = re.sub(r"\.planes(_\d+)?$", "", chain[0].name)
+    fused = Deconvolution(
+        name=name if all(other.name != name for other in graph.layers) else chain[0].name,
+        input=chain[0].input,
+        output=value,
+        out_channels=c,
+        group=c,
+        kernel_shape=tuple(kernel),
+        strides=tuple(strides),
+        dilations=tuple(dilations),
+        padding=Padding(pads=tuple(begin + end)),
+        output_padding=tuple(output_padding),
+        bias_term=bias is not None,
+        weight=Filler(type="bilinear") if kind == "bilinear" else Filler(type="constant", value=1.0),
+        bias=Values(array=bias) if bias is not None else None,
+    )
+    return fused, used
+
+
+FUSIONS: dict[str, list[tuple[int, Fusion]]] = {"import": [(8, fuse_separable)]}
