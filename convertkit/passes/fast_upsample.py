@@ -453,6 +453,7 @@ def fuse_separable(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None
     if used < 2 or len(kinds) != 1 or used >= len(chain) or not isinstance(chain[used], Reshape):
         return None
     back = chain[used]
+    assert isinstance(back, Reshape)
     if graph.types[back.output].shape != (batch, c, *graph.types[back.input].shape[2:]):
         return None
     used += 1
