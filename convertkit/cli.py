@@ -110,7 +110,8 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
         choices=READ_DIALECTS,
         default=None,
         help="the Caffe of the .prototxt files read and written: bvlc (stock), pspnet (writes may also use the "
-        "fork's Interp: bilinear, align_corners), segnet (writes SegNet's Upsample for max-unpooling), fcn (reads a Crop without crop_param, and AutoCrop, with the "
+        "fork's Interp: bilinear, align_corners), segnet (writes SegNet's Upsample for max-unpooling), "
+        "fcn (reads a Crop without crop_param, and AutoCrop, with the "
         "offsets its coordinate maps give, as the FCN-era fork of HED and CRF-as-RNN did; writes stock layers); "
         "default: detected on reading, bvlc on writing",
     )
@@ -128,6 +129,15 @@ def _write_dialect(args: argparse.Namespace) -> Any:
     only)."""
     dialect = getattr(args, "caffe_dialect", None)
     return dialect if dialect in ("pspnet", "segnet") else "bvlc"
+
+
+def _add_optimize(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--optimize",
+        choices=("speed", "none"),
+        default="speed",
+        help="ONNX export: upsample-like layers in their fastest exactly equal form (speed, default) or literally",
+    )
 
 
 def _add_choice(g: argparse._ArgumentGroup, flag: str, choices: tuple[str, ...], help_: str) -> None:
@@ -235,6 +245,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--opset", type=int, default=None, help="ONNX opset (default: an ONNX source's, else 19; supported 13..22)"
     )
     _add_target(p)
+    _add_optimize(p)
     p.add_argument(
         "--external-data",
         action="store_true",
@@ -273,6 +284,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=0)
     p.add_argument("--input", action="append", default=[], metavar="NAME=FILE.npy")
     p.add_argument("--opset", type=int, default=None)
+    _add_optimize(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     _add_target(p)
     p.add_argument(
@@ -301,6 +313,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_max_memory(p)
 
     p = sub.add_parser("schema", help="print the JSON Schema of the spec format")
+    _add_optimize_parser(sub)
     _add_explain_parser(sub)
     return parser
 
@@ -369,7 +382,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if to_caffe:
         ck.save(model, args.output, opset=args.opset, with_weights=not args.no_weights, dialect=_write_dialect(args))
     else:
-        options: dict[str, Any] = {"target": args.target} if args.output.lower().endswith(".onnx") else {}
+        options: dict[str, Any] = (
+            {"target": args.target, "optimize": args.optimize} if args.output.lower().endswith(".onnx") else {}
+        )
         ck.save(model, args.output, opset=args.opset, external_data=args.external_data or None, **options)
     written = args.output
     if args.external_data:
@@ -542,14 +557,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.caffe_dialect is not None and not args.caffe and not args.src.lower().endswith(".prototxt"):
         raise _UserError("--caffe-dialect applies with --caffe or a .prototxt source only")
     model = _load(args.src, args)
-    if args.src.lower().endswith(".onnx") and not _cut_options(args):
+    exported = not (args.src.lower().endswith(".onnx") and not _cut_options(args))
+    if not exported:
         from .formats.onnx import load_onnx_model
 
         if args.opset is not None:
             raise _UserError("--opset applies when convertkit exports a model; an .onnx source is checked as it is")
         onnx_model = load_onnx_model(args.src)
     else:
-        onnx_model = to_onnx(model, args.opset, target=args.target)
+        onnx_model = to_onnx(model, args.opset, target=args.target, optimize=args.optimize)
     _warn_known_defects(onnx_model, args.target)
     given = _read_inputs(args.input)
     feeds = check_inputs(model, given or random_inputs(model, args.seed))
@@ -557,6 +573,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
         model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, opset=args.opset, onnx_model=onnx_model
     )
     reports = [report]
+    literal_ok = True
+    if exported and args.optimize != "none":
+        from .check import compare_with_literal
+
+        proof = compare_with_literal(model, onnx_model, feeds, opset=args.opset)
+        if proof is not None:
+            literal_ok, line = proof
+            print(line, file=sys.stderr if args.json else sys.stdout, flush=True)
     if args.caffe:
         from .formats.caffe.opencv import check_caffe
 
@@ -572,7 +596,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(reports[-1].format())
     for row in rows:
         print(row[0])
-    if all(r.passed for r in reports) and all(ok for _, ok in rows):
+    if all(r.passed for r in reports) and all(ok for _, ok in rows) and literal_ok:
         return EXIT_OK
     _save_reproduction(args, model, onnx_model, feeds, caffe_failed=not reports[-1].passed and args.caffe)
     return EXIT_CHECK_FAILED
@@ -792,7 +816,51 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 # -- end of explain --------------------------------------------------------------------------------------------------
 
 
+def _add_optimize_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "optimize",
+        help="rewrite an ONNX model's ConvTranspose/Resize/Upsample nodes into their fastest exact form",
+    )
+    p.add_argument("src", metavar="IN.onnx")
+    p.add_argument("-o", "--output", required=True, metavar="OUT.onnx")
+    _add_input_shape(p)
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the verification inputs (default 0)")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs of each model (default 5)")
+    p.add_argument("--no-verify", action="store_true", help="skip running both models in onnxruntime")
+    _add_quiet(p)
+
+
+def _cmd_optimize(args: argparse.Namespace) -> int:
+    from .codec.files import write_atomically
+    from .formats.onnx import load_onnx_model
+    from .optimize import optimize_onnx, verify
+
+    if not args.src.lower().endswith(".onnx") or not args.output.lower().endswith(".onnx"):
+        raise _UserError("optimize reads and writes .onnx files")
+    if os.path.abspath(args.src) == os.path.abspath(args.output):
+        raise _UserError("the output would replace the source; give another -o")
+    shapes = _parse_input_shapes(args.input_shape)
+    proto = load_onnx_model(args.src)
+    result = optimize_onnx(proto, input_shapes=shapes)
+    for note in result.notes:
+        print(note, flush=True)
+    if not args.no_verify:
+        check = verify(proto, result.proto, input_shapes=shapes, seed=args.seed, repeats=args.repeats)
+        print(check.format(), flush=True)
+        if not check.equal:
+            print("not written: the rewritten model differs from the original", file=sys.stderr)
+            return EXIT_CHECK_FAILED
+    write_atomically({args.output: result.proto.SerializeToString()})
+    print(
+        f"wrote {args.output}: {result.rewritten} node(s) rewritten, "
+        f"{os.path.getsize(args.src):,} -> {os.path.getsize(args.output):,} bytes",
+        flush=True,
+    )
+    return EXIT_OK
+
+
 _COMMANDS = {
+    "optimize": _cmd_optimize,
     "convert": _cmd_convert,
     "run": _cmd_run,
     "check": _cmd_check,

@@ -484,8 +484,8 @@ Dialect = Literal["bvlc", "pspnet", "segnet"]
 #: the user wrote it.
 DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet")
 #: Dialects of the prototxt being read (``--caffe-dialect`` / ``load(..., dialect=)``; None: detect).  ``bvlc``,
-#: ``pspnet`` and ``segnet``: a ``Crop`` without ``crop_param`` has BVLC's defaults (axis 2, offset 0).  ``fcn``: the FCN-era fork
-#: (HED, CRF-as-RNN) computes its offsets from coordinate maps (:mod:`convertkit.coord_map`).
+#: ``pspnet`` and ``segnet``: a ``Crop`` without ``crop_param`` has BVLC's defaults (axis 2, offset 0).  ``fcn``:
+#: the FCN-era fork (HED, CRF-as-RNN) computes its offsets from coordinate maps (:mod:`convertkit.coord_map`).
 READ_DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet", "fcn")
 #: What a Deconvolution with neither weights nor a filler gets (``--fill-missing``).
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")

@@ -30,7 +30,7 @@ _SAVE_OPTIONS = {
     ".json": ("inline_max",),
     ".yaml": ("inline_max",),
     ".yml": ("inline_max",),
-    ".onnx": ("external_data", "target"),
+    ".onnx": ("external_data", "target", "optimize"),
     ".prototxt": ("with_weights", "dialect", "warn"),
 }
 

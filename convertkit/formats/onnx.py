@@ -36,6 +36,8 @@ __all__ = [
     "read_onnx_streamed",
 ]
 
+#: Export form when none is asked for by the API: the literal one (the CLI asks for "speed").
+DEFAULT_OPTIMIZE = "none"
 #: Opset used when none is asked for.
 DEFAULT_OPSET = 19
 #: Supported range, both ends tested: 13 is the first with Resize's current inputs and Pad's tensor pads;
@@ -74,10 +76,21 @@ def _value_info(name: str, t: TensorType, element_type: int | None = None) -> An
     return onnx.helper.make_tensor_value_info(name, elem, list(t.shape))
 
 
-def to_onnx(model: Model, opset: int | None = None, *, check: bool = True, target: str = "portable") -> Any:
+def to_onnx(
+    model: Model,
+    opset: int | None = None,
+    *,
+    check: bool = True,
+    target: str = "portable",
+    optimize: str = DEFAULT_OPTIMIZE,
+) -> Any:
     """Export ``model`` as an ``onnx.ModelProto`` at ``opset`` (default :data:`DEFAULT_OPSET`) for ``target``
     (:data:`convertkit.portability.RUNTIME_TARGETS`: ``portable`` runs everywhere; a runtime may get a form only
-    it runs).
+    it runs); ``optimize="speed"`` emits upsample-like layers in their fastest exact form where the target runs it
+    (:mod:`convertkit.passes.fast_upsample`).
+
+    ``optimize="speed"`` writes each upsample-like layer in its fastest exactly equal form
+    (:mod:`convertkit.passes.fast_upsample`); ``"none"`` the literal one.
 
     The result passes ``onnx.checker.check_model(full_check=True)`` and onnx shape inference agrees with
     ``model.types`` on every value (checked unless ``check=False``).
@@ -85,7 +98,7 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True, targe
     if isinstance(model, Model):
         require(model, "export")  # the budget first: it names the amount; then what a ModelProto cannot hold
         _refuse_huge_tensors(model)
-    proto, big = _export(model, opset, check=check, target=target)
+    proto, big = _export(model, opset, check=check, target=target, optimize=optimize)
     for init in proto.graph.initializer:
         if init.name in big:
             init.raw_data = big[init.name].astype(big[init.name].dtype.newbyteorder("<"), copy=False).tobytes()
@@ -93,7 +106,12 @@ def to_onnx(model: Model, opset: int | None = None, *, check: bool = True, targe
 
 
 def _export(
-    model: Model, opset: int | None, *, check: bool = True, target: str = "portable"
+    model: Model,
+    opset: int | None,
+    *,
+    check: bool = True,
+    target: str = "portable",
+    optimize: str = DEFAULT_OPTIMIZE,
 ) -> tuple[Any, dict[str, Any]]:
     """The ONNX model with its big initializers (``OnnxEmitter.big``) as data-less tensors, and their arrays."""
     from ..portability import check_target, needs_form
@@ -105,13 +123,15 @@ def _export(
     if opset is None and needs_form(target, "low_opset") and isinstance(model, Model):
         for low in range(MIN_OPSET, DEFAULT_OPSET):
             try:
-                return _export(model, low, check=check, target=target)
+                return _export(model, low, check=check, target=target, optimize=optimize)
             except UnsupportedError:
                 continue  # a layer needs a newer opset
-    return _export_at(model, opset, check=check, target=target)
+    return _export_at(model, opset, check=check, target=target, optimize=optimize)
 
 
-def _export_at(model: Model, opset: int | None, *, check: bool, target: str) -> tuple[Any, dict[str, Any]]:
+def _export_at(
+    model: Model, opset: int | None, *, check: bool, target: str, optimize: str = DEFAULT_OPTIMIZE
+) -> tuple[Any, dict[str, Any]]:
     import onnx
 
     opset = DEFAULT_OPSET if opset is None else opset
@@ -121,7 +141,13 @@ def _export_at(model: Model, opset: int | None, *, check: bool, target: str) -> 
         raise UnsupportedError(f"ONNX opset must be an integer, got {opset!r}")
     if not (MIN_OPSET <= opset <= MAX_OPSET):
         raise UnsupportedError(f"ONNX opset {opset} is outside the supported range {MIN_OPSET}..{MAX_OPSET}")
-    model = lower(model, ExportOptions(target="onnx", runtime=target))
+    from ..passes.fast_upsample import OPTIMIZE_CHOICES
+
+    if optimize not in OPTIMIZE_CHOICES:
+        raise UnsupportedError(f"optimize must be one of {', '.join(OPTIMIZE_CHOICES)}, got {optimize!r}")
+    if optimize != "none":
+        require(model, "export")  # the literal form's budget: a faster form does not lift a refusal
+    model = lower(model, ExportOptions(target="onnx", runtime=target, optimize=optimize))
     require(model, "export")
     ctx = OnnxEmitter(opset)
     ctx.reserve(list(model.types))
@@ -208,6 +234,7 @@ def save_onnx(
     threshold: int = EXTERNAL_DATA_THRESHOLD,
     progress: Callable[[int], None] | None = None,
     target: str = "portable",
+    optimize: str = DEFAULT_OPTIMIZE,
 ) -> bool:
     """Export and write ``model`` to ``path``; returns whether the weights went to external data.
 
@@ -216,7 +243,7 @@ def save_onnx(
     ``threshold`` bytes (ONNX's 2 GB limit); ``True`` / ``False`` force either form.  Both files are written
     atomically.  ``progress`` is called with each tensor's byte count once written.
     """
-    proto, big = _export(model, opset, target=target)
+    proto, big = _export(model, opset, target=target, optimize=optimize)
     total = sum(a.nbytes for a in big.values())
     if progress is None:
         with _progress.bar(total, f"writing {os.path.basename(path)}") as update:

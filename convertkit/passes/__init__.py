@@ -34,6 +34,8 @@ class ExportOptions:
     #: The runtime an ONNX export is for (:data:`convertkit.portability.RUNTIME_TARGETS`): ``portable`` (the
     #: default) picks, among exact forms, the one every runtime runs; a named runtime may take a form only it runs.
     runtime: str = "portable"
+    #: ``speed``: upsample-like layers in their fastest exact form (:mod:`.fast_upsample`); ``none``: literal.
+    optimize: str = "none"
 
 
 @dataclass
@@ -93,9 +95,10 @@ Check = Callable[[list[Layer], dict[str, TensorType], tuple[str, ...]], None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, normalization, pooling, subpixel, unpool, upsample
+    from . import convolution, deconvolution, fast_upsample, normalization, pooling, subpixel, unpool, upsample
 
     return [
+        *fast_upsample.LOWERINGS.get(target, ()),
         *unpool.LOWERINGS.get(target, ()),
         *upsample.LOWERINGS.get(target, ()),
         *normalization.LOWERINGS.get(target, ()),
@@ -107,9 +110,19 @@ def _lowerings(target: str) -> list[Lowering]:
 
 
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
-    from . import arithmetic, convolution, deconvolution, inner_product, normalization, subpixel, upsample
+    from . import (
+        arithmetic,
+        convolution,
+        deconvolution,
+        fast_upsample,
+        inner_product,
+        normalization,
+        subpixel,
+        upsample,
+    )
 
     return [
+        *fast_upsample.FUSIONS.get(stage, ()),
         *upsample.FUSIONS.get(stage, ()),
         *normalization.FUSIONS.get(stage, ()),
         *deconvolution.FUSIONS.get(stage, ()),
