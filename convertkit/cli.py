@@ -111,8 +111,9 @@ def _add_caffe_options(p: argparse.ArgumentParser, *, writer: bool = False) -> N
         _add_choice(
             g,
             "--caffe-dialect",
-            ("bvlc", "pspnet"),
-            "pspnet: also use the fork's Interp layer (bilinear, align_corners)",
+            ("bvlc", "pspnet", "segnet"),
+            "pspnet: also use the fork's Interp layer (bilinear, align_corners); pspnet/segnet: write batch norms "
+            "read from that fork's BN back as BN",
         )
 
 
@@ -249,7 +250,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--caffe", action="store_true", help="also export to Caffe and run it in OpenCV's Caffe reader (the peer)"
     )
-    p.add_argument("--caffe-dialect", choices=("bvlc", "pspnet"), default="bvlc", help="Caffe dialect for --caffe")
+    p.add_argument(
+        "--caffe-dialect", choices=("bvlc", "pspnet", "segnet"), default="bvlc", help="Caffe dialect for --caffe"
+    )
     _add_max_memory(p)
 
     p = sub.add_parser("validate", help="check a model (spec, .onnx or .prototxt) against the layer rules")

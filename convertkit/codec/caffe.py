@@ -418,12 +418,13 @@ class CaffeWarning(UserWarning):
     """Something the user should know about a Caffe conversion (zero-filled layers, weights left out...)."""
 
 
-Dialect = Literal["bvlc", "pspnet"]
+Dialect = Literal["bvlc", "pspnet", "segnet"]
 #: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
 #: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
 #: upsamples built elsewhere; one read from an ``Interp`` is written back as that ``Interp`` in every dialect, as
-#: the user wrote it.
-DIALECTS: tuple[str, ...] = ("bvlc", "pspnet")
+#: the user wrote it.  ``pspnet`` / ``segnet``: a batch normalisation read from that fork's ``BN`` is written back
+#: as that ``BN`` (in ``bvlc``, and for every other one, stock BatchNorm + Scale).
+DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet")
 #: What a Deconvolution with neither weights nor a filler gets (``--fill-missing``).
 FILL_MISSING: tuple[str, ...] = ("zeros", "bilinear")
 
