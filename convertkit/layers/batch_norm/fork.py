@@ -76,7 +76,8 @@ class ForkBN:
 
     fork: str
     fields: tuple[tuple[str, Any], ...] = ()
-    fillers: tuple[tuple[str, Filler], ...] = ()
+    #: (bn_param field, its FillerParameter as written, serialized): written back as it was
+    fillers: tuple[tuple[str, bytes], ...] = ()
     training: tuple[BlobTraining, ...] = ()
 
     def field(self, name: str, default: Any = None) -> Any:
@@ -188,9 +189,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
                 f"{1 if frozen else 0} (frozen: {str(frozen).lower()}) (give --weights)"
             )
     given_fillers = tuple(
-        (f, filler_from_proto(getattr(p, f), where, 0))
-        for f in _FILLERS[fork]
-        if p.HasField(f) and getattr(p, f).type in FILLER_TYPES
+        (f, getattr(p, f).SerializeToString(deterministic=True)) for f in _FILLERS[fork] if p.HasField(f)
     )
     if fork == PSPNET:
         fields = tuple(
@@ -247,6 +246,16 @@ def fork_form(layer: Layer, dialect: str) -> ForkBN | None:
     return form
 
 
+def _same_filler(source: WeightSource | None, written: bytes) -> bool:
+    if not isinstance(source, Filler):
+        return False
+    fp = pb.FillerParameter.FromString(written)
+    if fp.type not in FILLER_TYPES:
+        return False
+    read = filler_from_proto(fp, "", source.seed)
+    return read == source
+
+
 def _arrays(layer: BatchNorm, fork: str, c: int) -> list[np.ndarray]:
     scale = layer.scale_array(c)
     bias = layer.bias_array(c)
@@ -267,12 +276,12 @@ def write(layer: BatchNorm, form: ForkBN, ctx: CaffeEmitter, types: list[TensorT
     lost = []
     pairs = zip(_FILLERS[form.fork], _BLOB_NAMES[form.fork], (layer.scale, layer.bias), strict=False)
     for field, what, source in pairs:
-        if isinstance(source, Filler):
-            filler_to_proto(source, getattr(p, field))
-        else:
+        if isinstance(source, Values):
             lost.append(what)
-            if field in given:
-                filler_to_proto(given[field], getattr(p, field))
+        if field in given and (isinstance(source, Values) or _same_filler(source, given[field])):
+            getattr(p, field).ParseFromString(given[field])  # as the user wrote it (Caffe fills, then loads)
+        elif isinstance(source, Filler):
+            filler_to_proto(source, getattr(p, field))
     if form.fork == PSPNET:
         for field, value in form.fields:
             if field == "engine":
