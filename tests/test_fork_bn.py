@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import convertkit as ck
-from convertkit.codec.caffe import parse_prototxt, pb
+from convertkit.codec.caffe import parse_prototxt
 from convertkit.errors import FormatError, UnsupportedError
 from convertkit.formats.caffe import to_caffe
 from convertkit.layers.batch_norm import BatchNorm
@@ -160,7 +160,6 @@ def test_pspnet_bn_hand_values(tmp_path):
 
 def test_pspnet_bn_without_caffemodel_gets_the_forks_initial_blobs(tmp_path):
     model, notes = _load(_net(tmp_path, PSP_PARAMS + PSP_FIELDS.replace("value: 0 }", "value: 0.5 }")))
-    layer = _bn(model)
     assert any("mean 0, variance 1 (frozen: true)" in n for n in notes)
     x = _x((1, 3, 2, 2))
     c = np.ones(3, np.float32)
@@ -251,7 +250,7 @@ def test_fork_bn_bad_inputs_are_refused_in_one_line(tmp_path):
         ck.load(_net(tmp_path, "bn_param { eps: 0.001 bn_mode: INFERENCE }"))
     with pytest.raises(
         FormatError,
-        match=r"gives segnet's fields \(scale_filler, shift_filler, bn_mode\) but the caffemodel has 4 blobs",
+        match=r"gives segnet's fields \(scale_filler, shift_filler, bn_mode\) but the caffemodel has 4",
     ):
         ck.load(_net(tmp_path, SEG_FIELDS), weights=_caffemodel(tmp_path / "a.caffemodel", {"bn": _psp_blobs(3)}))
     with pytest.raises(FormatError, match=r"has 3 blobs .*4 \(PSPNet.*or 2 \(SegNet"):
