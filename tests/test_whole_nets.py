@@ -91,12 +91,9 @@ def test_hed_converts_whole_with_duplicate_names_and_bvlc_crop(shared_caffe_dir,
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("pspnet50_ADE20K_473.prototxt", [r"BN x60: conv1_1_3x3_s2/bn \(line 29\), conv1_2_3x3/bn \(line 89\)"]),
-        (
-            "segnet_segnet_inference.prototxt",
-            [r"BN x25: conv1_1_bn \(line 40\)", r"Upsample x5: upsample5 \(line \d+\)", r"upsample1 \(line 1462\)"],
-        ),
-        ("enet_enet_deploy_final.prototxt", [r"bn0_1 \(line 53\)", r"Upsample x2: upsample4_0_4 \(line 2086\)"]),
+        # (PSPNet-50/101 convert whole since the fork BN reads: tests/test_fork_bn.py)
+        ("segnet_segnet_inference.prototxt", [r"^[^;]*: 5 layer\(s\).*Upsample x5: upsample5 \(line \d+\)"]),
+        ("enet_enet_deploy_final.prototxt", [r": 2 layer\(s\).*Upsample x2: upsample4_0_4 \(line 2086\)"]),
         (
             "refinedet_vgg16_320x320_deploy.prototxt",
             [r"Permute x16: conv4_3_norm_mbox_loc_perm \(line 1167\)", r"PriorBox x4"],
@@ -130,13 +127,19 @@ def _suggested(message: str) -> tuple[dict[str, tuple[int, ...] | None], list[st
         "crfasrnn_TVG_CRFRNN_COCO_VOC.prototxt",
         "crfasrnn_TVG_CRFRNN_new_deploy.prototxt",
         "rcf_test_vgg16.prototxt",
-        # cut inputs behind the forks' BN / SSD's Normalize: their shapes follow (those layers keep their shape)
-        "pspnet50_ADE20K_473.prototxt",
-        "pspnet_pspnet101_cityscapes_713.prototxt",
+        # cut inputs behind SSD's Normalize: their shapes follow (the layer keeps its shape)
         "refinedet_vgg16_320x320_deploy.prototxt",
         "pvanet_example_train_test.prototxt",
         # cut inputs behind max-pooling layers with a mask top (read for their first top's shape only)
-        "enet_enet_deploy_final.prototxt",
+        pytest.param(
+            "enet_enet_deploy_final.prototxt",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="with the fork BN read, the largest supported part takes the unpooling tops as inputs of "
+                "unknown shape, so the suggestion cannot be read to verify it, and it keeps pool1_0_4 (a Pooling with "
+                "a mask top, refused)",
+            ),
+        ),
     ],
 )
 def test_the_suggested_cut_converts(shared_caffe_dir, name):
@@ -161,12 +164,11 @@ def test_cut_prototxt_infers_an_inner_input_shape(shared_caffe_dir):
 
 
 def test_cut_ignores_unsupported_layers_outside(shared_caffe_dir):
-    # PSPNet's fork BN is everywhere upstream; the pyramid head past conv5_4 converts with a given shape.
+    # PSPNet's pyramid head past conv5_4 converts with a given shape.
     path = str(shared_caffe_dir / "pspnet50_ADE20K_473.prototxt")
     model, _ = _load(path, inputs={"conv5_4": (1, 512, 60, 60)}, outputs=["conv6_interp"])
     assert model.types["conv6_interp"].shape == (1, 150, 473, 473)
-    # without one, the shape follows from the data input: the fork BN layers upstream keep their bottom's shape
-    # (read for shapes only, never as layers)
+    # without one, the shape follows from the data input
     inferred, _ = _load(path, inputs=["conv5_4"], outputs=["conv6_interp"])
     assert inferred.types[inferred.inputs[0]].shape == (1, 512, 60, 60)
     # a layer upstream that says nothing about its shape still asks for one (SegNet's unpooling Upsample)
