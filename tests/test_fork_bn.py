@@ -454,3 +454,28 @@ def test_pspnet50_at_full_size_onnxruntime_equals_the_reference(shared_caffe_dir
     assert got.shape == want.shape == (1, 256, 119, 119)
     scale = float(np.abs(want).max())
     assert scale > 0 and float(np.abs(got - want).max()) <= 1e-5 * scale  # measured 7.4e-7
+
+
+def test_a_layer_the_fork_bn_no_longer_says_is_written_stock(fork_model):
+    fork, model, _ = fork_model
+    import dataclasses
+
+    layers = [
+        dataclasses.replace(layer, eps=0.5, scale_factor=2.0) if isinstance(layer, BatchNorm) else layer
+        for layer in model.layers
+    ]
+    changed = ck.Model(layers, model.outputs)
+    net = to_caffe(changed, dialect=fork).net
+    assert [lp.type for lp in net.layer] == ["Input", "BatchNorm", "Scale"]
+
+
+def test_cli_caffe_dialect_segnet(tmp_path, capsys):
+    from convertkit.cli import main
+
+    source = _net(tmp_path, f"{SEG_PARAMS} {SEG_FIELDS}")
+    out = tmp_path / "out.prototxt"
+    assert main(["convert", source, "-o", str(out), "--caffe-dialect", "segnet", "-q"]) == 0
+    (bn,) = [lp for lp in parse_prototxt(out.read_text()).layer if lp.type == "BN"]
+    assert bn.bn_param.bn_mode == 1  # INFERENCE
+    assert main(["convert", source, "-o", str(tmp_path / "stock.prototxt"), "-q"]) == 0
+    assert '"BatchNorm"' in (tmp_path / "stock.prototxt").read_text()

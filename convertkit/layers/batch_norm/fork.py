@@ -223,7 +223,7 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
 
 def _is_constant(source: WeightSource | None, value: float) -> bool:
     if isinstance(source, Filler):
-        return source.type == "constant" and source.value == value and not np.signbit(value)
+        return source.type == "constant" and source.value == value and not np.signbit(source.value)
     if isinstance(source, Values):
         return bool(np.all(source.array == value) and not np.any(np.signbit(source.array)))
     return False
