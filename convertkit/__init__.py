@@ -144,8 +144,9 @@ def save(model: Model, path: str, *, opset: int | None = None, **options: Any) -
     """Save ``model`` by suffix: ``.json``/``.yaml``/``.yml`` spec, ``.onnx`` (at ``opset``) or ``.prototxt``.
 
     Caffe (``.prototxt``) options: ``with_weights=True`` writes the ``.caffemodel`` beside it, ``dialect="bvlc"``
-    (stock layers) or ``"pspnet"`` (also the fork's ``Interp``).  Options that do not apply to the suffix raise
-    :class:`FormatError`.
+    (stock layers), ``"pspnet"`` (also the fork's ``Interp``; a batch norm read from PSPNet's ``BN`` written back
+    as that ``BN``) or ``"segnet"`` (one read from SegNet's ``BN`` written back so).  Options that do not apply to
+    the suffix raise :class:`FormatError`.
     """
     from .formats import save_model
 
@@ -163,7 +164,9 @@ def to_onnx(model: Model, opset: int | None = None, *, target: str = "portable")
 def to_caffe(model: Model, *, dialect: str = "bvlc", with_weights: bool = True) -> Any:
     """Export ``model`` as a Caffe net (``.net`` NetParameter, ``.weights`` with the blobs), exactly or not at all.
 
-    ``dialect="pspnet"`` may also use the fork's ``Interp`` layer.  ``save(model, "x.prototxt")`` writes both files.
+    ``dialect="pspnet"`` may also use the fork's ``Interp`` layer; ``"pspnet"`` / ``"segnet"`` write a batch norm
+    read from that fork's ``BN`` back as that ``BN`` (``"bvlc"``: BatchNorm + Scale).  ``save(model, "x.prototxt")``
+    writes both files.
     """
     from .errors import FormatError
     from .formats.caffe import to_caffe as _to_caffe

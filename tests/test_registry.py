@@ -80,7 +80,9 @@ EXPECTED: dict[str, Facets] = {
     "Softmax": Facets(onnx_ops=("Softmax",), caffe_types=("Softmax",)),
     # A Dropout at inference, in both formats.
     "Identity": Facets(onnx_ops=("Dropout",), caffe_types=("Dropout",)),
-    "BatchNorm": Facets(onnx_ops=("BatchNormalization",), caffe_types=("BatchNorm",), caffe_blobs=True),
+    "BatchNorm": Facets(
+        onnx_ops=("BatchNormalization",), caffe_types=("BatchNorm", "BN"), caffe_blobs=True, opencv_refusal=True
+    ),
     # A Mul by a constant of more than one element (Eltwise reads two run-time tensors, Power one element).
     "Scale": Facets(onnx_ops=("Mul",), caffe_types=("Scale",), caffe_blobs=True, opencv_refusal=True),
     "LRN": Facets(onnx_ops=("LRN",), caffe_types=("LRN",), opencv_refusal=True),  # OpenCV ignores k
@@ -108,7 +110,7 @@ SUPPORT_TABLE = """\
 | kind | spec | ONNX | Caffe | ONNX ops read | Caffe types read |
 |---|---|---|---|---|---|
 | Activation | read, write | read, write | read, write | Relu, LeakyRelu, Sigmoid, Tanh, Elu, Abs | ReLU, Sigmoid, TanH, ELU, AbsVal |
-| BatchNorm | read, write | read, write | read, write | BatchNormalization | BatchNorm |
+| BatchNorm | read, write | read, write | read, write | BatchNormalization | BatchNorm, BN |
 | Bias | read, write | read, write | read, write | Add | Bias |
 | Concat | read, write | read, write | read, write | Concat | Concat |
 | Convolution | read, write | read, write | read, write | Conv | Convolution |

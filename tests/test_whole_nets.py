@@ -93,12 +93,7 @@ def test_hed_converts_whole_with_duplicate_names_and_fork_crop(shared_caffe_dir,
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("pspnet50_ADE20K_473.prototxt", [r"BN x60: conv1_1_3x3_s2/bn \(line 29\), conv1_2_3x3/bn \(line 89\)"]),
-        (
-            "segnet_segnet_inference.prototxt",
-            [r"BN x25: conv1_1_bn \(line 40\)", r"\A(?!.*Upsample x)"],  # the fork's Upsample is MaxUnpool
-        ),
-        ("enet_enet_deploy_final.prototxt", [r"BN x3: bn0_1 \(line 53\)", r"\A(?!.*Upsample x)"]),
+        # (PSPNet-50/101, SegNet and ENet convert whole since the fork BN and max-unpooling read)
         (
             "refinedet_vgg16_320x320_deploy.prototxt",
             [r"Permute x16: conv4_3_norm_mbox_loc_perm \(line 1167\)", r"PriorBox x4"],
@@ -131,12 +126,9 @@ def _suggested(message: str) -> tuple[dict[str, tuple[int, ...] | None], list[st
     [
         "crfasrnn_TVG_CRFRNN_COCO_VOC.prototxt",
         "crfasrnn_TVG_CRFRNN_new_deploy.prototxt",
-        # cut inputs behind the forks' BN / SSD's Normalize: their shapes follow (those layers keep their shape)
-        "pspnet50_ADE20K_473.prototxt",
-        "pspnet_pspnet101_cityscapes_713.prototxt",
+        # cut inputs behind SSD's Normalize: their shapes follow (the layer keeps its shape)
         "refinedet_vgg16_320x320_deploy.prototxt",
         "pvanet_example_train_test.prototxt",
-        "enet_enet_deploy_final.prototxt",  # pooling masks and the fork's Upsample (MaxUnpool) inside the part
     ],
 )
 def test_the_suggested_cut_converts(shared_caffe_dir, name):
@@ -161,12 +153,11 @@ def test_cut_prototxt_infers_an_inner_input_shape(shared_caffe_dir):
 
 
 def test_cut_ignores_unsupported_layers_outside(shared_caffe_dir):
-    # PSPNet's fork BN is everywhere upstream; the pyramid head past conv5_4 converts with a given shape.
+    # PSPNet's pyramid head past conv5_4 converts with a given shape.
     path = str(shared_caffe_dir / "pspnet50_ADE20K_473.prototxt")
     model, _ = _load(path, inputs={"conv5_4": (1, 512, 60, 60)}, outputs=["conv6_interp"])
     assert model.types["conv6_interp"].shape == (1, 150, 473, 473)
-    # without one, the shape follows from the data input: the fork BN layers upstream keep their bottom's shape
-    # (read for shapes only, never as layers)
+    # without one, the shape follows from the data input
     inferred, _ = _load(path, inputs=["conv5_4"], outputs=["conv6_interp"])
     assert inferred.types[inferred.inputs[0]].shape == (1, 512, 60, 60)
     # SegNet's unpooling Upsample (MaxUnpool) upstream says its shape too: pool1_D follows from the data input

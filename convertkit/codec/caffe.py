@@ -481,7 +481,8 @@ Dialect = Literal["bvlc", "pspnet", "segnet"]
 #: ``bvlc``: stock Caffe layers only.  ``pspnet``: also the PSPNet/DeepLab fork's ``Interp`` (bilinear,
 #: aligned corners) for align-corners upsampling that stock layers cannot express.  The dialect decides for
 #: upsamples built elsewhere; one read from an ``Interp`` is written back as that ``Interp`` in every dialect, as
-#: the user wrote it.
+#: the user wrote it.  ``pspnet`` / ``segnet``: a batch normalisation read from that fork's ``BN`` is written back
+#: as that ``BN`` (in ``bvlc``, and for every other one, stock BatchNorm + Scale).
 DIALECTS: tuple[str, ...] = ("bvlc", "pspnet", "segnet")
 #: Dialects of the prototxt being read (``--caffe-dialect`` / ``load(..., dialect=)``; None: detect).  ``bvlc``,
 #: ``pspnet`` and ``segnet``: a ``Crop`` without ``crop_param`` has BVLC's defaults (axis 2, offset 0).  ``fcn``:

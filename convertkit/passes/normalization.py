@@ -5,7 +5,8 @@ is a one-input ``Scale`` over the channels (axis 1, one axis) is one ``BatchNorm
 The IR keeps the Caffe pair as two layers, so a prototxt round trip writes them as they were.
 
 **BatchNorm with scale/bias -> Caffe BatchNorm + Scale** (Caffe export): Caffe's BatchNorm has no scale or
-shift; a ``Scale`` (``bias_term`` when there is a bias; a unit scale when only a bias) follows it.
+shift; a ``Scale`` (``bias_term`` when there is a bias; a unit scale when only a bias) follows it.  A layer read
+from a PSPNet or SegNet fork ``BN`` stays one layer with that fork's dialect (it is written back as the ``BN``).
 
 **Mul + Add of per-channel constants -> one Scale with bias** (ONNX import): how a Scale with ``bias_term``
 over the channels is written (:mod:`convertkit.layers.scale.onnx`).
@@ -18,6 +19,7 @@ import dataclasses
 from ..fillers import Filler
 from ..ir import Layer, Meta, TensorType
 from ..layers.batch_norm import BatchNorm
+from ..layers.batch_norm.fork import FORK_BN, fork_form
 from ..layers.bias import Bias
 from ..layers.scale import Scale
 from ..layers.scale.core import scale_axes
@@ -59,10 +61,10 @@ def fuse_scale_bias(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | Non
 
 def lower_batch_norm(layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions) -> list[Layer] | None:
     """Caffe: a BatchNorm with scale/bias as ``BatchNorm -> Scale``."""
-    if not isinstance(layer, BatchNorm) or not layer.fused:
+    if not isinstance(layer, BatchNorm) or not layer.fused or fork_form(layer, options.dialect) is not None:
         return None
     normalised = graph.names.fresh(f"{layer.name}.normalised")
-    plain = dataclasses.replace(layer, output=normalised, scale=None, bias=None)
+    plain = dataclasses.replace(layer, output=normalised, scale=None, bias=None, meta=layer.meta.without(FORK_BN))
     scale = Scale(
         name=graph.names.fresh(f"{layer.name}_scale"),
         input_names=(normalised,),

@@ -1,6 +1,7 @@
 """Caffe facet of ``BatchNorm``: ``BatchNorm`` (``eps``, ``use_global_stats``) with blobs mean, variance and the
 moving-average factor; a layer with scale or bias reaches this writer already split into BatchNorm + Scale
-(:mod:`convertkit.passes.normalization`)."""
+(:mod:`convertkit.passes.normalization`), unless it is written back as the PSPNet or SegNet fork's ``BN``
+(:mod:`.fork`, read from that ``BN``, dialect ``pspnet`` / ``segnet``)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from ...ir import Layer, Meta, TensorType
 from ...registry import CaffeFacet
 from ..deconvolution.caffe import _training_from_caffe
 from ..deconvolution.core import TRAINING
+from . import fork
 from .core import DEFAULT_EPS, BatchNorm
 
-TYPES = ("BatchNorm",)
+TYPES = ("BatchNorm", *fork.TYPES)
 #: ``meta`` key: ``use_global_stats: true`` was written explicitly (kept for the round trip; the IR is inference).
 USE_GLOBAL_STATS = "caffe.use_global_stats"
 
@@ -31,6 +33,10 @@ def _blobs(layer: BatchNorm, channels: int) -> list[np.ndarray]:
 
 
 def write(layer: BatchNorm, ctx: CaffeEmitter, types: list[TensorType]) -> None:
+    form = fork.fork_form(layer, ctx.dialect)
+    if form is not None:
+        fork.write(layer, form, ctx, types)
+        return
     if layer.fused:
         raise layer.error("carries a scale or bias, which Caffe writes as a Scale layer; lower the model first")
     proto = ctx.add_layer(layer.name, "BatchNorm", [layer.input], [layer.output])
@@ -51,7 +57,9 @@ def write(layer: BatchNorm, ctx: CaffeEmitter, types: list[TensorType]) -> None:
 
 
 def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
-    """A Caffe ``BatchNorm`` at TEST: the stored statistics (``batch_norm_layer.cpp``)."""
+    """A Caffe ``BatchNorm`` at TEST: the stored statistics (``batch_norm_layer.cpp``); a fork ``BN``: :mod:`.fork`."""
+    if source.layer_type in fork.TYPES:
+        return fork.read(source, ctx)
     source.expect_one_in_one_out()
     lp, where = source.param, source.where
     p = lp.batch_norm_param
@@ -114,8 +122,16 @@ def read(source: CaffeLayer, ctx: CaffeReader) -> list[Layer]:
 
 
 def blobs(layer: BatchNorm, source: CaffeLayer) -> list[np.ndarray]:
+    if source.layer_type in fork.TYPES:
+        return fork.blobs(layer, source)
     return _blobs(layer, source.in_types[0].shape[1])
 
 
+def opencv_refusal(source: CaffeLayer, rank: int | None) -> str | None:
+    return fork.opencv_refusal(source, rank) if source.layer_type in fork.TYPES else None
+
+
 #: This kind's Caffe facet, registered in the package's ``__init__``.
-FACET: CaffeFacet[BatchNorm] = CaffeFacet(write=write, types=TYPES, read=read, blobs=blobs)
+FACET: CaffeFacet[BatchNorm] = CaffeFacet(
+    write=write, types=TYPES, read=read, blobs=blobs, opencv_refusal=opencv_refusal
+)
