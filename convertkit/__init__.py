@@ -65,6 +65,7 @@ from .layers import (  # noqa: F401
     Slice,
     Softmax,
     Upsample,
+    Transpose,
 )
 
 __version__ = "0.1.0"

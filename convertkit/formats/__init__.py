@@ -1,4 +1,4 @@
-"""File formats, chosen by suffix: spec (.json/.yaml/.yml) and ONNX (.onnx)."""
+"""File formats, chosen by suffix: spec (.json/.yaml/.yml), ONNX (.onnx), Caffe (.prototxt) and Keras (.keras/.h5, read only)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..ir import Model
 
 __all__ = ["load_model", "save_model", "suffix_of", "MODEL_SUFFIXES", "OUTPUT_SUFFIXES"]
 
-MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt")
+MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt", ".keras", ".h5")
 OUTPUT_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt")
 
 
@@ -25,6 +25,8 @@ _LOAD_OPTIONS = {
     ".yml": (),
     ".onnx": ("input_shapes", "constants", "inputs", "outputs"),
     ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn"),
+    ".keras": ("input_shapes", "keep_layout"),
+    ".h5": ("input_shapes", "keep_layout"),
 }
 _SAVE_OPTIONS = {
     ".json": (),
@@ -85,6 +87,10 @@ def load_model(path: str, **options: Any) -> Model:
         from .caffe import load_caffe
 
         return load_caffe(path, **given)
+    if suffix in (".keras", ".h5"):
+        from .keras import load_keras
+
+        return load_keras(path, **given)
     raise FormatError(
         f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}"
     )

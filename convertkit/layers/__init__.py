@@ -28,6 +28,7 @@ from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
+from .transpose import Transpose
 
 __all__ = [
     "Input",
@@ -58,4 +59,5 @@ __all__ = [
     "Flatten",
     "Reshape",
     "InnerProduct",
+    "Transpose",
 ]
