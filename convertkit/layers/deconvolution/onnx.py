@@ -146,6 +146,9 @@ def read(node: OnnxNode) -> Deconvolution:
                         "convertkit) return the unpadded size, onnx shape inference says input * stride"
                     )
         padding = Padding(convention="onnx_auto_pad", auto_pad=auto_pad)
+    elif pads is not None and any(int(p) < 0 for p in pads):
+        pads, output_padding = _tensorflow_negative_pads(node, [int(p) for p in pads], strides, output_padding)
+        padding = Padding(pads=pads)
     else:
         padding = Padding(pads=tuple(int(p) for p in pads) if pads is not None else None)
     return Deconvolution(
@@ -163,6 +166,43 @@ def read(node: OnnxNode) -> Deconvolution:
         weight=Values(array=w),
         bias=Values(array=b) if b is not None else None,
     )
+
+
+def _tensorflow_negative_pads(
+    node: OnnxNode, pads: list[int], strides: tuple[int, ...], output_padding: tuple[int, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Negative ``pads`` read with TensorFlow's meaning: ``(0..., 0...)`` and ``output_padding = -(pb + pe)``.
+
+    tf2onnx (onnx/tensorflow-onnx tf2onnx/onnx_opset/nn.py, ConvTranspose with an ``output_shape``) writes the
+    total pad ``scatter - output_shape`` split in halves, negative when TF's VALID output is larger than the
+    scatter (Keras ``output_padding``; ``conv2d_transpose`` with a larger ``output_shape``).  TensorFlow puts
+    those rows after the scatter (they hold only the bias); the ONNX text gives negative pads no meaning and
+    onnxruntime refuses them.  Exact for what TensorFlow computes; refused where the two halves do not both
+    come from one negative total (a negative pad beside a positive one).
+    """
+    n = len(strides)
+    ops = list(output_padding)
+    for a in range(n):
+        pb, pe = pads[a], pads[n + a]
+        if pb > 0 or pe > 0 or pb + pe >= 0:
+            raise node.error(
+                f"pads {pads} on axis {a}: ({pb}, {pe}) mixes a negative and a positive pad; convertkit reads negative "
+                "pads as TensorFlow's rows after the scatter (tf2onnx's form), which needs both <= 0",
+                ValidationError,
+            )
+        ops[a] += -(pb + pe)
+        if ops[a] >= strides[a]:
+            raise node.error(
+                f"pads {pads} on axis {a} ask for {ops[a]} rows after the scatter, not below the stride {strides[a]}: "
+                "TensorFlow's forward convolution of that size does not give the input size",
+                ValidationError,
+            )
+    node.warn(
+        f"negative pads {pads} read with TensorFlow's meaning (tf2onnx's form): output_padding {ops} rows after the "
+        "scatter, pads 0; the ONNX text gives negative pads no meaning and onnxruntime refuses them — convertkit "
+        "writes output_padding, which onnxruntime runs"
+    )
+    return (0,) * (2 * n), tuple(ops)
 
 
 #: This kind's ONNX facet, registered in the package's ``__init__``.

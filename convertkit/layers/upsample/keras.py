@@ -2,10 +2,9 @@
 
 - ``UpSampling*D`` nearest repeats every row ``size`` times (``ops.repeat``, keras/src/layers/reshaping/
   up_sampling2d.py): output row ``i`` reads ``floor(i / f)`` — Resize nearest, asymmetric, floor.
-- ``UpSampling2D`` bilinear / bicubic and ``Resizing`` call ``tf.image.resize`` (antialias off): half-pixel
-  centres; bilinear clamps at the borders (Resize linear, half_pixel); bicubic is Keys' kernel with ``a = -0.5``
-  whose weights outside the image are dropped and the rest renormalised (Resize cubic, cubic_coeff_a -0.5,
-  exclude_outside 1); nearest reads ``floor((o + 0.5) * in / out)`` (Resize nearest, tf_half_pixel_for_nn,
+- ``UpSampling2D`` bilinear and ``Resizing`` call ``tf.image.resize`` (antialias off): half-pixel
+  centres; bilinear clamps at the borders (Resize linear, half_pixel); bicubic is refused (TensorFlow's
+  ScaleAndTranslate differs from Resize cubic a = -0.5, exclude_outside by up to 7e-4, measured); nearest reads ``floor((o + 0.5) * in / out)`` (Resize nearest, tf_half_pixel_for_nn,
   floor).  ``Resizing``'s crop_to_aspect_ratio / pad_to_aspect_ratio are exact only where the aspect ratio is
   already the target's (no crop, no pad); otherwise refused.
 """
@@ -25,12 +24,11 @@ CLASS_NAMES = ("UpSampling1D", "UpSampling2D", "UpSampling3D", "Resizing")
 _RESIZE: dict[str, dict[str, Any]] = {
     "bilinear": {"mode": "linear", "coordinate_transformation_mode": "half_pixel"},
     "nearest": {"mode": "nearest", "coordinate_transformation_mode": "tf_half_pixel_for_nn", "nearest_mode": "floor"},
-    "bicubic": {
-        "mode": "cubic",
-        "coordinate_transformation_mode": "half_pixel",
-        "cubic_coeff_a": -0.5,
-        "exclude_outside": True,
-    },
+}
+#: Methods refused, with why (measured against tf.image.resize).
+_REFUSED = {
+    "bicubic": "TensorFlow's bicubic (ScaleAndTranslate, Keys a = -0.5) differs from Resize cubic with "
+    "cubic_coeff_a -0.5 and exclude_outside 1 by up to 7e-4 (measured); no exact convertkit form is known yet",
 }
 
 
@@ -51,6 +49,8 @@ def read(layer: KerasLayer) -> list[Layer]:
                 )
         layer.no_extra({"antialias": False})
         method = layer.get("interpolation", "bilinear")
+        if method in _REFUSED:
+            raise layer.error(f"interpolation {method!r}: {_REFUSED[method]}")
         if method not in _RESIZE:
             raise layer.error(f"interpolation {method!r} has no exact convertkit form (supported: {', '.join(_RESIZE)})")
         return [Upsample(name=layer.name, input=x, output=layer.output, sizes=sizes, **_RESIZE[method])]
@@ -59,6 +59,8 @@ def read(layer: KerasLayer) -> list[Layer]:
     method = layer.get("interpolation", "nearest")
     if method == "nearest":
         fields: dict[str, Any] = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+    elif method in _REFUSED:
+        raise layer.error(f"interpolation {method!r}: {_REFUSED[method]}")
     elif method in _RESIZE:
         fields = _RESIZE[method]
     else:
