@@ -66,6 +66,7 @@ from .layers import (  # noqa: F401
     Softmax,
     Upsample,
     Transpose,
+    Tile,
 )
 
 __version__ = "0.1.0"

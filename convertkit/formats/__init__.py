@@ -23,7 +23,7 @@ _LOAD_OPTIONS = {
     ".json": (),
     ".yaml": (),
     ".yml": (),
-    ".onnx": ("input_shapes", "constants", "inputs", "outputs"),
+    ".onnx": ("input_shapes", "constants", "inputs", "outputs", "keep_layout"),
     ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn"),
     ".keras": ("input_shapes", "keep_layout"),
     ".h5": ("input_shapes", "keep_layout"),
@@ -77,8 +77,17 @@ def load_model(path: str, **options: Any) -> Model:
         from ..errors import ConvertkitError
         from .onnx_import import load_onnx
 
+        layout = given.pop("keep_layout", None)
+        if layout not in (None, "nchw", "nhwc"):
+            raise FormatError(f"keep_layout must be nchw or nhwc, got {layout!r}")
         try:
-            return load_onnx(path, **given)
+            model = load_onnx(path, **given)
+            if layout == "nchw":
+                # a tf2onnx graph's channels-last interface turned around (its boundary Transposes dropped)
+                from ..passes.layout import channels_first_interface
+
+                model = channels_first_interface(model)
+            return model
         except ConvertkitError as exc:
             if path in str(exc):
                 raise

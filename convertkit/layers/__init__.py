@@ -28,6 +28,7 @@ from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
 from .upsample import InterpForm, Upsample
+from .tile import Tile
 from .transpose import Transpose
 
 __all__ = [
@@ -60,4 +61,5 @@ __all__ = [
     "Reshape",
     "InnerProduct",
     "Transpose",
+    "Tile",
 ]

@@ -141,7 +141,10 @@ def lower(model: Model, options: ExportOptions) -> Model:
 
 def fuse(layers: Sequence[Layer], types: dict[str, TensorType], outputs: Sequence[str]) -> list[Layer]:
     """The layers a reader built with convertkit's multi-node forms folded back into one layer each."""
+    from .layout import fold_layout
+
     graph = Graph.of(layers, types, outputs)
+    fold_layout(graph)
     _apply_fusions(graph, _fusions("import"))
     return graph.layers
 
