@@ -1526,6 +1526,24 @@ DENSE = [
     ),
 ]
 
+LAYOUT = [
+    Case(
+        "transpose-nhwc-to-nchw",
+        "Transpose",
+        model(x(1, 4, 5, 3), ck.Transpose(name="t", input="x", perm=(0, 3, 1, 2))),
+        caffe=Refused(r"layer 't' \(Transpose\): has no Caffe form"),
+    ),
+    Case(
+        "tile-alone",
+        "Tile",
+        model(x(1, 2, 3, 4), ck.Tile(name="t", input="x", repeats=(1, 1, 2, 1))),
+        # read only inside TensorFlow's repeat form (passes/layout), which makes it a nearest Upsample
+        onnx=Gap("a lone Tile is read only inside the repeat form", raises=ck.UnsupportedError),
+        onnxruntime=WORKS,
+        caffe=Refused(r"layer 't' \(Tile\): has no Caffe form"),
+    ),
+]
+
 CASES: list[Case] = [
     *DECONVOLUTION,
     *UPSAMPLE,
@@ -1539,6 +1557,7 @@ CASES: list[Case] = [
     *ELEMENTWISE,
     *NORMALIZATION,
     *DENSE,
+    *LAYOUT,
 ]
 
 

@@ -95,6 +95,10 @@ EXPECTED: dict[str, Facets] = {
     "InnerProduct": Facets(
         onnx_ops=("Gemm", "MatMul"), caffe_types=("InnerProduct",), caffe_blobs=True, opencv_refusal=True
     ),  # OpenCV ignores transpose
+    # A layout change at a channels-last boundary (Keras keep_layout nhwc, tf2onnx's NHWC graphs); stock Caffe has none.
+    "Transpose": Facets(caffe=(False, False), onnx_ops=("Transpose",)),
+    # Only inside TensorFlow's nearest-upsampling repeat form (passes/layout).
+    "Tile": Facets(caffe=(False, False), onnx_ops=("Tile",), onnx_alone=False),
 }
 
 SUPPORT_TABLE = """\
@@ -123,6 +127,8 @@ SUPPORT_TABLE = """\
 | Scale | read, write | read, write | read, write | Mul | Scale |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
+| Tile | read, write | read, write | — | Tile (inside a fusion) | — |
+| Transpose | read, write | read, write | — | Transpose | — |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
 
 
