@@ -253,3 +253,18 @@ def test_bicubic_is_refused_naming_the_measured_difference(tmp_path: Path) -> No
     keras.Model(x, L.UpSampling2D(2, interpolation="bicubic")(x)).save(path)
     with pytest.raises(UnsupportedError, match="bicubic.*7e-4"):
         ck.load(path)
+
+
+def test_cli_converts_a_keras_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from convertkit.cli import main
+
+    x = keras.Input((4, 4, 2), batch_size=1, name="image")
+    path = str(tmp_path / "m.keras")
+    keras.Model(x, L.Conv2DTranspose(2, 3, strides=2, padding="same", name="up")(x)).save(path)
+    out = str(tmp_path / "m.onnx")
+    assert main(["convert", path, "-o", out]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert ck.load(out).types["up"].shape == (1, 2, 8, 8)
+    assert main(["convert", path, "--keep-layout", "nhwc", "-o", out]) == 0
+    assert ck.load(out).types["up"].shape == (1, 8, 8, 2)
+    assert main(["convert", path, "--inputs", "image", "-o", out]) == 2
