@@ -64,9 +64,9 @@ from .layers import (  # noqa: F401
     Scale,
     Slice,
     Softmax,
-    Upsample,
-    Transpose,
     Tile,
+    Transpose,
+    Upsample,
 )
 
 __version__ = "0.1.0"

@@ -180,10 +180,7 @@ def test_1d_and_3d_layers(tmp_path: Path, ndim: int) -> None:
 
 def test_resizing_and_activations(tmp_path: Path) -> None:
     x = keras.Input((5, 7, 2), batch_size=1)
-    outs = [
-        L.Resizing(9, 4, interpolation=method, name=f"resize_{method}")(x)
-        for method in ("bilinear", "nearest")
-    ]
+    outs = [L.Resizing(9, 4, interpolation=method, name=f"resize_{method}")(x) for method in ("bilinear", "nearest")]
     outs.append(L.LeakyReLU(negative_slope=0.1)(x))
     outs.append(L.ELU(alpha=0.5)(x))
     outs.append(L.Activation("sigmoid")(x))

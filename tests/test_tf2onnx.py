@@ -27,7 +27,6 @@ import convertkit as ck  # noqa: E402
 from convertkit.codec.onnx import OnnxImportWarning  # noqa: E402
 from convertkit.formats.caffe.opencv import run_opencv  # noqa: E402
 from convertkit.runtime import run_onnx  # noqa: E402
-
 from tests.test_keras import SEED_5X5, TOL, _decoder, _nchw  # noqa: E402
 
 pytestmark = [

@@ -1,4 +1,5 @@
-"""File formats, chosen by suffix: spec (.json/.yaml/.yml), ONNX (.onnx), Caffe (.prototxt) and Keras (.keras/.h5, read only)."""
+"""File formats, chosen by suffix: spec (.json/.yaml/.yml), ONNX (.onnx), Caffe (.prototxt), Keras (.keras/.h5,
+read only)."""
 
 from __future__ import annotations
 

@@ -193,8 +193,10 @@ def _build(
     readers = keras_readers()
     unknown = [(n, str(e.get("class_name"))) for n, e in zip(names, entries, strict=True)]
     unknown = [(n, c) for n, c in unknown if c not in readers]
-    if sequential and entries[0].get("class_name") != "InputLayer" and "batch_shape" not in entries[0].get(
-        "config", {}
+    if (
+        sequential
+        and entries[0].get("class_name") != "InputLayer"
+        and "batch_shape" not in entries[0].get("config", {})
     ):
         raise UnsupportedError(f"{path}: the Sequential model has no Input; save it built with keras.Input(shape)")
     if unknown:

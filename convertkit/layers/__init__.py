@@ -27,9 +27,9 @@ from .reshape import Reshape
 from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
-from .upsample import InterpForm, Upsample
 from .tile import Tile
 from .transpose import Transpose
+from .upsample import InterpForm, Upsample
 
 __all__ = [
     "Input",

@@ -18,6 +18,7 @@ What remains is a Transpose at the model boundary (a channels-last interface), w
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import numpy as np
 
@@ -142,13 +143,14 @@ def _rename_reads(graph: Graph, old: str, new: str) -> None:
     for i, layer in enumerate(graph.layers):
         if old not in layer.inputs:
             continue
-        changes = {}
+        changes: dict[str, Any] = {}
         for f in ("input", "shape_like"):
             if getattr(layer, f, None) == old:
                 changes[f] = new
-        if hasattr(layer, "input_names"):
-            changes["input_names"] = tuple(new if v == old else v for v in layer.input_names)  # type: ignore[attr-defined]
-        graph.layers[i] = dataclasses.replace(layer, **changes)
+        names = getattr(layer, "input_names", None)
+        if names is not None:
+            changes["input_names"] = tuple(new if v == old else v for v in names)
+        graph.layers[i] = dataclasses.replace(cast(Any, layer), **changes)
 
 
 def _fold_transpose_pair(graph: Graph) -> bool:
@@ -185,6 +187,10 @@ def _merge_equal_transposes(graph: Graph) -> bool:
     return False
 
 
+def _is_transpose(layer: Layer, perm: tuple[int, ...]) -> bool:
+    return isinstance(layer, Transpose) and layer.perm == perm
+
+
 def channels_first_interface(model: Model) -> Model:
     """``model`` with its channels-last boundary turned around: an input read only through a channels-last ->
     channels-first Transpose becomes a channels-first input of the same name, and an output written by the inverse
@@ -193,25 +199,25 @@ def channels_first_interface(model: Model) -> Model:
     import dataclasses
 
     graph = Graph.of(list(model.layers), dict(model.types), model.outputs)
-    for i, layer in enumerate(list(graph.layers)):
-        if not layer.graph_input or not isinstance(layer, Input):
+    for name in model.inputs:
+        i = next(k for k, other in enumerate(graph.layers) if other.graph_input and name in other.outputs)
+        layer = graph.layers[i]
+        readers = [j for j, other in enumerate(graph.layers) if name in other.inputs]
+        rank = len(graph.types[name].shape)
+        if not isinstance(layer, Input) or rank < 3 or not readers:
             continue
-        readers = [j for j, other in enumerate(graph.layers) if layer.name in other.inputs]
-        rank = len(layer.shape)
-        if rank < 3 or not readers:
+        if not all(_is_transpose(graph.layers[j], NHWC_TO_NCHW(rank)) for j in readers):
             continue
-        if not all(isinstance(graph.layers[j], Transpose) and graph.layers[j].perm == NHWC_TO_NCHW(rank) for j in readers):  # type: ignore[attr-defined]
-            continue
-        shape = tuple(layer.shape[a] for a in NHWC_TO_NCHW(rank))
-        graph.layers[i] = dataclasses.replace(layer, shape=shape)
+        graph.layers[i] = dataclasses.replace(layer, shape=tuple(layer.shape[a] for a in NHWC_TO_NCHW(rank)))
         for j in sorted(readers, reverse=True):
             t = graph.layers[j]
             del graph.layers[j]
-            _rename_reads(graph, t.outputs[0], layer.name)
+            _rename_reads(graph, t.outputs[0], name)
     for out in model.outputs:
-        j = next((k for k, other in enumerate(graph.layers) if out in other.outputs), None)
-        if j is None:
+        found = next((k for k, other in enumerate(graph.layers) if out in other.outputs), None)
+        if found is None:
             continue
+        j = found
         t = graph.layers[j]
         rank = len(model.types[out].shape)
         if not isinstance(t, Transpose) or rank < 3 or t.perm != NCHW_TO_NHWC(rank):
@@ -223,7 +229,7 @@ def channels_first_interface(model: Model) -> Model:
         if producer.graph_input or len(producer.outputs) != 1 or not hasattr(producer, "output"):
             continue
         del graph.layers[j]
-        graph.layers[k] = dataclasses.replace(producer, output=out)
+        graph.layers[k] = dataclasses.replace(cast(Any, producer), output=out)
         _rename_reads(graph, t.input, out)
     if graph.layers == list(model.layers):
         return model

@@ -38,9 +38,7 @@ def after(layer: KerasLayer, name: str, value: str, output: str) -> list[Layer]:
     if act in (None, "linear"):
         return []
     if act not in NAMES:
-        raise layer.error(
-            f"activation {act!r} has no exact convertkit form (supported: linear, {', '.join(NAMES)})"
-        )
+        raise layer.error(f"activation {act!r} has no exact convertkit form (supported: linear, {', '.join(NAMES)})")
     function, alpha = NAMES[act]
     return [Activation(name=name, input=value, output=output, function=function, alpha=alpha)]
 

@@ -44,9 +44,7 @@ def read(layer: KerasLayer) -> list[Layer]:
         raise layer.error(f"padding {padding!r} is not one of same, valid")
     given = layer.get("output_padding")
     ops: list[int | None] = [None] * n if given is None else [int(v) for v in given]
-    out = tuple(
-        keras_output_length(t.shape[2 + a], k[a], strides[a], dilations[a], padding, ops[a]) for a in range(n)
-    )
+    out = tuple(keras_output_length(t.shape[2 + a], k[a], strides[a], dilations[a], padding, ops[a]) for a in range(n))
     use_bias = bool(layer.get("use_bias", True))
     bias = layer.weight(1, "the bias") if use_bias else None
     act = after(layer, layer.fresh(f"{layer.name}.activation"), layer.fresh(f"{layer.name}.linear"), layer.output)

@@ -2,11 +2,12 @@
 
 - ``UpSampling*D`` nearest repeats every row ``size`` times (``ops.repeat``, keras/src/layers/reshaping/
   up_sampling2d.py): output row ``i`` reads ``floor(i / f)`` — Resize nearest, asymmetric, floor.
-- ``UpSampling2D`` bilinear and ``Resizing`` call ``tf.image.resize`` (antialias off): half-pixel
-  centres; bilinear clamps at the borders (Resize linear, half_pixel); bicubic is refused (TensorFlow's
-  ScaleAndTranslate differs from Resize cubic a = -0.5, exclude_outside by up to 7e-4, measured); nearest reads ``floor((o + 0.5) * in / out)`` (Resize nearest, tf_half_pixel_for_nn,
-  floor).  ``Resizing``'s crop_to_aspect_ratio / pad_to_aspect_ratio are exact only where the aspect ratio is
-  already the target's (no crop, no pad); otherwise refused.
+- ``UpSampling2D`` bilinear and ``Resizing`` call ``tf.image.resize`` (antialias off), half-pixel centres:
+  bilinear clamps at the borders (Resize linear, half_pixel); nearest reads ``floor((o + 0.5) * in / out)``
+  (Resize nearest, tf_half_pixel_for_nn, floor); bicubic is refused (TensorFlow's ScaleAndTranslate differs
+  from Resize cubic with a = -0.5 and exclude_outside by up to 7e-4, measured).  ``Resizing``'s
+  crop_to_aspect_ratio / pad_to_aspect_ratio are exact only where the aspect ratio already is the target's
+  (no crop, no pad); otherwise refused.
 """
 
 from __future__ import annotations
@@ -52,13 +53,19 @@ def read(layer: KerasLayer) -> list[Layer]:
         if method in _REFUSED:
             raise layer.error(f"interpolation {method!r}: {_REFUSED[method]}")
         if method not in _RESIZE:
-            raise layer.error(f"interpolation {method!r} has no exact convertkit form (supported: {', '.join(_RESIZE)})")
+            raise layer.error(
+                f"interpolation {method!r} has no exact convertkit form (supported: {', '.join(_RESIZE)})"
+            )
         return [Upsample(name=layer.name, input=x, output=layer.output, sizes=sizes, **_RESIZE[method])]
     size = layer.get("size", 2)
     factors = (int(size),) * n if isinstance(size, int) else tuple(int(v) for v in size)
     method = layer.get("interpolation", "nearest")
     if method == "nearest":
-        fields: dict[str, Any] = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+        fields: dict[str, Any] = {
+            "mode": "nearest",
+            "coordinate_transformation_mode": "asymmetric",
+            "nearest_mode": "floor",
+        }
     elif method in _REFUSED:
         raise layer.error(f"interpolation {method!r}: {_REFUSED[method]}")
     elif method in _RESIZE:
