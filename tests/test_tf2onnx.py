@@ -142,3 +142,31 @@ def test_seed_snippet_gives_the_seed_5x5(tmp_path: Path) -> None:
     again = ck.load(spec_path)
     got = ck.run(again, {"x": np.array([[[[1, 2], [3, 4]]]], np.float32)})["t_conv1"]
     np.testing.assert_array_equal(got[0, 0], SEED_5X5)
+
+
+def test_conv2d_transpose_same_with_a_longer_output_on_one_axis(tmp_path: Path) -> None:
+    # SAME, kernel 1x3, stride 2, input 3x3 -> output 6x6: the kernel-1 axis is one row short of the scatter
+    # (tf2onnx: negative pads), the other is cropped (positive pads)
+    rng = np.random.default_rng(10)
+    w = tf.Variable(rng.standard_normal((1, 3, 2, 2)).astype(np.float32))  # frozen into an initializer
+
+    @tf.function(input_signature=[tf.TensorSpec((1, 3, 3, 2), tf.float32, name="image")])
+    def f(x: object) -> object:
+        return tf.nn.conv2d_transpose(x, w, output_shape=(1, 6, 6, 2), strides=2, padding="SAME")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        proto, _ = tf2onnx.convert.from_function(f, input_signature=f.input_signature, opset=17)
+    path = str(tmp_path / "same.onnx")
+    onnx.save(proto, path)
+    data = rng.standard_normal((1, 3, 3, 2)).astype(np.float32)
+    want = f(data).numpy()
+    (node,) = [n for n in proto.graph.node if n.op_type == "ConvTranspose"]
+    pads = [list(a.ints) for a in node.attribute if a.name == "pads"]
+    if pads and min(pads[0]) < 0:
+        model = _load(path)
+    else:  # tf2onnx found another form (output_shape, a Pad)
+        model = ck.load(path)
+    (out,) = model.outputs
+    np.testing.assert_allclose(ck.run(model, {"image": data})[out], want, atol=TOL, rtol=TOL)
+    np.testing.assert_allclose(run_onnx(ck.to_onnx(model), {"image": data})[out], want, atol=TOL, rtol=TOL)
