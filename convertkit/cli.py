@@ -55,6 +55,13 @@ def _add_input_shape(p: argparse.ArgumentParser) -> None:
         metavar="NAME=N,C,H,W",
         help="static shape of a graph input: an ONNX input with symbolic dimensions, a Caffe data layer's top",
     )
+    p.add_argument(
+        "--keep-layout",
+        choices=("nchw", "nhwc"),
+        default=None,
+        help="a channels-last model's interface (.keras/.h5: default nchw, no Transpose; nhwc keeps Keras's "
+        "layout with a Transpose at the boundary; .onnx: nchw turns a tf2onnx NHWC boundary around)",
+    )
 
 
 def _add_cut(p: argparse.ArgumentParser) -> None:
@@ -151,6 +158,13 @@ def _load(path: str, args: argparse.Namespace) -> Any:
 
     pairs = getattr(args, "input_shape", [])
     cut = _cut_options(args)
+    layout = getattr(args, "keep_layout", None)
+    if path.lower().endswith((".keras", ".h5")):
+        if cut:
+            raise _UserError("--inputs and --outputs do not apply to Keras models (convertkit reads them whole)")
+        return ck.load(path, input_shapes=_parse_input_shapes(pairs) if pairs else None, keep_layout=layout)
+    if layout is not None and not path.lower().endswith(".onnx"):
+        raise _UserError("--keep-layout applies to .keras, .h5 and .onnx models only")
     if path.lower().endswith(".prototxt"):
         return ck.load(
             path,
@@ -183,6 +197,8 @@ def _load(path: str, args: argparse.Namespace) -> Any:
             "--input-shape, --inputs and --outputs apply to .onnx and .prototxt models only; a spec declares its "
             "input shapes"
         )
+    if layout is not None:
+        cut["keep_layout"] = layout
     if not pairs and not cut:
         return ck.load(path)
     return ck.load(path, input_shapes=_parse_input_shapes(pairs) if pairs else None, **cut)
@@ -450,7 +466,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     feeds = _read_inputs(args.input)
     if args.backend == "opencv" and args.model.lower().endswith(".prototxt"):
         outputs = _run_opencv(args, feeds)
-    elif args.model.lower().endswith(".onnx") and not _cut_options(args):
+    elif args.model.lower().endswith(".onnx") and not _cut_options(args) and args.keep_layout is None:
         outputs = _run_onnx_file(args, feeds)
     elif args.backend in ("onnxruntime", "reference"):
         model = _load(args.model, args)
@@ -557,7 +573,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if args.caffe_dialect is not None and not args.caffe and not args.src.lower().endswith(".prototxt"):
         raise _UserError("--caffe-dialect applies with --caffe or a .prototxt source only")
     model = _load(args.src, args)
-    exported = not (args.src.lower().endswith(".onnx") and not _cut_options(args))
+    exported = not (args.src.lower().endswith(".onnx") and not _cut_options(args) and args.keep_layout is None)
     if not exported:
         from .formats.onnx import load_onnx_model
 

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from .codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
+from .codec.keras import KerasLayer
 from .codec.onnx import OnnxEmitter, OnnxNode
 from .errors import ConvertkitError, FormatError, UnsupportedError
 from .ir import LAYER_KINDS, Layer, Model, TensorType
@@ -36,6 +37,9 @@ __all__ = [
     "onnx_graph_input",
     "caffe_readers",
     "caffe_facet_for_type",
+    "KerasFacet",
+    "keras_readers",
+    "keras_layout",
     "support_table",
     "write_layers",
     "FORMATS",
@@ -84,6 +88,21 @@ class CaffeFacet(Generic[L]):
 
 
 @dataclass(frozen=True, kw_only=True)
+class KerasFacet(Generic[L]):
+    """How a kind reads Keras (read only: convertkit writes no Keras files).
+
+    ``read(layer)`` builds the IR layers (channels-first) of a Keras layer whose ``class_name`` is one of
+    ``class_names`` (a conv with ``activation`` is the kind's layer and an Activation after it); ``layout(name,
+    input, output, perm)`` is the kind that turns a tensor's axes around at a channels_last model's boundary
+    (``--keep-layout nhwc``; one kind has it).
+    """
+
+    class_names: tuple[str, ...] = ()
+    read: Callable[[KerasLayer], list[Layer]] | None = None
+    layout: Callable[[str, str, str, tuple[int, ...]], Layer] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class LayerKind(Generic[L]):
     """One layer kind: its IR class and its format facets.
 
@@ -93,6 +112,7 @@ class LayerKind(Generic[L]):
     layer: type[L]
     onnx: OnnxFacet[L] = field(default_factory=OnnxFacet)
     caffe: CaffeFacet[L] = field(default_factory=CaffeFacet)
+    keras: KerasFacet[L] = field(default_factory=KerasFacet)
 
     @property
     def name(self) -> str:
@@ -156,6 +176,13 @@ def _check(record: LayerKind[L]) -> None:
             raise TypeError(f"{where}: Caffe types {sorted(clash)} are already read by {other.name}")
         if onnx.graph_input is not None and other.onnx.graph_input is not None:
             raise TypeError(f"{where}: {other.name} already stands for ONNX graph inputs")
+        keras_clash = set(other.keras.class_names) & set(record.keras.class_names)
+        if keras_clash:
+            raise TypeError(f"{where}: Keras layers {sorted(keras_clash)} are already read by {other.name}")
+        if record.keras.layout is not None and other.keras.layout is not None:
+            raise TypeError(f"{where}: {other.name} already turns Keras layouts around")
+    if bool(record.keras.class_names) != (record.keras.read is not None):
+        raise TypeError(f"{where}: Keras class_names and read go together")
 
 
 def register(record: LayerKind[L]) -> LayerKind[L]:
@@ -205,6 +232,19 @@ def onnx_graph_input(name: str, t: TensorType) -> Layer:
 def caffe_readers() -> dict[str, LayerKind[Layer]]:
     """Caffe layer type -> the kind whose ``read`` converts it."""
     return {t: k for k in kinds() for t in k.caffe.types}
+
+
+def keras_readers() -> dict[str, LayerKind[Layer]]:
+    """Keras layer class name -> the kind whose Keras facet reads it."""
+    return {c: k for k in kinds() for c in k.keras.class_names}
+
+
+def keras_layout(name: str, input: str, output: str, perm: tuple[int, ...]) -> Layer:
+    """The layer that permutes ``input``'s axes by ``perm`` at a Keras model's boundary."""
+    for k in kinds():
+        if k.keras.layout is not None:
+            return k.keras.layout(name, input, output, perm)
+    raise KeyError("no layer kind permutes axes")
 
 
 def caffe_facet_for_type(caffe_type: str) -> CaffeFacet[Layer] | None:

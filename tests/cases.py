@@ -1615,11 +1615,6 @@ SUBPIXEL = [
         "transpose-6d-alone",
         "Transpose",
         model(x(1, 2, 3, 1, 2, 2), ck.Transpose(name="t", input="x", perm=(0, 1, 3, 5, 2, 4))),
-        onnx=Gap(
-            "a lone Transpose reads from ONNX only inside the sub-pixel chain (read_alone=False)",
-            raises=ck.UnsupportedError,
-        ),
-        onnxruntime=WORKS,
         caffe=Refused("has no Caffe form"),
     ),
     # Interp's stock forms: align_corners from a 1-pixel axis is a broadcast (PSPNet's pool1 1x1 -> 60x60).
@@ -1632,6 +1627,25 @@ SUBPIXEL = [
         "upsample-align-corners-1xw-broadcast-and-triangle",
         "Upsample",
         upsample((1, 2, 1, 3), mode="linear", sizes=(4, 7), coordinate_transformation_mode="align_corners"),
+    ),
+]
+
+
+LAYOUT = [
+    Case(
+        "transpose-nhwc-to-nchw",
+        "Transpose",
+        model(x(1, 4, 5, 3), ck.Transpose(name="t", input="x", perm=(0, 3, 1, 2))),
+        caffe=Refused(r"layer 't' \(Transpose\): has no Caffe form"),
+    ),
+    Case(
+        "tile-alone",
+        "Tile",
+        model(x(1, 2, 3, 4), ck.Tile(name="t", input="x", repeats=(1, 1, 2, 1))),
+        # read only inside TensorFlow's repeat form (passes/layout), which makes it a nearest Upsample
+        onnx=Gap("a lone Tile is read only inside the repeat form", raises=ck.UnsupportedError),
+        onnxruntime=WORKS,
+        caffe=Refused(r"layer 't' \(Tile\): has no Caffe form"),
     ),
 ]
 
@@ -1650,6 +1664,7 @@ CASES: list[Case] = [
     *DENSE,
     *UNPOOL,
     *SUBPIXEL,
+    *LAYOUT,
 ]
 
 

@@ -102,8 +102,10 @@ EXPECTED: dict[str, Facets] = {
     ),  # OpenCV has neither fork layer
     # Caffe has no such layer: written as one-hot Deconvolution / Convolution, recognised back by a fusion.
     "DepthToSpace": Facets(caffe=(False, True), onnx_ops=("DepthToSpace", "SpaceToDepth")),
-    # A piece of PyTorch's PixelUnshuffle chain; Caffe has no stock Transpose.
-    "Transpose": Facets(caffe=(False, False), onnx_ops=("Transpose",), onnx_alone=False),
+    # A layout change at a channels-last boundary (Keras keep_layout nhwc, tf2onnx's NHWC graphs); stock Caffe has none.
+    "Transpose": Facets(caffe=(False, False), onnx_ops=("Transpose",)),
+    # Only inside TensorFlow's nearest-upsampling repeat form (passes/layout).
+    "Tile": Facets(caffe=(False, False), onnx_ops=("Tile",), onnx_alone=False),
 }
 
 SUPPORT_TABLE = """\
@@ -134,7 +136,8 @@ SUPPORT_TABLE = """\
 | Scale | read, write | read, write | read, write | Mul | Scale |
 | Slice | read, write | read, write | read, write | Split | Slice |
 | Softmax | read, write | read, write | read, write | Softmax | Softmax |
-| Transpose | read, write | read, write | — | Transpose (inside a fusion) | — |
+| Tile | read, write | read, write | — | Tile (inside a fusion) | — |
+| Transpose | read, write | read, write | — | Transpose | — |
 | Upsample | read, write | read, write | read, write | Resize, Upsample | Interp |"""  # noqa: E501
 
 

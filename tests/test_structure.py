@@ -153,7 +153,7 @@ def test_kinds_import_no_plumbing():
 
 def _facet_hooks():
     for k in registry.kinds():
-        for facet_name in ("onnx", "caffe"):
+        for facet_name in ("onnx", "caffe", "keras"):
             facet = getattr(k, facet_name)
             for f in dataclasses.fields(facet):
                 hook = getattr(facet, f.name)

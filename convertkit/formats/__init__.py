@@ -1,4 +1,5 @@
-"""File formats, chosen by suffix: spec (.json/.yaml/.yml) and ONNX (.onnx)."""
+"""File formats, chosen by suffix: spec (.json/.yaml/.yml), ONNX (.onnx), Caffe (.prototxt), Keras (.keras/.h5,
+read only)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from ..ir import Model
 
 __all__ = ["load_model", "save_model", "suffix_of", "MODEL_SUFFIXES", "OUTPUT_SUFFIXES"]
 
-MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt")
+MODEL_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt", ".keras", ".h5")
 OUTPUT_SUFFIXES = (".json", ".yaml", ".yml", ".onnx", ".prototxt")
 
 
@@ -23,8 +24,10 @@ _LOAD_OPTIONS = {
     ".json": (),
     ".yaml": (),
     ".yml": (),
-    ".onnx": ("input_shapes", "constants", "inputs", "outputs"),
+    ".onnx": ("input_shapes", "constants", "inputs", "outputs", "keep_layout"),
     ".prototxt": ("weights", "input_shapes", "inputs", "outputs", "fill_missing", "seed", "compact", "warn", "dialect"),
+    ".keras": ("input_shapes", "keep_layout"),
+    ".h5": ("input_shapes", "keep_layout"),
 }
 _SAVE_OPTIONS = {
     ".json": ("inline_max",),
@@ -75,8 +78,17 @@ def load_model(path: str, **options: Any) -> Model:
         from ..errors import ConvertkitError
         from .onnx_import import load_onnx
 
+        layout = given.pop("keep_layout", None)
+        if layout not in (None, "nchw", "nhwc"):
+            raise FormatError(f"keep_layout must be nchw or nhwc, got {layout!r}")
         try:
-            return load_onnx(path, **given)
+            model = load_onnx(path, **given)
+            if layout == "nchw":
+                # a tf2onnx graph's channels-last interface turned around (its boundary Transposes dropped)
+                from ..passes.layout import channels_first_interface
+
+                model = channels_first_interface(model)
+            return model
         except ConvertkitError as exc:
             if path in str(exc):
                 raise
@@ -85,6 +97,10 @@ def load_model(path: str, **options: Any) -> Model:
         from .caffe import load_caffe
 
         return load_caffe(path, **given)
+    if suffix in (".keras", ".h5"):
+        from .keras import load_keras
+
+        return load_keras(path, **given)
     raise FormatError(
         f"{path!r}: cannot read {suffix or 'suffix-less'} files; convertkit reads {', '.join(MODEL_SUFFIXES)}"
     )

@@ -29,6 +29,7 @@ from .reshape import Reshape
 from .scale import Scale
 from .slice import Slice
 from .softmax import Softmax
+from .tile import Tile
 from .transpose import Transpose
 from .upsample import InterpForm, Upsample
 
@@ -64,4 +65,5 @@ __all__ = [
     "MaxUnpool",
     "DepthToSpace",
     "Transpose",
+    "Tile",
 ]

@@ -176,7 +176,11 @@ def fuse(
     ``stage`` ``import`` (the ONNX reader) runs every import fusion; ``caffe-import`` (the Caffe reader) only those
     registered for it (the stock one-hot DepthToSpace forms).
     """
+    from .layout import fold_layout
+
     graph = Graph.of(layers, types, outputs)
+    if stage == "import":
+        fold_layout(graph)  # tf2onnx's NHWC Transpose pairs first: the fusions then see channels-first chains
     _apply_fusions(graph, _fusions(stage))
     for check in _checks(stage):
         check(graph.layers, graph.types, graph.outputs)

@@ -153,6 +153,9 @@ def read(node: OnnxNode) -> Deconvolution:
                         "convertkit) return the unpadded size, onnx shape inference says input * stride"
                     )
         padding = Padding(convention="onnx_auto_pad", auto_pad=auto_pad)
+    elif pads is not None and _tensorflow_split(node, [int(p) for p in pads], n):
+        pads, output_padding = _tensorflow_negative_pads(node, [int(p) for p in pads], strides, output_padding)
+        padding = Padding(pads=pads)
     else:
         padding = Padding(pads=tuple(int(p) for p in pads) if pads is not None else None)
     return Deconvolution(
@@ -170,6 +173,52 @@ def read(node: OnnxNode) -> Deconvolution:
         weight=Values(array=w),
         bias=Values(array=b) if b is not None else None,
     )
+
+
+def _tensorflow_split(node: OnnxNode, pads: list[int], n: int) -> bool:
+    """Whether ``pads`` has a negative pad and every axis is tf2onnx's split of a total ``t <= 0``: ``pb =
+    -(|t| // 2)``, ``pe = t - pb`` (the end gets the odd row).  Any other negative pad is refused as ONNX says."""
+    if len(pads) != 2 * n or not any(p < 0 for p in pads):
+        return False
+    return all(
+        (pads[a] >= 0 and pads[n + a] >= 0) or (pads[a] <= 0 and pads[n + a] in (pads[a], pads[a] - 1))
+        for a in range(n)
+    )
+
+
+def _tensorflow_negative_pads(
+    node: OnnxNode, pads: list[int], strides: tuple[int, ...], output_padding: tuple[int, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Negative ``pads`` read with TensorFlow's meaning: on each such axis pads 0 and ``output_padding = -(pb + pe)``.
+
+    tf2onnx (onnx/tensorflow-onnx tf2onnx/onnx_opset/nn.py, ConvTranspose with an ``output_shape``) writes the
+    total pad ``scatter - output_shape`` split in halves, negative when TF's VALID output is larger than the
+    scatter (Keras ``output_padding``; ``conv2d_transpose`` with a larger ``output_shape``).  TensorFlow puts
+    those rows after the scatter (they hold only the bias); the ONNX text gives negative pads no meaning and
+    onnxruntime refuses them.  Exact for what TensorFlow computes; refused where the two halves do not both
+    come from one negative total in tf2onnx's split (:func:`_tensorflow_split`; others are refused as before).
+    """
+    n = len(strides)
+    ops = list(output_padding)
+    out = list(pads)
+    for a in range(n):
+        pb, pe = pads[a], pads[n + a]
+        if pb >= 0 and pe >= 0:
+            continue  # a cropping axis beside a negative one: as written
+        out[a] = out[n + a] = 0
+        ops[a] += -(pb + pe)
+        if ops[a] >= strides[a]:
+            raise node.error(
+                f"pads {pads} on axis {a} ask for {ops[a]} rows after the scatter, not below the stride {strides[a]}: "
+                "TensorFlow's forward convolution of that size does not give the input size",
+                ValidationError,
+            )
+    node.warn(
+        f"negative pads {pads} read with TensorFlow's meaning (tf2onnx's form): output_padding {ops} rows after the "
+        f"scatter, pads {out}; the ONNX text gives negative pads no meaning and onnxruntime refuses them — convertkit "
+        "writes output_padding, which onnxruntime runs"
+    )
+    return tuple(out), tuple(ops)
 
 
 #: This kind's ONNX facet, registered in the package's ``__init__``.

@@ -1,9 +1,9 @@
-"""``Transpose``: an axis permutation (ONNX Transpose; read inside the sub-pixel fusion only)."""
+"""``Transpose``: a permutation of the axes (a layout change at a channels-last model's boundary)."""
 
 from ...registry import LayerKind, register
-from . import onnx
+from . import keras, onnx
 from .core import Transpose
 
 __all__ = ["Transpose", "KIND"]
 
-KIND = register(LayerKind(layer=Transpose, onnx=onnx.FACET))
+KIND = register(LayerKind(layer=Transpose, onnx=onnx.FACET, keras=keras.FACET))

@@ -1,4 +1,4 @@
-"""ONNX facet of ``Transpose``: one ``Transpose`` node; read only where a fusion absorbs it (``read_alone``)."""
+"""ONNX facet of ``Transpose``: one ``Transpose`` node with ``perm`` (read: absent ``perm`` reverses the axes)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ def write(layer: Transpose, ctx: OnnxEmitter, types: list[TensorType]) -> None:
 def read(node: OnnxNode) -> Transpose:
     rank = len(node.input_type(0).shape)
     perm = node.attr("perm")
-    perm = tuple(range(rank - 1, -1, -1)) if perm is None else tuple(int(a) for a in perm)
+    perm = tuple(range(rank - 1, -1, -1)) if perm is None else tuple(int(p) for p in perm)
     return Transpose(name=node.name, input=node.value(0), output=node.output_names[0], perm=perm)
 
 
 #: This kind's ONNX facet, registered in the package's ``__init__``.
-FACET: OnnxFacet[Transpose] = OnnxFacet(write=write, op_types=OP_TYPES, read=read, read_alone=False)
+FACET: OnnxFacet[Transpose] = OnnxFacet(write=write, op_types=OP_TYPES, read=read)
