@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +18,8 @@ from convertkit.formats.caffe.opencv import run_opencv
 from convertkit.formats.onnx_import import from_onnx
 from convertkit.ir import TensorType
 from convertkit.passes.subpixel import stock_caffe_form
+
+torch = pytest.importorskip("torch")  # PyTorch's PixelShuffle / PixelUnshuffle exports are what users bring
 
 
 def _model(shape: tuple[int, ...], **fields: object) -> ck.Model:
