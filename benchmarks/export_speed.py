@@ -114,7 +114,10 @@ def bench_export(repeats: int = 5) -> list[str]:
     print("\n".join(lines), flush=True)
     x = {"x": np.random.default_rng(0).standard_normal(SHAPE).astype(np.float32)}
     for label, model in export_cases():
-        literal, fast = to_onnx(model, optimize="none"), to_onnx(model, optimize="speed")
+        literal, fast = (
+            to_onnx(model, optimize="none", target="onnxruntime"),
+            to_onnx(model, optimize="speed", target="onnxruntime"),
+        )
         t = time_models({"literal": literal, "export": fast}, x, repeats)
         ratio = t["literal"] / t["export"]
         target = TARGETS.get(label)
@@ -242,7 +245,9 @@ def bench_sizes(repeats: int = 0) -> list[str]:
     for path in sorted(glob.glob(os.path.join(here, "*.json")) + glob.glob(os.path.join(here, "*.yaml"))):
         try:
             model = ck.load(path)
-            sizes = [len(to_onnx(model, optimize=o).SerializeToString()) for o in ("none", "speed")]
+            sizes = [
+                len(to_onnx(model, optimize=o, target="onnxruntime").SerializeToString()) for o in ("none", "speed")
+            ]
         except ck.ConvertkitError as exc:  # an example that does not export alone
             lines.append(f"| {os.path.basename(path)} | {exc} | |")
             continue

@@ -482,18 +482,26 @@ class Deconvolution(UnaryLayer, KernelBlobs):
     def reference_workspace(self, inputs: list[TensorType]) -> int:
         """An upper bound of the reference's GEMM of every tap with the zero-padded input
         (:func:`convertkit.reference.conv_transpose.conv_transpose`, general groups): taps x output channels x
-        the padded input's flat length, per image; large for big kernels at small strides."""
+        the padded input's rows, per image, in blocks of about ``_CHUNK_ELEMENTS`` elements (whole rows, plus the
+        rows a block's taps reach beyond it); large for big kernels at small strides."""
+        from ...reference.conv_transpose import _CHUNK_ELEMENTS
+
         x = inputs[0]
         if self.group == x.shape[1] == self.out_channels:
             return 0  # depthwise: per-tap multiply-adds on the output's own size
         geo = self.geometry(x.shape[2:])
-        padded = 1
-        for i, k, d in zip(x.shape[2:], geo.kernel_shape, geo.dilations, strict=True):
-            padded *= i + 2 * (d * (k - 1) + 1)
-        taps = 1
-        for k in geo.kernel_shape:
-            taps *= k
-        return taps * self.out_channels * padded * (8 if x.dtype == "float64" else 4)
+        padded = [
+            i + 2 * (d * (k - 1) + 1) for i, k, d in zip(x.shape[2:], geo.kernel_shape, geo.dilations, strict=True)
+        ]
+        taps = math.prod(geo.kernel_shape)
+        row = math.prod(padded[1:])  # one padded row of the first spatial axis
+        per_row = taps * self.out_channels * row
+        rows = padded[0] if padded else 1
+        # a block: as many rows as fit the chunk (at least one), and the rows its taps reach past it
+        reach = -(-(geo.dilations[0] * (geo.kernel_shape[0] - 1) + 1) // geo.strides[0]) + 2 if padded else 1
+        block_rows = min(rows, max(1, _CHUNK_ELEMENTS // max(1, per_row)) + reach)
+        # the tap GEMM's block (a phase's sum of the same rows is smaller by the number of taps)
+        return per_row * block_rows * (8 if x.dtype == "float64" else 4)
 
     def weight_shape(self, in_channels: int) -> tuple[int, ...]:
         return (in_channels, self.out_channels // self.group, *self.kernel_shape)
