@@ -172,9 +172,13 @@ def _run_reference(proto: Any, feeds: Mapping[str, np.ndarray], model: Any = Non
     return run_model(model, feeds)
 
 
+def _run_onnxruntime(proto: Any, feeds: Mapping[str, np.ndarray], model: Any = None) -> dict[str, np.ndarray]:
+    return run_onnx(proto, feeds)
+
+
 #: Every runtime convertkit runs an ONNX model in, by ``--backend`` name (``check --backends all`` lists them).
 RUNNERS: dict[str, Runner] = {
-    "onnxruntime": Runner("onnxruntime", lambda: None, lambda p, f, m=None: run_onnx(p, f), "onnxruntime (CPU)"),
+    "onnxruntime": Runner("onnxruntime", lambda: None, _run_onnxruntime, "onnxruntime (CPU)"),
     "reference": Runner("reference", lambda: None, _run_reference, "convertkit's NumPy reference"),
     "opencv": Runner("opencv", _opencv_missing, _peer("opencv", "OpenCV's ONNX importer"), "cv2.dnn.readNetFromONNX"),
     "openvino": Runner(

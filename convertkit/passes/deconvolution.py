@@ -15,6 +15,7 @@ keeps rows ``[lo, hi)`` of spatial axes only is one Deconvolution with ``lo`` mo
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 
@@ -202,7 +203,11 @@ def fuse_output_padding(chain: list[Layer], graph: Graph) -> tuple[Layer, int] |
             end[a] -= absorbed
             output_padding[a] -= absorbed
     pads = tuple(begin + end)
-    common = {"output": value, "bias_term": bias is not None, "bias": Values(array=bias) if bias is not None else None}
+    common: dict[str, Any] = {
+        "output": value,
+        "bias_term": bias is not None,
+        "bias": Values(array=bias) if bias is not None else None,
+    }
     try:
         fused = dataclasses.replace(base, padding=Padding(pads=pads), output_padding=tuple(output_padding), **common)
     except ConvertkitError:

@@ -581,11 +581,11 @@ def _matrix_pass(data: np.ndarray, indices: np.ndarray, weights: np.ndarray, in_
     # OpenBLAS runs a GEMM of at most 2**18 multiply-adds on the calling thread (interface/gemm.c:
     # MNK <= SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD = 65536 * 4); numpy's stacked matmul makes one
     # such call per block of rows.
-    rows = max(1, (1 << 18) // max(1, in_size * out_size))
-    whole = flat.shape[0] - flat.shape[0] % rows
+    block = max(1, (1 << 18) // max(1, int(in_size) * int(out_size)))
+    whole = flat.shape[0] - flat.shape[0] % block
     if whole:
-        blocks = out[:whole].reshape(-1, rows, out_size)
-        np.matmul(flat[:whole].reshape(-1, rows, in_size), right, out=blocks)
+        blocks = out[:whole].reshape(-1, block, out_size)
+        np.matmul(flat[:whole].reshape(-1, block, in_size), right, out=blocks)
     if whole < flat.shape[0]:
         np.matmul(flat[whole:], right, out=out[whole:])
     return out.reshape(*data.shape[:-1], out_size)

@@ -157,7 +157,7 @@ def _read_unpooling(source: CaffeLayer) -> MaxUnpool:
         output=source.outputs[0],
         kernel_shape=kernel,
         strides=strides,
-        output_shape=tuple(size),
+        output_shape=tuple(int(d) for d in size or ()),
     )
 
 
