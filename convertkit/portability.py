@@ -52,7 +52,7 @@ FORMS: dict[str, tuple[tuple[str, ...], str]] = {
         "ConvTranspose as if undilated, silently",
     ),
     "low_opset": (
-        ("torch",),
+        ("portable", "torch"),
         "the default opset is the lowest (13..19) the model exports at: onnx2torch 1.5.15 has no Resize-18/19, "
         "Pad-18/19, AveragePool-19 or Split-18 converter",
     ),
@@ -195,8 +195,17 @@ DEFECTS: tuple[Defect, ...] = (
     Defect(
         "torch",
         "cubic Resize",
-        "onnx2torch 1.5.15 maps cubic Resize to torch's bicubic, which differs from ONNX's cubic (a = -0.75)",
-        lambda n: n.op_type == "Resize" and _resize_mode(n) == "cubic",
+        "onnx2torch 1.5.15 maps cubic Resize to torch's bicubic (a = -0.75, no exclude_outside), which differs "
+        "from ONNX's cubic with another cubic_coeff_a or exclude_outside",
+        lambda n: n.op_type == "Resize"
+        and _resize_mode(n) == "cubic"
+        and (float(n.attr("cubic_coeff_a", -0.75)) != -0.75 or int(n.attr("exclude_outside", 0)) != 0),
+    ),
+    Defect(
+        "torch",
+        "tf_crop_and_resize Resize",
+        "onnx2torch 1.5.15: 'roi logic is not implemented'",
+        lambda n: n.op_type == "Resize" and _ctm(n) == "tf_crop_and_resize",
     ),
 )
 
