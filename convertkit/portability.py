@@ -197,9 +197,11 @@ DEFECTS: tuple[Defect, ...] = (
         "cubic Resize",
         "onnx2torch 1.5.15 maps cubic Resize to torch's bicubic (a = -0.75, no exclude_outside), which differs "
         "from ONNX's cubic with another cubic_coeff_a or exclude_outside",
-        lambda n: n.op_type == "Resize"
-        and _resize_mode(n) == "cubic"
-        and (float(n.attr("cubic_coeff_a", -0.75)) != -0.75 or int(n.attr("exclude_outside", 0)) != 0),
+        lambda n: (
+            n.op_type == "Resize"
+            and _resize_mode(n) == "cubic"
+            and (float(n.attr("cubic_coeff_a", -0.75)) != -0.75 or int(n.attr("exclude_outside", 0)) != 0)
+        ),
     ),
     Defect(
         "torch",

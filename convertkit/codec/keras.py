@@ -93,6 +93,19 @@ class KerasLayer:
             )
         return np.asarray(self.weights[index])
 
+    def bias(self) -> np.ndarray | None:
+        """The bias variable (the second weight) when ``use_bias`` (Keras's default), else None."""
+        return self.weight(1, "the bias") if bool(self.get("use_bias", True)) else None
+
+    def kernel_options(self, n: int) -> tuple[np.ndarray, tuple[int, ...], tuple[int, ...], tuple[int, ...], str]:
+        """A (transposed) convolution's kernel variable, its spatial sizes, ``strides``, ``dilation_rate`` and
+        ``padding`` (the Keras defaults where absent) for ``n`` spatial axes."""
+        kernel = self.weight(0, "the kernel")
+        k = tuple(int(v) for v in kernel.shape[:n])
+        strides = tuple(int(v) for v in self.get("strides", (1,) * n))
+        dilations = tuple(int(v) for v in self.get("dilation_rate", (1,) * n))
+        return kernel, k, strides, dilations, str(self.get("padding", "valid"))
+
     def no_extra(self, known: dict[str, Any]) -> None:
         """Refuse config entries that change the computation and are not at their neutral value."""
         off = {k: self.config[k] for k, neutral in known.items() if k in self.config and self.config[k] != neutral}

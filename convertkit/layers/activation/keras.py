@@ -29,6 +29,13 @@ def _name_of(value: Any) -> Any:
     return value
 
 
+def _function(layer: KerasLayer, act: str) -> tuple[str, float | None]:
+    """The Activation ``function`` and ``alpha`` of Keras activation ``act``, or the error naming the supported."""
+    if act not in NAMES:
+        raise layer.error(f"activation {act!r} has no exact convertkit form (supported: linear, {', '.join(NAMES)})")
+    return NAMES[act]
+
+
 def after(layer: KerasLayer, name: str, value: str, output: str) -> list[Layer]:
     """The Activation that a layer's ``activation`` argument puts after it (nothing for linear/None).
 
@@ -37,10 +44,16 @@ def after(layer: KerasLayer, name: str, value: str, output: str) -> list[Layer]:
     act = _name_of(layer.get("activation"))
     if act in (None, "linear"):
         return []
-    if act not in NAMES:
-        raise layer.error(f"activation {act!r} has no exact convertkit form (supported: linear, {', '.join(NAMES)})")
-    function, alpha = NAMES[act]
+    function, alpha = _function(layer, act)
     return [Activation(name=name, input=value, output=output, function=function, alpha=alpha)]
+
+
+def activation_after(layer: KerasLayer) -> tuple[str, list[Layer]]:
+    """For a layer with an ``activation`` argument: the value its own computation writes (the Keras output, or a
+    fresh ``NAME.linear`` the Activation reads) and that Activation (none for linear)."""
+    linear = layer.fresh(f"{layer.name}.linear")
+    act = after(layer, layer.fresh(f"{layer.name}.activation"), linear, layer.output)
+    return (linear if act else layer.output), act
 
 
 def read(layer: KerasLayer) -> list[Layer]:
@@ -49,11 +62,7 @@ def read(layer: KerasLayer) -> list[Layer]:
         act = _name_of(layer.get("activation"))
         if act in (None, "linear"):
             raise layer.error("activation 'linear' is the identity; convertkit reads it as no layer")
-        if act not in NAMES:
-            raise layer.error(
-                f"activation {act!r} has no exact convertkit form (supported: linear, {', '.join(NAMES)})"
-            )
-        function, alpha = NAMES[act]
+        function, alpha = _function(layer, act)
     elif layer.class_name == "ReLU":
         layer.no_extra({"max_value": None, "threshold": 0.0})
         function, alpha = "relu", float(layer.get("negative_slope", 0.0) or 0.0)

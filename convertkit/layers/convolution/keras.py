@@ -16,7 +16,7 @@ from ...codec.keras import KerasLayer, conv_kernel
 from ...fillers import Values
 from ...ir import Layer
 from ...registry import KerasFacet
-from ..activation.keras import after
+from ..activation.keras import activation_after
 from .core import Convolution
 
 CLASS_NAMES = ("Conv1D", "Conv2D", "Conv3D")
@@ -32,11 +32,7 @@ def read(layer: KerasLayer) -> list[Layer]:
     layer.check_data_format()
     x, t = layer.only_input()
     n = layer.spatial_rank()
-    kernel = layer.weight(0, "the kernel")
-    k = tuple(int(v) for v in kernel.shape[:n])
-    strides = tuple(int(v) for v in layer.get("strides", (1,) * n))
-    dilations = tuple(int(v) for v in layer.get("dilation_rate", (1,) * n))
-    padding = layer.get("padding", "valid")
+    kernel, k, strides, dilations, padding = layer.kernel_options(n)
     spatial = t.shape[2:]
     if padding == "valid":
         pads = (0,) * (2 * n)
@@ -47,20 +43,19 @@ def read(layer: KerasLayer) -> list[Layer]:
         pads = tuple(shapes.effective_kernel(k[a], dilations[a]) - 1 for a in range(n)) + (0,) * n
     else:
         raise layer.error(f"padding {padding!r} is not one of valid, same, causal")
-    use_bias = bool(layer.get("use_bias", True))
-    bias = layer.weight(1, "the bias") if use_bias else None
-    act = after(layer, layer.fresh(f"{layer.name}.activation"), layer.fresh(f"{layer.name}.linear"), layer.output)
+    bias = layer.bias()
+    linear, act = activation_after(layer)
     conv = Convolution(
         name=layer.name,
         input=x,
-        output=act[0].inputs[0] if act else layer.output,
+        output=linear,
         out_channels=int(kernel.shape[-1]),
         kernel_shape=k,
         strides=strides,
         dilations=dilations,
         pads=pads,
         group=int(layer.get("groups", 1)),
-        bias_term=use_bias,
+        bias_term=bias is not None,
         weight=Values(array=conv_kernel(kernel)),
         bias=None if bias is None else Values(array=bias),
     )

@@ -16,7 +16,7 @@ from ...codec.keras import KerasLayer, conv_transpose_kernel
 from ...fillers import Values
 from ...ir import Layer
 from ...registry import KerasFacet
-from ..activation.keras import after
+from ..activation.keras import activation_after
 from .core import Deconvolution, Padding
 
 CLASS_NAMES = ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
@@ -35,29 +35,24 @@ def read(layer: KerasLayer) -> list[Layer]:
     layer.check_data_format()
     x, t = layer.only_input()
     n = layer.spatial_rank()
-    kernel = layer.weight(0, "the kernel")
-    k = tuple(int(v) for v in kernel.shape[:n])
-    strides = tuple(int(v) for v in layer.get("strides", (1,) * n))
-    dilations = tuple(int(v) for v in layer.get("dilation_rate", (1,) * n))
-    padding = layer.get("padding", "valid")
+    kernel, k, strides, dilations, padding = layer.kernel_options(n)
     if padding not in ("same", "valid"):
         raise layer.error(f"padding {padding!r} is not one of same, valid")
     given = layer.get("output_padding")
     ops: list[int | None] = [None] * n if given is None else [int(v) for v in given]
     out = tuple(keras_output_length(t.shape[2 + a], k[a], strides[a], dilations[a], padding, ops[a]) for a in range(n))
-    use_bias = bool(layer.get("use_bias", True))
-    bias = layer.weight(1, "the bias") if use_bias else None
-    act = after(layer, layer.fresh(f"{layer.name}.activation"), layer.fresh(f"{layer.name}.linear"), layer.output)
+    bias = layer.bias()
+    linear, act = activation_after(layer)
     deconv = Deconvolution(
         name=layer.name,
         input=x,
-        output=act[0].inputs[0] if act else layer.output,
+        output=linear,
         out_channels=int(kernel.shape[-2]),
         kernel_shape=k,
         strides=strides,
         dilations=dilations,
         padding=Padding(convention="tensorflow", auto_pad=padding.upper(), output_shape=out),
-        bias_term=use_bias,
+        bias_term=bias is not None,
         weight=Values(array=conv_transpose_kernel(kernel)),
         bias=None if bias is None else Values(array=bias),
     )
