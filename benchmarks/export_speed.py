@@ -97,7 +97,7 @@ def _form(proto) -> str:
     ops = [n.op_type for n in proto.graph.node]
     if len(ops) == 1:
         return ops[0]
-    main = [op for op in ("ConvTranspose", "Conv", "Resize") if op in ops]
+    main = [op for op in ("ConvTranspose", "Conv", "Resize", "MatMul") if op in ops]
     return f"{len(ops)} nodes: " + ", ".join(f"{op} x{ops.count(op)}" for op in main)
 
 

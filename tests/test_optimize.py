@@ -14,6 +14,15 @@ from convertkit.fillers import bilinear_kernel
 from convertkit.optimize import optimize_onnx, verify
 
 
+@pytest.fixture(autouse=True)
+def _no_dense_form(monkeypatch):
+    """These tests pin the separable, windowed, nearest and triangle forms on shapes small enough for the dense
+    form (tests/test_dense_form.py tests that one): switch it off."""
+    from convertkit.passes import fast_upsample
+
+    monkeypatch.setattr(fast_upsample, "DENSE_MAX_IN", 0)
+
+
 def _model(nodes, inits, x_shape, opset=17, extra_inputs=()):
     g = helper.make_graph(
         nodes,

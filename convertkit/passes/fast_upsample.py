@@ -21,6 +21,15 @@ output once — was equal at x8, 2.3x faster at x16 and 2.6x at x32 than that pa
 
 The rule (:func:`choose_form`):
 
+- a 1-D or 2-D Deconvolution with the bilinear (or a ones) kernel on every channel, no dilation, each resampled
+  axis at most :data:`DENSE_MAX_IN` long in and :data:`DENSE_MAX_OUT` out: **dense** — each axis as one MatMul
+  by its interpolation matrix (the 1-D transposed convolution written as a ``(in, out)`` matrix): ``Transpose``
+  (H, W swapped) -> MatMul ``(H, OH)`` -> ``Transpose`` -> MatMul ``(W, OW)`` [-> ``Bias``], in the IR an
+  ``InnerProduct`` on the last axis, written as ``MatMul``.  The GEMM writes the output once, with no scatter
+  and no copy; the products are the separable form's, and the other terms of each sum are exact zeros.  Finite
+  inputs only: an input value of inf or NaN turns a whole row or column of the output NaN (``0 * inf``), where
+  the literal form spreads it over the kernel's reach.  Measured 1.5-7.5x against the separable form's 1.2-5.5x
+  where it applies (:data:`DENSE_MAX_IN`).
 - a Deconvolution whose per-channel kernel is Caffe's bilinear filler (the recipe, FCN's upscore at any pads,
   the align-corners triangle), the same on every channel (grouped ``group == C``, or FCN's full ``C x C``
   diagonal): **separable** — ``Reshape (N*C, 1, *S)`` -> one single-channel ConvTranspose per spatial axis, last
@@ -53,12 +62,23 @@ from ..layers.concat import Concat
 from ..layers.convolution import Convolution
 from ..layers.crop import Crop
 from ..layers.deconvolution import Deconvolution, Padding
+from ..layers.inner_product import InnerProduct
 from ..layers.pad import Pad
 from ..layers.reshape import Reshape
+from ..layers.transpose import Transpose
 from ..layers.upsample import Upsample
 from . import ExportOptions, Fusion, Graph, Lowering
 
-__all__ = ["Analysis", "analyse", "choose_form", "separable_form", "LOWERINGS", "OPTIMIZE_CHOICES"]
+__all__ = [
+    "Analysis",
+    "analyse",
+    "choose_form",
+    "separable_form",
+    "dense_form",
+    "interpolation_matrix",
+    "LOWERINGS",
+    "OPTIMIZE_CHOICES",
+]
 
 OPTIMIZE_CHOICES: tuple[str, ...] = ("speed", "none")
 #: Smallest align-corners zoom whose separable form beats Resize: at z8 the two measured 0.96-1.3x (noise), at
@@ -67,6 +87,14 @@ ALIGN_CORNERS_MIN_ZOOM = 16
 #: Smallest stride whose last (biggest) pass runs faster as windows + 1-D Conv than as a ConvTranspose
 #: (benchmarks/bench_forms.py, ``windowed``: equal at x8, 2.3x at x16, 2.6x at x32).
 WINDOWED_MIN_STRIDE = 16
+#: The dense form's limits per spatial axis: input length (the GEMM's inner dimension, the work per output value)
+#: and output length.  Measured (benchmarks/bench_forms.py, 1x21xSxS, one onnxruntime thread, literal = 1.00x):
+#: S 16: dense 2.7x / 4.4x / 3.4x / 6.5x / 7.5x at x2 / x4 / x8 / x16 / x32 (separable 1.4 / 2.0 / 2.1 / 3.7 / 5.5);
+#: S 32: 2.6 / 2.6 / 2.8 / 4.9 (separable 1.6 / 1.8 / 1.9 / 3.3) up to x16, but 6.5 against 12.0 at x32;
+#: S 64: 1.5 / 1.6 / 2.9 (separable 1.4 / 1.5 / 2.1) up to x8, 4.1 against 7.1 at x16;
+#: S 128: 0.9 / 1.2 / 1.3 against 1.2 / 1.5 / 2.1.
+DENSE_MAX_IN = 64
+DENSE_MAX_OUT = 512
 #: How far (absolute, weights <= 1) a stored kernel may be from the bilinear filler to count as it: float32
 #: rounding of the filler's values, as Caffe or another converter computed them.
 KERNEL_TOLERANCE = 1e-7
@@ -125,7 +153,8 @@ def analyse(layer: Layer, x: TensorType) -> Analysis | None:
 
 
 def choose_form(layer: Layer, x: TensorType, options: ExportOptions) -> str:
-    """``separable``, ``resize``, ``triangle`` (align-corners Upsample -> recipe) or ``literal``: the form to emit.
+    """``dense``, ``separable``, ``resize``, ``triangle`` (align-corners Upsample -> recipe) or ``literal``: the
+    form to emit.
 
     The one decision point (see the module docstring for the measurements).  The forms were measured in
     onnxruntime, and the separable form's 1-D ConvTranspose passes are a form OpenCV's ONNX importer refuses
@@ -149,7 +178,127 @@ def choose_form(layer: Layer, x: TensorType, options: ExportOptions) -> str:
         plain = geo.kernel_shape == geo.strides and not any(geo.pads) and not any(geo.output_padding)
         if plain and all(d == 1 for d in geo.dilations):
             return "resize"
+    if _dense_fits(layer, x):
+        return "dense"
     return "separable"
+
+
+def _moved_axes(geo: Any, n: int) -> list[int]:
+    """The spatial axes a Deconvolution resamples (the others it copies: kernel 1, stride 1, no pads)."""
+    return [
+        a
+        for a in range(n)
+        if not (
+            geo.kernel_shape[a] == 1
+            and geo.strides[a] == 1
+            and not geo.pads[a]
+            and not geo.pads[n + a]
+            and not geo.output_padding[a]
+        )
+    ]
+
+
+def _dense_fits(layer: Deconvolution, x: TensorType) -> bool:
+    n = layer.spatial_rank
+    if n not in (1, 2):
+        return False
+    geo = layer.geometry(x.shape[2:])
+    if any(d != 1 for d in geo.dilations):
+        return False
+    outs = geo.output_spatial(x.shape[2:])
+    return all(x.shape[2 + a] <= DENSE_MAX_IN and outs[a] <= DENSE_MAX_OUT for a in _moved_axes(geo, n))
+
+
+def interpolation_matrix(taps: np.ndarray, stride: int, begin: int, size_in: int, size_out: int) -> np.ndarray:
+    """The 1-D transposed convolution (dilation 1, begin pad ``begin``, output cropped or zero-extended to
+    ``size_out``) as a ``(size_in, size_out)`` matrix ``M``: ``y = x @ M``, ``M[i, o] = taps[o + begin - stride * i]``
+    where that tap exists, else 0."""
+    k = len(taps)
+    m = np.zeros((size_in, size_out), dtype=np.float64)
+    for i in range(size_in):
+        lo = stride * i - begin
+        for t in range(max(0, -lo), min(k, size_out - lo)):
+            m[i, lo + t] = taps[t]
+    return m
+
+
+def read_interpolation_matrix(m: np.ndarray) -> tuple[np.ndarray, int, int] | None:
+    """``(taps, stride, begin)`` with :func:`interpolation_matrix` ``(taps, stride, begin, *m.shape) == m`` exactly,
+    the taps all non-zero (a bilinear or ones kernel), or None."""
+    size_in, size_out = m.shape
+    rows = [np.flatnonzero(m[i]) for i in range(size_in)]
+    if size_in < 2 or any(len(r) == 0 or r[-1] - r[0] + 1 != len(r) for r in rows):
+        return None
+    k = max(len(r) for r in rows)
+    # row i's first tap lands on column s*i - begin: read it off a row whose top is not cut (or whose bottom is not)
+    known = {}
+    for i, r in enumerate(rows):
+        if r[0] > 0:
+            known[i] = int(r[0])
+        elif r[-1] < size_out - 1:
+            known[i] = int(r[-1]) - (k - 1)
+    if len(known) < 2:
+        return None
+    (i0, lo0), (i1, lo1) = sorted(known.items())[:2]
+    stride, rem = divmod(lo1 - lo0, i1 - i0)
+    if stride < 1 or rem:
+        return None
+    full = [i for i, r in enumerate(rows) if len(r) == k]
+    taps = m[full[0], rows[full[0]]]
+    begin = stride * i0 - lo0
+    if begin < 0:
+        return None
+    if not np.array_equal(interpolation_matrix(taps, stride, begin, size_in, size_out), m):
+        return None
+    return taps, stride, begin
+
+
+def dense_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: str) -> list[Layer]:
+    """``Transpose`` -> ``InnerProduct`` (MatMul by the H axis's interpolation matrix) -> ``Transpose`` ->
+    ``InnerProduct`` (the W axis's) [-> ``Bias``]; an axis the layer does not resample has no step."""
+    n = layer.spatial_rank
+    geo = layer.geometry(x.shape[2:])
+    dtype = np.dtype(x.dtype)
+    name = layer.name
+    outs = geo.output_spatial(x.shape[2:])
+    bias = layer.bias_array(dtype)
+    moved = _moved_axes(geo, n)
+    plan: list[tuple[str, Any]] = []
+    for a in moved:
+        k = geo.kernel_shape[a]
+        taps = bilinear_kernel_1d(k) if kernel == "bilinear" else np.ones(k)
+        matrix = interpolation_matrix(taps, geo.strides[a], geo.pads[a], x.shape[2 + a], outs[a]).astype(dtype)
+        if a == n - 1:
+            plan.append(("matmul", matrix))
+        else:  # the H axis of a 2-D layer: bring it last, multiply, put it back
+            plan += [("swap", None), ("matmul", matrix), ("swap", None)]
+    steps: list[Layer] = []
+    value = layer.input
+    for j, (step, matrix) in enumerate(plan):
+        last = j == len(plan) - 1 and bias is None
+        out = layer.output if last else graph.names.fresh(f"{name}.{step}")
+        if step == "swap":
+            perm = (0, 1, 3, 2)
+            steps.append(Transpose(name=graph.names.fresh(f"{name}.{step}"), input=value, output=out, perm=perm))
+        else:
+            steps.append(
+                InnerProduct(
+                    name=graph.names.fresh(f"{name}.{step}"),
+                    input=value,
+                    output=out,
+                    num_output=matrix.shape[1],
+                    axis=n + 1,
+                    transpose=True,
+                    bias_term=False,
+                    weight=Values(array=np.ascontiguousarray(matrix)),
+                )
+            )
+        value = out
+    if bias is not None:
+        steps.append(
+            Bias(name=graph.names.fresh(f"{name}.bias"), input=value, output=layer.output, bias=Values(array=bias))
+        )
+    return steps
 
 
 def _align_corners_zooms(layer: Upsample, x: TensorType) -> tuple[int, ...] | None:
@@ -184,17 +333,7 @@ def separable_form(layer: Deconvolution, x: TensorType, graph: Graph, kernel: st
                 shape=(batch * c, 1, *x.shape[2:]),
             )
         )
-    passes = [
-        a
-        for a in reversed(range(n))
-        if not (
-            geo.kernel_shape[a] == 1
-            and geo.strides[a] == 1
-            and not geo.pads[a]
-            and not geo.pads[n + a]
-            and not geo.output_padding[a]
-        )
-    ]
+    passes = list(reversed(_moved_axes(geo, n)))
     windowed = None
     if passes and passes[-1] == 0 and geo.strides[0] >= WINDOWED_MIN_STRIDE:
         windowed = passes.pop()  # the big last pass: windows of input rows -> 1-D Conv over the taps
@@ -393,10 +532,11 @@ def lower_fast(layer: Layer, types: list[TensorType], graph: Graph, options: Exp
         return None
     if form == "resize":
         return nearest_form(layer, x, graph)
-    if form == "separable":
+    if form in ("separable", "dense"):
         found = analyse(layer, x)
         assert found is not None
-        return separable_form(layer, x, graph, found.kernel)
+        build = dense_form if form == "dense" else separable_form
+        return build(layer, x, graph, found.kernel)
     return None
 
 
@@ -487,4 +627,90 @@ def fuse_separable(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None
     return fused, used
 
 
-FUSIONS: dict[str, list[tuple[int, Fusion]]] = {"import": [(8, fuse_separable)]}
+_SWAP = (0, 1, 3, 2)
+
+
+def _matmul_matrix(layer: Layer, graph: Graph) -> np.ndarray | None:
+    """The ``(in, out)`` matrix of a bias-free InnerProduct on the last axis of a 3-D or 4-D input, else None."""
+    if not isinstance(layer, InnerProduct) or layer.bias_term or not isinstance(layer.weight, Values):
+        return None
+    rank = len(graph.types[layer.input].shape)
+    if rank not in (3, 4) or layer.canonical_axis(rank) != rank - 1:
+        return None
+    w = np.asarray(layer.weight.array, dtype=np.float64)
+    return w if layer.transpose else w.T
+
+
+def fuse_dense(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
+    """:func:`dense_form` read back: [``Transpose`` (H, W) -> MatMul -> ``Transpose``] -> [MatMul] [-> ``Bias``],
+    each MatMul an interpolation matrix of the same bilinear (or ones) kernel, upsampling at least one axis, is
+    one grouped frozen Deconvolution with that filler, exactly (the matrices are compared whole)."""
+    if not isinstance(chain[0], (Transpose, InnerProduct)):
+        return None
+    x = graph.types[chain[0].input]
+    n = len(x.shape) - 2
+    if n not in (1, 2):
+        return None
+    matrices: dict[int, np.ndarray] = {}
+    used = 0
+    if (
+        n == 2
+        and len(chain) >= 3
+        and all(isinstance(t, Transpose) and t.perm == _SWAP for t in (chain[0], chain[2]))
+        and (m := _matmul_matrix(chain[1], graph)) is not None
+    ):
+        matrices[0], used = m, 3
+    if used < len(chain) and (m := _matmul_matrix(chain[used], graph)) is not None:
+        matrices[n - 1], used = m, used + 1
+    if not matrices:
+        return None
+    c = x.shape[1]
+    kernel, strides, begin, end, output_padding = [1] * n, [1] * n, [0] * n, [0] * n, [0] * n
+    taps_of: dict[int, np.ndarray] = {}
+    for a, m in matrices.items():
+        found = read_interpolation_matrix(m)
+        if found is None:
+            return None
+        taps, stride, pad = found
+        size_in, size_out = m.shape
+        full = (size_in - 1) * stride + len(taps) - pad
+        kernel[a], strides[a], begin[a] = len(taps), stride, pad
+        end[a], output_padding[a] = max(0, full - size_out), max(0, size_out - full)
+        taps_of[a] = taps
+    if all(s == 1 for s in strides):
+        return None  # no upsampling: a MatMul is a MatMul
+    if all(np.all(t == 1.0) for t in taps_of.values()):
+        weight = Filler(type="constant", value=1.0)
+    else:
+        k2 = np.ones(tuple(kernel))
+        for a, t in taps_of.items():
+            shape = [1] * n
+            shape[a] = len(t)
+            k2 = k2 * t.reshape(shape)
+        if np.max(np.abs(k2 - bilinear_kernel(tuple(kernel)))) > KERNEL_TOLERANCE:
+            return None
+        weight = Filler(type="bilinear")
+    bias, value = None, chain[used - 1].output
+    if used < len(chain) and isinstance(chain[used], Bias):
+        bias_layer = chain[used]
+        assert isinstance(bias_layer, Bias)
+        bias, value, used = bias_layer.bias_array(c, np.dtype(x.dtype)), bias_layer.output, used + 1
+    name = re.sub(r"\.(swap|matmul)(_\d+)?$", "", chain[0].name)
+    fused = Deconvolution(
+        name=name if all(other.name != name for other in graph.layers) else chain[0].name,
+        input=chain[0].input,
+        output=value,
+        out_channels=c,
+        group=c,
+        kernel_shape=tuple(kernel),
+        strides=tuple(strides),
+        padding=Padding(pads=tuple(begin + end)),
+        output_padding=tuple(output_padding),
+        bias_term=bias is not None,
+        weight=weight,
+        bias=Values(array=bias) if bias is not None else None,
+    )
+    return fused, used
+
+
+FUSIONS: dict[str, list[tuple[int, Fusion]]] = {"import": [(8, fuse_separable), (5, fuse_dense)]}

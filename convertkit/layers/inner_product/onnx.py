@@ -1,7 +1,8 @@
 """ONNX facet of ``InnerProduct``.
 
 Written: axis 1 as ``Flatten`` (axis 1; left out for a 2-D input) -> ``Gemm`` (``transB`` 1, or 0 for a
-``transpose`` weight stored ``(K, N)``); any other axis as ``Reshape`` to ``(M, K)`` -> ``Gemm`` -> ``Reshape`` to
+``transpose`` weight stored ``(K, N)``); the last axis of a 3-D or higher input without bias as one ``MatMul`` by the
+``(K, N)`` weight; any other axis as ``Reshape`` to ``(M, K)`` -> ``Gemm`` -> ``Reshape`` to
 ``dims[:axis] + (N,)``.  Every form is the same float32 products and sums as Caffe's ``x W^T + b``.
 
 Read: ``Gemm`` with a 2-D run-time ``A``, constant ``B`` and optional constant ``C`` (``(N,)``, ``(1, N)`` or one
@@ -34,6 +35,18 @@ def write(layer: InnerProduct, ctx: OnnxEmitter, types: list[TensorType]) -> Non
     rank = len(x.shape)
     a, k = layer.canonical_axis(rank), layer.in_features(x.shape)
     m = math.prod(x.shape[:a])
+    if a == rank - 1 and rank > 2 and layer.bias_array(dtype) is None:
+        # the last axis of an N-D input, no bias: one MatMul (it broadcasts over the leading axes), which is what
+        # reads back as this layer; no Reshape, so the GEMM writes the output in place
+        w = layer.weight_array(k, dtype)
+        stored = w if layer.transpose else np.ascontiguousarray(w.T)
+        ctx.add_node(
+            "MatMul",
+            [layer.input, ctx.add_initializer(f"{layer.name}.weight", stored)],
+            [layer.output],
+            name=layer.name,
+        )
+        return
     inputs = [layer.input]
     if a == 1 and rank != 2:
         flat = ctx.fresh(f"{layer.name}.flat")
