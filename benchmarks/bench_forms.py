@@ -11,7 +11,8 @@ before it is timed.  Forms:
 - bilinear recipe xf (Caffe: kernel 2f - f%2, stride f, pad ceil((f-1)/2)); ``sep_convT``: Reshape (N*C, 1, H, W)
   -> ConvTranspose (1, K) -> ConvTranspose (K, 1) -> Reshape; ``windowed``: the same with the H pass as windows of
   input rows (Pad, Slice per tap, Concat) -> 1-D Conv over the taps (one output channel per stride phase);
-  ``phase_*``: one forward Conv with f*f phase channels -> DepthToSpace / Transpose;
+  ``phase_*``: one forward Conv with f*f phase channels -> DepthToSpace / Transpose; ``dense``: Transpose ->
+  MatMul by the H axis's interpolation matrix -> Transpose -> MatMul by the W axis's;
   ``convT_dw`` (group C), ``convT_full`` (FCN: 21x21 diagonal), ``pad_resize_slice`` (Pad zeros 1 -> Resize linear
   half_pixel xf -> Slice [f, f + f*in)), ``separable`` (the same with one Resize per spatial axis);
 - nearest xf: ``convT_dw`` (ones kernel, k = s = f) vs ``resize`` (nearest, asymmetric, floor);
@@ -303,7 +304,35 @@ def bilinear_forms(shape, f):  # noqa: F811
     forms["phase_transpose"] = phase_conv(shape, bilinear_1d(k), f, p, depth_to_space=False)
     forms["phase_grouped"] = phase_conv(shape, bilinear_1d(k), f, p, grouped=True)
     forms["windowed"] = windowed_last_pass(shape, bilinear_1d(k), f, p)
+    forms["dense"] = dense_matmuls(shape, bilinear_1d(k), f, p)
     return forms
+
+
+def interpolation_matrix(w1, f, p, size_in, size_out):
+    """(size_in, size_out): row i holds the kernel at columns f*i - p .. (written here, not taken from convertkit)."""
+    m = np.zeros((size_in, size_out), np.float32)
+    for i in range(size_in):
+        for t, v in enumerate(w1):
+            o = f * i + t - p
+            if 0 <= o < size_out:
+                m[i, o] = v
+    return m
+
+
+def dense_matmuls(shape, w1, f, p):
+    """Transpose (H, W) -> MatMul (H, OH) -> Transpose -> MatMul (W, OW): each axis one GEMM by its interpolation
+    matrix, no scatter and no Reshape copy (convertkit's ``dense`` form)."""
+    n, c, h, w = shape
+    k = len(w1)
+    oh, ow = (h - 1) * f + k - 2 * p, (w - 1) * f + k - 2 * p
+    nodes = [
+        helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["xt", "MH"], ["t"]),
+        helper.make_node("Transpose", ["t"], ["tt"], perm=[0, 1, 3, 2]),
+        helper.make_node("MatMul", ["tt", "MW"], ["y"]),
+    ]
+    inits = {"MH": interpolation_matrix(w1, f, p, h, oh), "MW": interpolation_matrix(w1, f, p, w, ow)}
+    return _model(nodes, inits, shape, (n, c, oh, ow))
 
 
 if __name__ == "__main__":

@@ -88,11 +88,11 @@ ALIGN_CORNERS_MIN_ZOOM = 16
 #: (benchmarks/bench_forms.py, ``windowed``: equal at x8, 2.3x at x16, 2.6x at x32).
 WINDOWED_MIN_STRIDE = 16
 #: The dense form's limits per spatial axis: input length (the GEMM's inner dimension, the work per output value)
-#: and output length.  Measured (benchmarks/bench_forms.py, 1x21xSxS, one onnxruntime thread, literal = 1.00x):
-#: S 16: dense 2.7x / 4.4x / 3.4x / 6.5x / 7.5x at x2 / x4 / x8 / x16 / x32 (separable 1.4 / 2.0 / 2.1 / 3.7 / 5.5);
-#: S 32: 2.6 / 2.6 / 2.8 / 4.9 (separable 1.6 / 1.8 / 1.9 / 3.3) up to x16, but 6.5 against 12.0 at x32;
-#: S 64: 1.5 / 1.6 / 2.9 (separable 1.4 / 1.5 / 2.1) up to x8, 4.1 against 7.1 at x16;
-#: S 128: 0.9 / 1.2 / 1.3 against 1.2 / 1.5 / 2.1.
+#: and output length.  Measured (``python -m benchmarks.bench_forms --shape 1,21,S,S --only bilinear``, one
+#: onnxruntime thread, literal depthwise ConvTranspose = 1.00x; dense against the best other form):
+#: S 16: dense 2.5 / 4.7 / 4.0 / 7.3 / 7.7x at x2 / x4 / x8 / x16 / x32 (separable 1.4 / 2.0 / 2.2 / 4.3 / 3.7);
+#: S 64: 1.4 / 1.8 / 2.6x up to x8 (separable 1.3 / 1.5 / 1.9), but 5.1 against windowed 9.0 at x16;
+#: S 128: 0.8 / 1.2 / 2.7x against separable 1.2 / 1.6 / 2.7 and windowed 3.7 at x8.
 DENSE_MAX_IN = 64
 DENSE_MAX_OUT = 512
 #: How far (absolute, weights <= 1) a stored kernel may be from the bilinear filler to count as it: float32
