@@ -197,8 +197,12 @@ def _resize(
             outside_masks[axis] = (coordinates < 0) | (coordinates > _F32(plan.in_size - 1))
         if mode == "nearest":
             indices = _nearest_indices(coordinates, plan.in_size, nearest_mode)
-            # in range already (clipped): "clip" only skips numpy's bounds check
-            result = np.take(result, indices, axis=axis, mode="clip" if fast else "raise")
+            factor = plan.out_size // max(1, plan.in_size)
+            if fast and _repeats_each(indices, plan.in_size, factor):
+                result = _repeat_axis(result, axis, factor)
+            else:
+                # in range already (clipped): "clip" only skips numpy's bounds check
+                result = np.take(result, indices, axis=axis, mode="clip" if fast else "raise")
         elif not fast:
             result = _weighted_gather(result, axis, *taps(coordinates, plan))
         elif axis == last and _matrix_pass_applies(result, plan):
@@ -210,6 +214,26 @@ def _resize(
     if outside_masks:
         result = _fill_outside(result, outside_masks, extrapolation_value)
     return result.astype(x.dtype, copy=False)
+
+
+def _repeats_each(indices: np.ndarray, in_size: int, factor: int) -> bool:
+    """Whether a nearest gather reads each input index ``factor`` times in order (an integer upsampling)."""
+    return (
+        factor >= 2 and len(indices) == in_size * factor and np.array_equal(indices, np.arange(len(indices)) // factor)
+    )
+
+
+def _repeat_axis(data: np.ndarray, axis: int, factor: int) -> np.ndarray:
+    """``np.take(data, arange(n * factor) // factor, axis)`` as block copies into a new ``(..., n, factor, ...)``
+    array (3x faster than the gather on the last axis: ``factor`` strided copies instead of one per element)."""
+    shape = data.shape
+    out = np.empty(shape[: axis + 1] + (factor,) + shape[axis + 1 :], dtype=data.dtype)
+    if axis == data.ndim - 1 and factor <= 16:
+        for j in range(factor):
+            out[..., j] = data
+    else:
+        out[...] = np.expand_dims(data, axis + 1)
+    return out.reshape(shape[:axis] + (shape[axis] * factor,) + shape[axis + 1 :])
 
 
 def _copied_unchanged(plan: _AxisPlan, mode: str, antialias: int) -> bool:
