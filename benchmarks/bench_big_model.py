@@ -89,13 +89,13 @@ def weight_bytes(caffemodel: str) -> int:
     return sum(a.nbytes for blobs in read_weights(caffemodel).values() for a in blobs)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--prototxt", default=FCN8S)
     ap.add_argument("--workdir", default=None, help="keep the files here (default: a temporary folder)")
     ap.add_argument("--c2o-python", default=C2O_PYTHON, help="a Python with caffe2onnx installed")
     ap.add_argument("--c2o-timeout", type=float, default=600, help="seconds caffe2onnx may take (default 600)")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     py = sys.executable
     with tempfile.TemporaryDirectory(prefix="convertkit-bench-") as tmp:

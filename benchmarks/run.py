@@ -1,8 +1,15 @@
 """One entry point for the benchmarks: ``python -m benchmarks [--only NAME] [--repeats N]``.
 
-Each benchmark is a function ``(repeats) -> list of lines`` (a markdown table) in :data:`BENCHMARKS`; add yours
-to the list.  Timings are medians of interleaved runs in this one process (onnxruntime with one intra-op thread:
-the machine is shared, and one thread keeps the ratios reproducible).
+Each benchmark is a function ``(repeats)`` that prints its table, in :data:`BENCHMARKS`; add yours to the list.
+Timings are medians of interleaved runs in one process, so every ratio compares peers measured in the same run:
+
+- ``export``, ``optimize``, ``sizes`` (:mod:`benchmarks.export_speed`): convertkit's fast exports and
+  ``convertkit optimize`` against the literal forms in onnxruntime (one intra-op thread), and the file sizes;
+- ``reference`` (:mod:`benchmarks.bench_reference`): the NumPy reference against onnxruntime (its default
+  threads), PyTorch and ``onnx.reference``, kernels and a whole FCN-8s forward;
+- ``cli`` (:mod:`benchmarks.bench_cli`): the command line's start, ``--help`` and ``validate``;
+- ``big`` (:mod:`benchmarks.bench_big_model`): wall time and peak RSS of converting the full-size FCN-8s, next
+  to caffe2onnx when a Python with it is found.
 """
 
 from __future__ import annotations
@@ -10,12 +17,34 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import export_speed
+from . import bench_big_model, bench_cli, bench_reference, export_speed
 
-BENCHMARKS: list[tuple[str, Callable[[int], list[str]]]] = [
+
+def _reference(repeats: int) -> None:
+    print("## the NumPy reference against onnxruntime (default threads), PyTorch and onnx.reference\n\n```")
+    bench_reference.main(["--repeats", str(max(repeats, 5))])
+    print("```")
+
+
+def _cli(repeats: int) -> None:
+    print("## command-line start\n\n```")
+    bench_cli.main(["--repeats", str(max(repeats, 5))])
+    print("```")
+
+
+def _big(repeats: int) -> None:
+    print("## full-size FCN-8s conversion: wall time and peak RSS\n\n```")
+    bench_big_model.main([])
+    print("```")
+
+
+BENCHMARKS: list[tuple[str, Callable[[int], object]]] = [
     ("export", export_speed.bench_export),
     ("optimize", export_speed.bench_optimize),
     ("sizes", export_speed.bench_sizes),
+    ("reference", _reference),
+    ("cli", _cli),
+    ("big", _big),
 ]
 
 
