@@ -168,12 +168,10 @@ def test_rule_limits_and_the_other_forms():
     nearest = _up((1, 2, 4, 4), 2, kernel=(2, 2), pads=(0, 0, 0, 0), ones=True)
     assert choose_form(nearest.layers[1], nearest.types["x"], SPEED) == "resize"
     for target in ("portable", "opencv", "openvino", "torch"):
-        assert (
-            choose_form(fits.layers[1], fits.types["x"], ExportOptions(target="onnx", optimize="speed", runtime=target)) == "literal"
-        )
-    assert (
-        choose_form(fits.layers[1], fits.types["x"], ExportOptions(target="onnx", optimize="none", runtime="onnxruntime")) == "literal"
-    )
+        options = ExportOptions(target="onnx", optimize="speed", runtime=target)
+        assert choose_form(fits.layers[1], fits.types["x"], options) == "literal"
+    options = ExportOptions(target="onnx", optimize="none", runtime="onnxruntime")
+    assert choose_form(fits.layers[1], fits.types["x"], options) == "literal"
 
 
 @pytest.mark.parametrize(

@@ -690,7 +690,7 @@ def fuse_dense(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
         if np.max(np.abs(k2 - bilinear_kernel(tuple(kernel)))) > KERNEL_TOLERANCE:
             return None
         weight = Filler(type="bilinear")
-    bias, value = None, chain[used - 1].output
+    bias, value = None, chain[used - 1].outputs[0]
     if used < len(chain) and isinstance(chain[used], Bias):
         bias_layer = chain[used]
         assert isinstance(bias_layer, Bias)
