@@ -156,6 +156,7 @@ def align_corners_forms(shape, z):
         "resize": _model([resize], {"sizes": np.array(out, np.int64)}, shape, out),
         "convT_dw": conv_transpose(shape, np.broadcast_to(ker, (c, 1, k, k)).copy(), (z, z), (z - 1,) * 4, c),
         "sep_convT": separable_conv_transpose(shape, bilinear_1d(k), z, z - 1),
+        "dense": dense_matmuls(shape, bilinear_1d(k), z, z - 1),
     }
 
 
@@ -164,7 +165,7 @@ def rows(shape=(1, 21, 64, 64)):
         yield f"bilinear x{f}", bilinear_forms(shape, f)
     for f in (2, 8):
         yield f"nearest x{f}", nearest_forms(shape, f)
-    for z in (2, 8):
+    for z in (2, 4, 8, 16):
         yield f"align_corners z{z}", align_corners_forms(shape, z)
 
 

@@ -236,3 +236,25 @@ def test_bilinear_matmul_on_the_last_axis_reads_as_the_upsample():
     assert up.kernel_shape == (1, 4) and up.strides == (1, 2) and up.group == 2
     x = {"x": np.random.default_rng(2).standard_normal((1, 2, 3, 4)).astype(np.float32)}
     np.testing.assert_allclose(run_model(back, x)["y"], run_onnx(proto, x)["y"], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape, sizes", [((1, 3, 9, 9), (33, 33)), ((2, 2, 5, 7), (9, 25)), ((1, 2, 6), (26,))])
+def test_align_corners_integer_zooms_take_the_triangle_then_dense(shape, sizes):
+    """Resize(linear, align_corners) to z * (in - 1) + 1: the triangle recipe, written dense, equal to Resize."""
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=shape),
+            ck.Upsample(
+                name="up", input="x", mode="linear", coordinate_transformation_mode="align_corners", sizes=sizes
+            ),
+        ]
+    )
+    assert choose_form(model.layers[1], model.types["x"], SPEED) == "triangle"
+    fast = to_onnx(model, optimize="speed", target="onnxruntime")
+    assert "Resize" not in _ops(fast) and "MatMul" in _ops(fast)
+    literal = to_onnx(model, optimize="none")
+    assert "Resize" in _ops(literal)
+    x = {"x": np.random.default_rng(3).standard_normal(shape).astype(np.float32)}
+    a, b, r = run_onnx(fast, x)["up"], run_onnx(literal, x)["up"], run_model(model, x)["up"]
+    scale = max(1.0, float(np.abs(r).max()))
+    assert float(np.abs(a - b).max()) <= 1e-6 * scale and float(np.abs(a - r).max()) <= 1e-6 * scale

@@ -40,8 +40,11 @@ The rule (:func:`choose_form`):
   :data:`WINDOWED_MIN_STRIDE` on the first spatial axis, that pass is ``windowed`` (:func:`phase_taps`).
 - a ones-kernel Deconvolution with kernel = stride = f, no pads (Caffe's nearest recipe): **Resize** nearest
   (asymmetric, floor: output row ``i`` reads ``floor(i / f)``, which is what the ones kernel scatters).
-- linear align_corners Upsample with integer zoom ``z >= 16`` per axis (sizes ``z * (in - 1) + 1``): the
-  triangle recipe (kernel ``2z - 1``, stride ``z``, pad ``z - 1``), then separable.
+- linear align_corners Upsample with integer zoom ``z >= 16`` per axis (sizes ``z * (in - 1) + 1``), or any
+  integer zoom where the dense form fits: the triangle recipe (kernel ``2z - 1``, stride ``z``, pad ``z - 1``),
+  then dense or separable.  Dense against Resize (1x21xSxS, one thread): S 16: 1.8 / 2.4 / 2.6 / 2.3x at
+  z 2 / 4 / 8 / 16; S 32: 1.9 / 1.8 / 2.6 / 1.9x; S 64: 1.2 / 1.2 / 1.3x to z 8 (and 0.76x at z 16, past
+  :data:`DENSE_MAX_OUT`).
 - anything else: the literal form.
 
 :func:`choose_form` is the one place that decides, so a target (onnxruntime, OpenVINO, ...) can veto a form.
@@ -165,8 +168,13 @@ def choose_form(layer: Layer, x: TensorType, options: ExportOptions) -> str:
         return "literal"
     if isinstance(layer, Upsample):
         zooms = _align_corners_zooms(layer, x)
-        if zooms is not None and all(z >= ALIGN_CORNERS_MIN_ZOOM for z in zooms):
+        if zooms is None:
+            return "literal"
+        if all(z >= ALIGN_CORNERS_MIN_ZOOM for z in zooms):
             return "triangle"
+        ins, outs = x.shape[2:], layer.output_spatial(x.shape[2:])
+        if len(zooms) <= 2 and all(i <= DENSE_MAX_IN and o <= DENSE_MAX_OUT for i, o in zip(ins, outs, strict=True)):
+            return "triangle"  # then dense: 1.2-2.6x Resize on 1x21xSxS, S 16..64, z 2..16 (module docstring)
         return "literal"
     found = analyse(layer, x)
     if found is None or not isinstance(layer, Deconvolution):
