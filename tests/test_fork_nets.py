@@ -1,4 +1,4 @@
-"""The forks' whole nets (issue 9): SegNet, ENet and PSPNet-50 from ../shared/data/caffe/ convert whole.
+"""The forks' whole nets (issue 9): SegNet, ENet, PSPNet-50 and PSPNet-101 from ../shared/data/caffe/ convert whole.
 
 Each net gets a seeded caffemodel in the fork's own layout (``BN`` with the fork's blobs), encoded field by field
 here (not by convertkit's caffemodel writer).  The model read from the original prototxt runs in onnxruntime (its
@@ -44,6 +44,8 @@ NETS = [
     ForkNet("enet_enet_deploy_final.prototxt", (64, 96), "segnet", opencv=True),
     # PSPNet's pyramid pools (kernels 60/30/20/10) and Interps (60x60) fix its input at 473x473
     ForkNet("pspnet50_ADE20K_473.prototxt", (473, 473), "pspnet", opencv=False),
+    # PSPNet-101 at its 713x713 (pools 90/45/30/15): 81 s and 1.9 GB peak on the 2-core machine, one xdist worker
+    ForkNet("pspnet_pspnet101_cityscapes_713.prototxt", (713, 713), "pspnet", opencv=False),
 ]
 
 
