@@ -32,7 +32,7 @@ from tests.cases import CASES, Works
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
-def _examples() -> list[tuple[str, ck.Model]]:
+def _examples() -> list[tuple[str, ck.Model, int | None]]:
     out = []
     for path in sorted(glob.glob(os.path.join(EXAMPLES, "*"))):
         if not path.endswith((".json", ".yaml", ".onnx", ".prototxt")):
@@ -41,12 +41,16 @@ def _examples() -> list[tuple[str, ck.Model]]:
             warnings.simplefilter("ignore")  # a prototxt without weights says so
             model = ck.load(path)
         if max(int(np.prod(t.shape)) for t in model.types.values()) <= 200_000:  # fcn_head is full-size
-            out.append((os.path.basename(path), model))
+            out.append((os.path.basename(path), model, None))
     return out
 
 
-def _sweep(count: int = 14, seed: int = 13) -> list[tuple[str, ck.Model]]:
-    """A seeded sample of the small Deconvolution / Upsample / Convolution rows of the case table that export."""
+def _small(model: ck.Model) -> bool:
+    return all(t.dtype == "float32" and np.prod(t.shape) < 20_000 for t in model.types.values())
+
+
+def _sweep(count: int = 14, seed: int = 13) -> list[tuple[str, ck.Model, int | None]]:
+    """A seeded sample of the small Deconvolution / Upsample rows of the case table that export."""
     rows = [
         c
         for c in CASES
@@ -61,26 +65,51 @@ def _sweep(count: int = 14, seed: int = 13) -> list[tuple[str, ck.Model]]:
     out = []
     for case in sorted(picked, key=lambda c: c.id):
         model = case.build()
-        if all(t.dtype == "float32" and np.prod(t.shape) < 20_000 for t in model.types.values()):
-            out.append((case.id, model))
+        if _small(model):
+            out.append((case.id, model, None))
     return out
 
 
-MODELS = _examples() + _sweep()
+#: Rows per kind of the other kinds' sweep; every Pooling row (ceil_mode, pads, count_include_pad, global, ...).
+PER_KIND, EVERY_ROW = 3, ("Pooling",)
+
+
+def _kinds_sweep(seed: int = 13) -> list[tuple[str, ck.Model, int | None]]:
+    """A seeded sample of at most :data:`PER_KIND` small rows of every other kind that run in onnxruntime (the
+    lone-import gaps of Pad / Tile included: the matrix exports, it does not import), at the row's opset."""
+    by_kind: dict[str, list] = {}
+    for c in CASES:
+        expect = c.expect("onnxruntime")
+        if c.kind in ("Deconvolution", "Upsample") or c.slow or not isinstance(expect, Works) or expect.warns:
+            continue
+        by_kind.setdefault(c.kind, []).append(c)
+    rng = random.Random(seed)
+    out = []
+    for kind in sorted(by_kind):
+        rows = by_kind[kind]
+        picked = rows if kind in EVERY_ROW else rng.sample(rows, min(PER_KIND, len(rows)))
+        for case in sorted(picked, key=lambda c: c.id):
+            model = case.build()
+            if _small(model):
+                out.append((case.id, model, case.opset))
+    return out
+
+
+MODELS = _examples() + _sweep() + _kinds_sweep()
 
 
 @pytest.fixture(scope="module")
 def exports() -> dict[str, tuple[ck.Model, object, dict, dict]]:
     out = {}
-    for name, model in MODELS:
-        proto = ck.to_onnx(model)
+    for name, model, opset in MODELS:
+        proto = ck.to_onnx(model, opset)
         feeds = random_inputs(model, 0)
         out[name] = (model, proto, feeds, run_model(model, feeds))
     return out
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-@pytest.mark.parametrize("name", [n for n, _ in MODELS])
+@pytest.mark.parametrize("name", [n for n, _, _ in MODELS])
 def test_matrix(exports, name, runtime, request):
     why = RUNNERS[runtime].missing()
     if why is not None:
