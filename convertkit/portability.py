@@ -48,7 +48,8 @@ FORMS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     "dense_dilations": (
         ("portable", "opencv"),
-        "a dilated ConvTranspose written with its dilation as zero taps (dilation 1): OpenCV sizes a dilated "
+        "a dilated ConvTranspose written with its dilation as zero taps (dilation 1), and an output_padding past "
+        "the stride (allowed below the dilation) as zero taps at the kernel's end: OpenCV sizes a dilated "
         "ConvTranspose as if undilated, silently",
     ),
     "low_opset": (

@@ -387,3 +387,35 @@ def test_convert_onnx_to_onnx_keeps_the_source_opset(tmp_path):
     assert onnx.load(str(tmp_path / "b.onnx")).opset_import[0].version == 17
     assert _cli("convert", tmp_path / "a.onnx", "-o", tmp_path / "c.onnx", "--opset", "19") == 0
     assert onnx.load(str(tmp_path / "c.onnx")).opset_import[0].version == 19
+
+
+# -- output_padding past the stride on a dilated axis: dense for OpenCV ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "k, s, d, op, pads",
+    [
+        ((3, 2), (1, 2), (3, 3), (2, 1), (0, 0, 0, 0)),  # the case table's row: op 2 >= stride 1 on axis 0
+        ((2, 3), (1, 1), (4, 2), (3, 1), (2, 0, 1, 0)),  # an end pad absorbs part of output_padding
+        ((3, 3), (2, 1), (3, 2), (2, 1), (2, 1, 0, 3)),
+    ],
+)
+def test_output_padding_past_the_stride_is_written_dense_for_opencv(k, s, d, op, pads):
+    model = _model(2, k, s, d, op, pads, (4, 5), 3, True)
+    feeds = random_inputs(model, 0)
+    expected = run_model(model, feeds)["d"]
+    compact = ck.to_onnx(model, target="onnxruntime")  # ConvTranspose (dilated) -> Pad -> Add: another oracle
+    assert [n.op_type for n in compact.graph.node] == ["ConvTranspose", "Pad", "Add"]
+    np.testing.assert_allclose(RUNNERS["onnxruntime"].run(compact, feeds, model)["d"], expected, atol=1e-5)
+    for target in ("portable", "opencv"):
+        proto = ck.to_onnx(model, target=target)
+        assert [n.op_type for n in proto.graph.node] == ["ConvTranspose"]
+        attrs = _attrs(proto)
+        assert attrs["dilations"] == [1, 1] and all(
+            o < st for o, st in zip(attrs.get("output_padding", [0, 0]), s, strict=True)
+        )
+        assert defects_hit(proto, target) == []
+        for runtime in ("onnxruntime", "opencv"):
+            if RUNNERS[runtime].missing() is None:
+                got = RUNNERS[runtime].run(proto, feeds, model)["d"]
+                np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"{target} in {runtime}")
