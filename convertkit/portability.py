@@ -25,6 +25,7 @@ __all__ = [
     "Defect",
     "needs_form",
     "defects_hit",
+    "warn_defects",
     "check_target",
 ]
 
@@ -508,6 +509,26 @@ def defects_hit(proto: Any, runtime: str) -> list[tuple[str, Defect]]:
     """The known defects of ``runtime`` (or, for ``portable``, of every runtime) that ``proto``'s nodes hit."""
     runtimes = RUNTIMES if runtime == "portable" else (runtime,)
     return [(name, d) for name, node in _nodes(proto) for d in DEFECTS if d.runtime in runtimes and d.hits(node)]
+
+
+def warn_defects(proto: Any, target: str, *, stacklevel: int = 2) -> list[tuple[str, Defect]]:
+    """Warn (:class:`PortabilityWarning`) once per known defect of ``target``'s runtimes that ``proto`` hits; the
+    one place ``check`` (the API's and the command line's) decides it.  Returns what :func:`defects_hit` found."""
+    import warnings
+
+    hits = defects_hit(proto, check_target(target))
+    seen = set()
+    for node, defect in hits:
+        if (defect.runtime, defect.name) in seen:
+            continue
+        seen.add((defect.runtime, defect.name))
+        warnings.warn(
+            f"node {node!r} hits a known {defect.runtime} defect ({defect.name}): {defect.reason}; "
+            f"target {defect.runtime} (--target / target=) may write a form it runs (README: targets)",
+            PortabilityWarning,
+            stacklevel=stacklevel + 1,
+        )
+    return hits
 
 
 def forms_table() -> str:

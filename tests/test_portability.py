@@ -419,3 +419,33 @@ def test_output_padding_past_the_stride_is_written_dense_for_opencv(k, s, d, op,
             if RUNNERS[runtime].missing() is None:
                 got = RUNNERS[runtime].run(proto, feeds, model)["d"]
                 np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"{target} in {runtime}")
+
+
+# -- the API's check warns as the command line's does ----------------------------------------------------------------
+
+
+def test_api_check_warns_when_its_export_hits_a_defect_of_its_target():
+    from convertkit.check import check_model
+    from convertkit.portability import PortabilityWarning
+
+    model = ck.load(os.path.join(EXAMPLES, "upsample_resize.yaml"))
+    with pytest.warns(PortabilityWarning, match=r"known torch defect \(op version without a converter\)"):
+        assert ck.check(model, opset=19).passed  # portable: torch's runtime is one of its runtimes
+    with pytest.warns(PortabilityWarning, match="known torch defect"):
+        assert ck.check(model, opset=19, target="torch").passed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ck.check(model, opset=19, target="onnxruntime").passed  # no onnxruntime defect
+        assert ck.check(model).passed  # the portable default opset: no defect
+        assert ck.check(_dilated_asymmetric(), target="opencv").passed  # opencv's form: dense, symmetric
+    with warnings.catch_warnings(record=True) as caught:  # an ONNX model given: its defects, once each
+        warnings.simplefilter("always")
+        check_model(_dilated_asymmetric(), onnx_model=ck.to_onnx(_dilated_asymmetric(), target="onnxruntime"))
+    assert [w.category for w in caught] == [PortabilityWarning] * 3
+    assert {str(w.message).split(": ")[0] for w in caught} == {
+        "node 'd' hits a known opencv defect (dilated ConvTranspose)",
+        "node 'd' hits a known opencv defect (asymmetric ConvTranspose pads)",
+        "node 'd' hits a known torch defect (asymmetric ConvTranspose pads)",
+    }
+    with pytest.raises(ck.ValidationError, match="target must be one of"):
+        ck.check(model, target="tensorrt")
