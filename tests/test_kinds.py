@@ -88,8 +88,6 @@ def test_each_row_builds_a_model_with_its_kind(case: Case):
 # -- (a) reference vs onnxruntime ----------------------------------------------------------------------------------
 
 
-# The portable export in onnxruntime; what it hits in the other runtimes is the portability matrix's (a warning here).
-@pytest.mark.filterwarnings("ignore::convertkit.portability.PortabilityWarning")
 @pytest.mark.parametrize("case", params("onnxruntime"))
 def test_reference_matches_onnxruntime(case: Case):
     model = case.build()

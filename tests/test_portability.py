@@ -309,9 +309,11 @@ def _model(n, k, s, d, op, pads, spatial, seed, bias):
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(deconvolutions())
-def test_every_target_export_imports_back_with_the_same_values(model):
+def test_every_target_export_imports_back_as_the_layer_it_was(model):
     feeds = random_inputs(model, 0)
     expected = run_model(model, feeds)["d"]
+    layer = model.layer("d")
+    weight = layer.weight_array(2)
     for target in RUNTIME_TARGETS:
         try:
             proto = ck.to_onnx(model, target=target)
@@ -320,11 +322,30 @@ def test_every_target_export_imports_back_with_the_same_values(model):
         again = from_onnx(proto)
         assert [layer.kind for layer in again.layers] == [layer.kind for layer in model.layers]
         np.testing.assert_allclose(run_model(again, feeds)["d"], expected, atol=1e-5, err_msg=target)
-        if [n.op_type for n in ck.to_onnx(model, target="onnxruntime").graph.node] == [
-            n.op_type for n in proto.graph.node
-        ] and _attrs(proto).get("dilations") == list(model.layer("d").dilations or ()):
-            # no zero taps were written: the layer comes back as it was, up to the form of its pads
-            assert model_to_spec(from_onnx(ck.to_onnx(again, target=target))) == model_to_spec(again)
+        back = again.layer("d")
+        # a dense / zero-extended kernel folds back (its doc_string names the layer): same kernel, same dilations
+        assert (back.kernel_shape, back.dilations) == (layer.kernel_shape, layer.dilations), target
+        np.testing.assert_array_equal(back.weight_array(2), weight, err_msg=target)
+        # and again: the same layer, up to the form of its pads
+        assert model_to_spec(from_onnx(ck.to_onnx(again, target=target))) == model_to_spec(again)
+
+
+def test_a_portable_form_folds_back_only_when_its_zero_taps_verify():
+    import onnx
+
+    model = _dilated_asymmetric()
+    proto = ck.to_onnx(model)
+    assert from_onnx(proto).layer("d").dilations == (2, 2)
+    (weight,) = [t for t in proto.graph.initializer if t.name.endswith("weight")]
+    w = onnx.numpy_helper.to_array(weight).copy()
+    assert w[0, 0, 1, 1] == 0  # a zero tap of the dilation
+    w[0, 0, 1, 1] = 0.5
+    weight.CopyFrom(onnx.numpy_helper.from_array(w, weight.name))
+    again = from_onnx(proto)  # not the form convertkit wrote: the dense layer as it is, with its values
+    assert again.layer("d").dilations == (1, 1)
+    np.testing.assert_array_equal(again.layer("d").weight_array(2), w)
+    proto.graph.node[0].doc_string = "convertkit portable form of: {not json"
+    assert from_onnx(proto).layer("d").dilations == (1, 1)
 
 
 # -- the command line ------------------------------------------------------------------------------------------------

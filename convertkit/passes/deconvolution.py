@@ -156,6 +156,8 @@ def lower_portable_kernel(
     weight, kernel, pads, dilations, output_padding = symmetric_kernel(
         layer, x.shape[1], geo, max_output_padding=limits, dense_dilations=dense, dtype=np.dtype(x.dtype)
     )
+    from ..layers.deconvolution.forms import WRITTEN_FOR, written_for
+
     return [
         dataclasses.replace(
             layer,
@@ -164,6 +166,7 @@ def lower_portable_kernel(
             padding=Padding(pads=tuple(pads + pads)),
             output_padding=tuple(output_padding),
             weight=Values(array=weight),
+            meta=layer.meta.with_(WRITTEN_FOR, written_for(geo)),
         )
     ]
 
