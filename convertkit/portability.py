@@ -53,6 +53,11 @@ FORMS: dict[str, tuple[tuple[str, ...], str]] = {
         "the stride (allowed below the dilation) as zero taps at the kernel's end: OpenCV sizes a dilated "
         "ConvTranspose as if undilated, silently",
     ),
+    "explicit_pooling_pads": (
+        ("portable", "opencv"),
+        "an AveragePool with count_include_pad and pads written as a zero Pad before an AveragePool without pads "
+        "(where the output size stays): OpenCV ignores count_include_pad",
+    ),
     "low_opset": (
         ("portable", "torch"),
         "the default opset is the lowest (13..19) the model exports at: onnx2torch 1.5.15 has no Resize-18/19, "

@@ -470,3 +470,40 @@ def test_api_check_warns_when_its_export_hits_a_defect_of_its_target():
     }
     with pytest.raises(ck.ValidationError, match="target must be one of"):
         ck.check(model, target="tensorrt")
+
+
+# -- explicit average-pooling pads: OpenCV ignores count_include_pad -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, fields, form",
+    [
+        ((1, 2, 7, 6), dict(kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1), ceil_mode=True), "Pad"),
+        ((1, 2, 6, 6), dict(kernel_shape=(3, 3), strides=(2, 2), pads=(0, 0, 1, 1)), "Pad"),  # asymmetric
+        ((1, 2, 5, 5), dict(kernel_shape=(2, 2), strides=(2, 2), pads=(1, 1, 1, 1), ceil_mode=True), "Pad"),  # floor
+        ((1, 2, 5, 5), dict(kernel_shape=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0), ceil_mode=True), "none"),
+    ],
+)
+def test_average_pooling_with_count_include_pad_is_written_with_an_explicit_pad(shape, fields, form):
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=shape),
+            ck.Pooling(name="p", input="x", method="average", count_include_pad=True, **fields),
+        ]
+    )
+    proto = ck.to_onnx(model)
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops == (["Pad", "AveragePool"] if form == "Pad" else ["AveragePool"])
+    assert [n.op_type for n in ck.to_onnx(model, target="onnxruntime").graph.node] == ["AveragePool"]
+    again = from_onnx(proto)
+    assert [layer.kind for layer in again.layers] == ["Input", "Pooling"]
+    assert again.layer("p").count_include_pad == (form == "Pad") and again.layer("p").pads == fields["pads"]
+    assert ck.to_onnx(again).SerializeToString() == proto.SerializeToString()
+    feeds = random_inputs(model, 0)
+    expected = run_model(model, feeds)["p"]
+    known = {d.runtime for _, d in defects_hit(proto, "portable")}
+    for runtime in RUNTIMES:
+        if RUNNERS[runtime].missing() is None and runtime not in known:
+            got = RUNNERS[runtime].run(proto, feeds, model)["p"]
+            np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=runtime)
+    assert not known
