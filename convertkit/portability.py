@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "PortabilityWarning",
     "RUNTIME_TARGETS",
@@ -201,6 +203,100 @@ def _conv1d_end_pad_ignored(node: Node) -> bool:
     return (size + pb + pe - k) // s != (size + 2 * pb - k) // s
 
 
+def _nearest_maps(node: Node) -> list[tuple[np.ndarray, int, int, float | None]] | None:
+    """Per resized axis of a nearest Resize: ``(ONNX's input index per output index, in, out, given scale)``,
+    ONNX's map from convertkit's reference (run on an index ramp); None without static shapes or constants."""
+    from .reference.resize import resize
+
+    if node.op_type != "Resize" or _resize_mode(node) != "nearest" or not node.shapes or node.shapes[0] is None:
+        return None
+    shape = node.shapes[0]
+    out_shape = node.out_shapes[0] if node.out_shapes else None
+    if (
+        out_shape is None
+        or len(node.attr("axes", []) or [])
+        or _text(node.attr("keep_aspect_ratio_policy", "stretch")) != "stretch"
+    ):
+        return None
+    scales = node.constants[2] if len(node.constants) > 2 and node.constants[2] is not None else None
+    sizes = node.constants[3] if len(node.constants) > 3 and node.constants[3] is not None else None
+    if scales is not None and scales.size == 0:
+        scales = None
+    if (scales is None) == (sizes is None or sizes.size == 0):
+        return None
+    out = []
+    for axis in range(2, len(shape)):
+        if out_shape[axis] == shape[axis] and (scales is None or float(scales[axis]) == 1.0):
+            continue
+        ramp = np.arange(shape[axis], dtype=np.float32).reshape(
+            [shape[axis] if a == axis else 1 for a in range(len(shape))]
+        )
+        try:
+            picked = resize(
+                ramp,
+                scales=None
+                if scales is None
+                else [float(scales[axis]) if a == axis else 1.0 for a in range(len(shape))],
+                sizes=None
+                if scales is not None
+                else [int(out_shape[axis]) if a == axis else 1 for a in range(len(shape))],
+                mode="nearest",
+                coordinate_transformation_mode=_ctm(node),
+                nearest_mode=_text(node.attr("nearest_mode", "round_prefer_floor")),
+            )
+        except Exception:  # a Resize the reference refuses: nothing to compare
+            return None
+        given = None if scales is None else float(scales[axis])
+        out.append((picked.reshape(-1).astype(np.int64), int(shape[axis]), int(out_shape[axis]), given))
+    return out
+
+
+def _resizes(node: Node) -> bool:
+    """Whether this Resize changes the size of some axis (or its shapes are unknown)."""
+    if not node.shapes or node.shapes[0] is None or not node.out_shapes or node.out_shapes[0] is None:
+        return True
+    return tuple(node.shapes[0]) != tuple(node.out_shapes[0])
+
+
+def _opencv_nearest_differs(node: Node) -> bool:
+    """OpenCV 4.x's nearest Resize (dnn/src/layers/resize_layer.cpp, measured): with ``scale = in / out``,
+    ``floor((j + 0.5) * scale)`` for half_pixel / pytorch_half_pixel / tf_half_pixel_for_nn,
+    ``floor(j * (in - 1) / (out - 1) + 0.5)`` for align_corners, ``floor(j * scale)`` for asymmetric; whatever
+    nearest_mode says.  Hits where that picks another input index than ONNX."""
+    maps = _nearest_maps(node)
+    if not maps:
+        return False
+    ctm = _ctm(node)
+    for onnx_map, size, out, _ in maps:
+        j = np.arange(out, dtype=np.float64)
+        if ctm in ("half_pixel", "pytorch_half_pixel", "tf_half_pixel_for_nn"):
+            theirs = np.floor((j + 0.5) * size / out)
+        elif ctm == "align_corners":
+            theirs = np.floor(j * (size - 1) / max(out - 1, 1) + 0.5)
+        elif ctm == "asymmetric":
+            theirs = np.floor(j * size / out)
+        else:
+            return False
+        if not np.array_equal(np.clip(theirs, 0, size - 1).astype(np.int64), onnx_map):
+            return True
+    return False
+
+
+def _torch_nearest_differs(node: Node) -> bool:
+    """onnx2torch 1.5.15 runs a nearest Resize as torch's ``interpolate(mode="nearest")`` whatever the
+    coordinate_transformation_mode and nearest_mode: ``floor(j / scale)`` (``scale`` as given, else out / in).
+    Hits where that picks another input index than ONNX."""
+    maps = _nearest_maps(node)
+    if not maps:
+        return False
+    for onnx_map, size, out, given in maps:
+        j = np.arange(out, dtype=np.float64)
+        theirs = np.floor(j * size / out) if given is None else np.floor(j / np.float32(given))
+        if not np.array_equal(np.clip(theirs, 0, size - 1).astype(np.int64), onnx_map):
+            return True
+    return False
+
+
 def _since(node: Node) -> int:
     import onnx
 
@@ -366,6 +462,66 @@ DEFECTS: tuple[Defect, ...] = (
         "OpenCV 4.x's importer drops a graph input no node reads; setting it then fails the forward pass "
         "('inputs.size() == requiredOutputs')",
         lambda n: n.op_type == GRAPH and bool(n.attr("unread_inputs")),
+    ),
+    Defect(
+        "opencv",
+        "nearest Resize index",
+        "OpenCV 4.x's nearest Resize ignores nearest_mode and rounds its own way (floor((j + 0.5) * in / out) for "
+        "the half-pixel modes, floor(j * in / out) for asymmetric): another input pixel where ONNX's rounding "
+        "differs (a wrong value, no error)",
+        _opencv_nearest_differs,
+    ),
+    Defect(
+        "torch",
+        "nearest Resize index",
+        "onnx2torch 1.5.15 runs a nearest Resize as torch's interpolate(mode='nearest'), floor(j / scale), "
+        "whatever its coordinate_transformation_mode and nearest_mode: another input pixel where ONNX's "
+        "rounding differs (a wrong value, no error)",
+        _torch_nearest_differs,
+    ),
+    Defect(
+        "torch",
+        "linear / cubic Resize coordinates",
+        "onnx2torch 1.5.15 runs a linear or cubic Resize as torch's interpolate with align_corners = (mode == "
+        "align_corners), i.e. half-pixel coordinates for every other mode (onnx2torch node_converters/resize.py): "
+        "asymmetric and tf_half_pixel_for_nn differ (measured up to 0.72)",
+        lambda n: (
+            n.op_type == "Resize"
+            and _resize_mode(n) in ("linear", "cubic")
+            and _ctm(n) in ("asymmetric", "tf_half_pixel_for_nn")
+            and _resizes(n)
+        ),
+    ),
+    Defect(
+        "openvino",
+        "cubic Resize exclude_outside",
+        "OpenVINO 2026.x's cubic Resize with exclude_outside 1 differs from ONNX's (measured up to 0.26; "
+        "exclude_outside 0 is exact)",
+        lambda n: n.op_type == "Resize" and _resize_mode(n) == "cubic" and int(n.attr("exclude_outside", 0)) == 1,
+    ),
+    Defect(
+        "openvino",
+        "half_pixel_symmetric Resize",
+        "OpenVINO 2026.x's ONNX frontend refuses coordinate_transformation_mode half_pixel_symmetric",
+        lambda n: n.op_type == "Resize" and _ctm(n) == "half_pixel_symmetric",
+    ),
+    Defect(
+        "opencv",
+        "linear half_pixel_symmetric Resize",
+        "OpenCV 4.x runs a linear half_pixel_symmetric Resize as another mode (measured 0.79 off, no error)",
+        lambda n: n.op_type == "Resize" and _ctm(n) == "half_pixel_symmetric" and _resize_mode(n) == "linear",
+    ),
+    Defect(
+        "opencv",
+        "keep_aspect_ratio_policy Resize",
+        "OpenCV 4.x's ONNX importer refuses a Resize with keep_aspect_ratio_policy (and axes)",
+        lambda n: n.op_type == "Resize" and _text(n.attr("keep_aspect_ratio_policy", "stretch")) != "stretch",
+    ),
+    Defect(
+        "openvino",
+        "keep_aspect_ratio_policy Resize",
+        "OpenVINO 2026.x ignores Resize's keep_aspect_ratio_policy: sizes are stretched (9x9 for not_larger's 7x9)",
+        lambda n: n.op_type == "Resize" and _text(n.attr("keep_aspect_ratio_policy", "stretch")) != "stretch",
     ),
     Defect(
         "openvino",
