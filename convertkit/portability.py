@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "PortabilityWarning",
@@ -206,6 +207,8 @@ def _conv1d_end_pad_ignored(node: Node) -> bool:
 def _nearest_maps(node: Node) -> list[tuple[np.ndarray, int, int, float | None]] | None:
     """Per resized axis of a nearest Resize: ``(ONNX's input index per output index, in, out, given scale)``,
     ONNX's map from convertkit's reference (run on an index ramp); None without static shapes or constants."""
+    import numpy as np
+
     from .reference.resize import resize
 
     if node.op_type != "Resize" or _resize_mode(node) != "nearest" or not node.shapes or node.shapes[0] is None:
@@ -263,6 +266,8 @@ def _opencv_nearest_differs(node: Node) -> bool:
     ``floor((j + 0.5) * scale)`` for half_pixel / pytorch_half_pixel / tf_half_pixel_for_nn,
     ``floor(j * (in - 1) / (out - 1) + 0.5)`` for align_corners, ``floor(j * scale)`` for asymmetric; whatever
     nearest_mode says.  Hits where that picks another input index than ONNX."""
+    import numpy as np
+
     maps = _nearest_maps(node)
     if not maps:
         return False
@@ -286,6 +291,8 @@ def _torch_nearest_differs(node: Node) -> bool:
     """onnx2torch 1.5.15 runs a nearest Resize as torch's ``interpolate(mode="nearest")`` whatever the
     coordinate_transformation_mode and nearest_mode: ``floor(j / scale)`` (``scale`` as given, else out / in).
     Hits where that picks another input index than ONNX."""
+    import numpy as np
+
     maps = _nearest_maps(node)
     if not maps:
         return False
