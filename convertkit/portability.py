@@ -614,6 +614,7 @@ def _nodes(proto: Any) -> list[tuple[str, Node]]:
 
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), 0)
     shapes: dict[str, tuple[int, ...] | None] = {}
+    ranks: dict[str, int] = {}
     try:  # the shapes of the values between nodes (convertkit writes those of the graph's inputs and outputs)
         inferred = onnx.shape_inference.infer_shapes(proto).graph.value_info
     except Exception:  # a model onnx cannot infer: the defects that need a shape do not test it
@@ -623,18 +624,12 @@ def _nodes(proto: Any) -> list[tuple[str, Node]]:
             dims = vi.type.tensor_type.shape.dim
             static = all(d.HasField("dim_value") for d in dims)
             shapes[vi.name] = tuple(int(d.dim_value) for d in dims) if static else None
-            if not static:
-                shapes[vi.name + "\0rank"] = (len(dims),)
+            ranks[vi.name] = len(dims)
     inits = {}
     for t in proto.graph.initializer:
         shapes[t.name] = tuple(int(d) for d in t.dims)
+        ranks[t.name] = len(t.dims)
         inits[t.name] = t
-
-    def rank(name: str) -> int | None:
-        shape = shapes.get(name)
-        if shape is not None:
-            return len(shape)
-        return shapes[name + "\0rank"][0] if name + "\0rank" in shapes else None
 
     graph_inputs = frozenset(i.name for i in proto.graph.input if i.name not in inits)
     graph_outputs = tuple(o.name for o in proto.graph.output)
@@ -653,7 +648,7 @@ def _nodes(proto: Any) -> list[tuple[str, Node]]:
                 Node(
                     node.op_type,
                     attrs,
-                    [rank(i) for i in node.input],
+                    [ranks.get(i) for i in node.input],
                     constants,
                     opset,
                     tuple(node.input),
