@@ -211,11 +211,13 @@ def check(
     rtol: float = 1e-4,
     seed: int = 0,
     opset: int | None = None,
+    target: str = "portable",
 ) -> CheckReport:
-    """Export to ONNX, run onnxruntime and the reference on the same inputs, and compare every output."""
+    """Export to ONNX for ``target``, run onnxruntime and the reference on the same inputs, and compare every
+    output; a :class:`PortabilityWarning` names each known defect of ``target``'s runtimes the export hits."""
     from .check import check_model
 
-    return check_model(model, inputs, atol=atol, rtol=rtol, seed=seed, opset=opset)
+    return check_model(model, inputs, atol=atol, rtol=rtol, seed=seed, opset=opset, target=target)
 
 
 _sys.modules[__name__].__class__ = _Package

@@ -22,14 +22,19 @@ def check_model(
     seed: int = 0,
     opset: int | None = None,
     onnx_model: Any = None,
+    target: str = "portable",
 ) -> CheckReport:
-    """Export ``model`` to ONNX (or use ``onnx_model``), run onnxruntime and the reference on the same inputs."""
+    """Export ``model`` to ONNX for ``target`` (or use ``onnx_model``), run onnxruntime and the reference on the
+    same inputs.  Warns (:class:`convertkit.portability.PortabilityWarning`) when the ONNX model hits a known
+    defect of a runtime of ``target`` (:data:`convertkit.portability.DEFECTS`)."""
     from .formats.onnx import to_onnx
+    from .portability import warn_defects
     from .reference.interpreter import check_inputs, run_model
     from .runtime import run_onnx
 
     feeds = check_inputs(model, random_inputs(model, seed) if inputs is None else inputs)
-    proto = to_onnx(model, opset) if onnx_model is None else onnx_model
+    proto = to_onnx(model, opset, target=target) if onnx_model is None else onnx_model
+    warn_defects(proto, target, stacklevel=2)
     expected = run_model(model, feeds)
     got = run_onnx(proto, feeds)
     reports = []

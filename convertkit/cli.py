@@ -582,11 +582,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         onnx_model = load_onnx_model(args.src)
     else:
         onnx_model = to_onnx(model, args.opset, target=args.target, optimize=args.optimize)
-    _warn_known_defects(onnx_model, args.target)
     given = _read_inputs(args.input)
     feeds = check_inputs(model, given or random_inputs(model, args.seed))
-    report = check_model(
-        model, feeds, atol=args.atol, rtol=args.rtol, seed=args.seed, opset=args.opset, onnx_model=onnx_model
+    report = check_model(  # warns of the known defects of --target's runtimes the ONNX model hits
+        model,
+        feeds,
+        atol=args.atol,
+        rtol=args.rtol,
+        seed=args.seed,
+        opset=args.opset,
+        onnx_model=onnx_model,
+        target=args.target,
     )
     reports = [report]
     literal_ok = True
@@ -616,23 +622,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         return EXIT_OK
     _save_reproduction(args, model, onnx_model, feeds, caffe_failed=not reports[-1].passed and args.caffe)
     return EXIT_CHECK_FAILED
-
-
-def _warn_known_defects(proto: Any, target: str) -> None:
-    """Warn once per known runtime defect (:data:`convertkit.portability.DEFECTS`) the export hits for ``target``."""
-    from .portability import PortabilityWarning, defects_hit
-
-    seen = set()
-    for node, defect in defects_hit(proto, target):
-        if (defect.runtime, defect.name) in seen:
-            continue
-        seen.add((defect.runtime, defect.name))
-        warnings.warn(
-            f"node {node!r} hits a known {defect.runtime} defect ({defect.name}): {defect.reason}; "
-            f"--target {defect.runtime} may write a form it runs (README: targets)",
-            PortabilityWarning,
-            stacklevel=1,
-        )
 
 
 def _backend_rows(args: argparse.Namespace, model: Any, proto: Any, feeds: dict[str, Any]) -> list[tuple[str, bool]]:

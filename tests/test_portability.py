@@ -32,7 +32,7 @@ from tests.cases import CASES, Works
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
 
-def _examples() -> list[tuple[str, ck.Model]]:
+def _examples() -> list[tuple[str, ck.Model, int | None]]:
     out = []
     for path in sorted(glob.glob(os.path.join(EXAMPLES, "*"))):
         if not path.endswith((".json", ".yaml", ".onnx", ".prototxt")):
@@ -41,12 +41,16 @@ def _examples() -> list[tuple[str, ck.Model]]:
             warnings.simplefilter("ignore")  # a prototxt without weights says so
             model = ck.load(path)
         if max(int(np.prod(t.shape)) for t in model.types.values()) <= 200_000:  # fcn_head is full-size
-            out.append((os.path.basename(path), model))
+            out.append((os.path.basename(path), model, None))
     return out
 
 
-def _sweep(count: int = 14, seed: int = 13) -> list[tuple[str, ck.Model]]:
-    """A seeded sample of the small Deconvolution / Upsample / Convolution rows of the case table that export."""
+def _small(model: ck.Model) -> bool:
+    return all(t.dtype == "float32" and np.prod(t.shape) < 20_000 for t in model.types.values())
+
+
+def _sweep(count: int = 14, seed: int = 13) -> list[tuple[str, ck.Model, int | None]]:
+    """A seeded sample of the small Deconvolution / Upsample rows of the case table that export."""
     rows = [
         c
         for c in CASES
@@ -61,26 +65,51 @@ def _sweep(count: int = 14, seed: int = 13) -> list[tuple[str, ck.Model]]:
     out = []
     for case in sorted(picked, key=lambda c: c.id):
         model = case.build()
-        if all(t.dtype == "float32" and np.prod(t.shape) < 20_000 for t in model.types.values()):
-            out.append((case.id, model))
+        if _small(model):
+            out.append((case.id, model, None))
     return out
 
 
-MODELS = _examples() + _sweep()
+#: Rows per kind of the other kinds' sweep; every Pooling row (ceil_mode, pads, count_include_pad, global, ...).
+PER_KIND, EVERY_ROW = 3, ("Pooling",)
+
+
+def _kinds_sweep(seed: int = 13) -> list[tuple[str, ck.Model, int | None]]:
+    """A seeded sample of at most :data:`PER_KIND` small rows of every other kind that run in onnxruntime (the
+    lone-import gaps of Pad / Tile included: the matrix exports, it does not import), at the row's opset."""
+    by_kind: dict[str, list] = {}
+    for c in CASES:
+        expect = c.expect("onnxruntime")
+        if c.kind in ("Deconvolution", "Upsample") or c.slow or not isinstance(expect, Works) or expect.warns:
+            continue
+        by_kind.setdefault(c.kind, []).append(c)
+    rng = random.Random(seed)
+    out = []
+    for kind in sorted(by_kind):
+        rows = by_kind[kind]
+        picked = rows if kind in EVERY_ROW else rng.sample(rows, min(PER_KIND, len(rows)))
+        for case in sorted(picked, key=lambda c: c.id):
+            model = case.build()
+            if _small(model):
+                out.append((case.id, model, case.opset))
+    return out
+
+
+MODELS = _examples() + _sweep() + _kinds_sweep()
 
 
 @pytest.fixture(scope="module")
 def exports() -> dict[str, tuple[ck.Model, object, dict, dict]]:
     out = {}
-    for name, model in MODELS:
-        proto = ck.to_onnx(model)
+    for name, model, opset in MODELS:
+        proto = ck.to_onnx(model, opset)
         feeds = random_inputs(model, 0)
         out[name] = (model, proto, feeds, run_model(model, feeds))
     return out
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
-@pytest.mark.parametrize("name", [n for n, _ in MODELS])
+@pytest.mark.parametrize("name", [n for n, _, _ in MODELS])
 def test_matrix(exports, name, runtime, request):
     why = RUNNERS[runtime].missing()
     if why is not None:
@@ -280,9 +309,11 @@ def _model(n, k, s, d, op, pads, spatial, seed, bias):
 
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(deconvolutions())
-def test_every_target_export_imports_back_with_the_same_values(model):
+def test_every_target_export_imports_back_as_the_layer_it_was(model):
     feeds = random_inputs(model, 0)
     expected = run_model(model, feeds)["d"]
+    layer = model.layer("d")
+    weight = layer.weight_array(2)
     for target in RUNTIME_TARGETS:
         try:
             proto = ck.to_onnx(model, target=target)
@@ -291,11 +322,30 @@ def test_every_target_export_imports_back_with_the_same_values(model):
         again = from_onnx(proto)
         assert [layer.kind for layer in again.layers] == [layer.kind for layer in model.layers]
         np.testing.assert_allclose(run_model(again, feeds)["d"], expected, atol=1e-5, err_msg=target)
-        if [n.op_type for n in ck.to_onnx(model, target="onnxruntime").graph.node] == [
-            n.op_type for n in proto.graph.node
-        ] and _attrs(proto).get("dilations") == list(model.layer("d").dilations or ()):
-            # no zero taps were written: the layer comes back as it was, up to the form of its pads
-            assert model_to_spec(from_onnx(ck.to_onnx(again, target=target))) == model_to_spec(again)
+        back = again.layer("d")
+        # a dense / zero-extended kernel folds back (its doc_string names the layer): same kernel, same dilations
+        assert (back.kernel_shape, back.dilations) == (layer.kernel_shape, layer.dilations), target
+        np.testing.assert_array_equal(back.weight_array(2), weight, err_msg=target)
+        # and again: the same layer, up to the form of its pads
+        assert model_to_spec(from_onnx(ck.to_onnx(again, target=target))) == model_to_spec(again)
+
+
+def test_a_portable_form_folds_back_only_when_its_zero_taps_verify():
+    import onnx
+
+    model = _dilated_asymmetric()
+    proto = ck.to_onnx(model)
+    assert from_onnx(proto).layer("d").dilations == (2, 2)
+    (weight,) = [t for t in proto.graph.initializer if t.name.endswith("weight")]
+    w = onnx.numpy_helper.to_array(weight).copy()
+    assert w[0, 0, 1, 1] == 0  # a zero tap of the dilation
+    w[0, 0, 1, 1] = 0.5
+    weight.CopyFrom(onnx.numpy_helper.from_array(w, weight.name))
+    again = from_onnx(proto)  # not the form convertkit wrote: the dense layer as it is, with its values
+    assert again.layer("d").dilations == (1, 1)
+    np.testing.assert_array_equal(again.layer("d").weight_array(2), w)
+    proto.graph.node[0].doc_string = "convertkit portable form of: {not json"
+    assert from_onnx(proto).layer("d").dilations == (1, 1)
 
 
 # -- the command line ------------------------------------------------------------------------------------------------
@@ -358,3 +408,102 @@ def test_convert_onnx_to_onnx_keeps_the_source_opset(tmp_path):
     assert onnx.load(str(tmp_path / "b.onnx")).opset_import[0].version == 17
     assert _cli("convert", tmp_path / "a.onnx", "-o", tmp_path / "c.onnx", "--opset", "19") == 0
     assert onnx.load(str(tmp_path / "c.onnx")).opset_import[0].version == 19
+
+
+# -- output_padding past the stride on a dilated axis: dense for OpenCV ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "k, s, d, op, pads",
+    [
+        ((3, 2), (1, 2), (3, 3), (2, 1), (0, 0, 0, 0)),  # the case table's row: op 2 >= stride 1 on axis 0
+        ((2, 3), (1, 1), (4, 2), (3, 1), (2, 0, 1, 0)),  # an end pad absorbs part of output_padding
+        ((3, 3), (2, 1), (3, 2), (2, 1), (2, 1, 0, 3)),
+    ],
+)
+def test_output_padding_past_the_stride_is_written_dense_for_opencv(k, s, d, op, pads):
+    model = _model(2, k, s, d, op, pads, (4, 5), 3, True)
+    feeds = random_inputs(model, 0)
+    expected = run_model(model, feeds)["d"]
+    compact = ck.to_onnx(model, target="onnxruntime")  # ConvTranspose (dilated) -> Pad -> Add: another oracle
+    assert [n.op_type for n in compact.graph.node] == ["ConvTranspose", "Pad", "Add"]
+    np.testing.assert_allclose(RUNNERS["onnxruntime"].run(compact, feeds, model)["d"], expected, atol=1e-5)
+    for target in ("portable", "opencv"):
+        proto = ck.to_onnx(model, target=target)
+        assert [n.op_type for n in proto.graph.node] == ["ConvTranspose"]
+        attrs = _attrs(proto)
+        assert attrs["dilations"] == [1, 1] and all(
+            o < st for o, st in zip(attrs.get("output_padding", [0, 0]), s, strict=True)
+        )
+        assert defects_hit(proto, target) == []
+        for runtime in ("onnxruntime", "opencv"):
+            if RUNNERS[runtime].missing() is None:
+                got = RUNNERS[runtime].run(proto, feeds, model)["d"]
+                np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=f"{target} in {runtime}")
+
+
+# -- the API's check warns as the command line's does ----------------------------------------------------------------
+
+
+def test_api_check_warns_when_its_export_hits_a_defect_of_its_target():
+    from convertkit.check import check_model
+    from convertkit.portability import PortabilityWarning
+
+    model = ck.load(os.path.join(EXAMPLES, "upsample_resize.yaml"))
+    with pytest.warns(PortabilityWarning, match=r"known torch defect \(op version without a converter\)"):
+        assert ck.check(model, opset=19).passed  # portable: torch's runtime is one of its runtimes
+    with pytest.warns(PortabilityWarning, match="known torch defect"):
+        assert ck.check(model, opset=19, target="torch").passed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ck.check(model, opset=19, target="onnxruntime").passed  # no onnxruntime defect
+        assert ck.check(model).passed  # the portable default opset: no defect
+        assert ck.check(_dilated_asymmetric(), target="opencv").passed  # opencv's form: dense, symmetric
+    with warnings.catch_warnings(record=True) as caught:  # an ONNX model given: its defects, once each
+        warnings.simplefilter("always")
+        check_model(_dilated_asymmetric(), onnx_model=ck.to_onnx(_dilated_asymmetric(), target="onnxruntime"))
+    assert [w.category for w in caught] == [PortabilityWarning] * 3
+    assert {str(w.message).split(": ")[0] for w in caught} == {
+        "node 'd' hits a known opencv defect (dilated ConvTranspose)",
+        "node 'd' hits a known opencv defect (asymmetric ConvTranspose pads)",
+        "node 'd' hits a known torch defect (asymmetric ConvTranspose pads)",
+    }
+    with pytest.raises(ck.ValidationError, match="target must be one of"):
+        ck.check(model, target="tensorrt")
+
+
+# -- explicit average-pooling pads: OpenCV ignores count_include_pad -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, fields, form",
+    [
+        ((1, 2, 7, 6), dict(kernel_shape=(3, 3), strides=(2, 2), pads=(1, 1, 1, 1), ceil_mode=True), "Pad"),
+        ((1, 2, 6, 6), dict(kernel_shape=(3, 3), strides=(2, 2), pads=(0, 0, 1, 1)), "Pad"),  # asymmetric
+        ((1, 2, 5, 5), dict(kernel_shape=(2, 2), strides=(2, 2), pads=(1, 1, 1, 1), ceil_mode=True), "Pad"),  # floor
+        ((1, 2, 5, 5), dict(kernel_shape=(2, 2), strides=(2, 2), pads=(0, 0, 0, 0), ceil_mode=True), "none"),
+    ],
+)
+def test_average_pooling_with_count_include_pad_is_written_with_an_explicit_pad(shape, fields, form):
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=shape),
+            ck.Pooling(name="p", input="x", method="average", count_include_pad=True, **fields),
+        ]
+    )
+    proto = ck.to_onnx(model)
+    ops = [n.op_type for n in proto.graph.node]
+    assert ops == (["Pad", "AveragePool"] if form == "Pad" else ["AveragePool"])
+    assert [n.op_type for n in ck.to_onnx(model, target="onnxruntime").graph.node] == ["AveragePool"]
+    again = from_onnx(proto)
+    assert [layer.kind for layer in again.layers] == ["Input", "Pooling"]
+    assert again.layer("p").count_include_pad == (form == "Pad") and again.layer("p").pads == fields["pads"]
+    assert ck.to_onnx(again).SerializeToString() == proto.SerializeToString()
+    feeds = random_inputs(model, 0)
+    expected = run_model(model, feeds)["p"]
+    known = {d.runtime for _, d in defects_hit(proto, "portable")}
+    for runtime in RUNTIMES:
+        if RUNNERS[runtime].missing() is None and runtime not in known:
+            got = RUNNERS[runtime].run(proto, feeds, model)["p"]
+            np.testing.assert_allclose(got, expected, atol=1e-5, err_msg=runtime)
+    assert not known

@@ -164,6 +164,8 @@ class OnnxNode:
     output_names: tuple[str, ...]
     _constants: Mapping[str, np.ndarray] = field(repr=False)
     _types: Mapping[str, TensorType] = field(repr=False)
+    #: The node's doc_string (convertkit records there the layer a portable form was written for).
+    doc_string: str = ""
 
     @property
     def where(self) -> str:

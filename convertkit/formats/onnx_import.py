@@ -532,6 +532,7 @@ def from_onnx(
             output_names=tuple(node.output),
             _constants=values,
             _types=types,
+            doc_string=node.doc_string,
         )
 
     for index, (node, name) in enumerate(zip(nodes, names, strict=True)):

@@ -117,6 +117,7 @@ def _fusions(stage: str) -> list[tuple[int, Fusion]]:
         fast_upsample,
         inner_product,
         normalization,
+        pooling,
         subpixel,
         upsample,
     )
@@ -130,6 +131,7 @@ def _fusions(stage: str) -> list[tuple[int, Fusion]]:
         *arithmetic.FUSIONS.get(stage, ()),
         *inner_product.FUSIONS.get(stage, ()),
         *subpixel.FUSIONS.get(stage, ()),
+        *pooling.FUSIONS.get(stage, ()),
     ]
 
 

@@ -72,11 +72,21 @@ def lower_output_padding(
     layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions
 ) -> list[Layer] | None:
     """ONNX: ``Deconvolution -> Pad -> [Crop] -> [Bias]`` where output_padding is past what the attribute takes."""
+    from ..portability import needs_form
+
     if not isinstance(layer, Deconvolution):
         return None
     x = types[0]
     begin, end, attr_op, appended, lead = output_padding_split(layer, x)
     if not any(appended):
+        return None
+    dilations = layer.geometry(x.shape[2:]).dilations
+    if needs_form(options.runtime, "dense_dilations") and all(
+        d > 1 for d, a in zip(dilations, appended, strict=True) if a
+    ):
+        # output_padding >= stride rests on the dilation (ONNX allows it below max(stride, dilation)); written
+        # dense, its rows lie past the full scatter (zeros + bias), so zero taps at the end of the dense kernel
+        # give them exactly: the portable kernel lowering writes this layer with output_padding below the stride.
         return None
     n = layer.spatial_rank
     name = layer.name
@@ -91,8 +101,9 @@ def lower_output_padding(
         bias=None,
         training=None,
     )
-    # Its output_padding may rest on the dilation (PyTorch's rule), which no dense or extended kernel keeps: the
-    # portable lowering leaves it, so the chain folds back on import (a known defect where a runtime needs more).
+    # Its output_padding rests on the dilation (PyTorch's rule): a dilated kernel's zero taps move d rows each, so
+    # the portable kernel lowering leaves it (targets with dense_dilations do not come here), and the chain folds
+    # back on import.
     steps.append(_marked(conv))
     last = bias is None and not any(lead)
     pad = Pad(
@@ -145,6 +156,8 @@ def lower_portable_kernel(
     weight, kernel, pads, dilations, output_padding = symmetric_kernel(
         layer, x.shape[1], geo, max_output_padding=limits, dense_dilations=dense, dtype=np.dtype(x.dtype)
     )
+    from ..layers.deconvolution.forms import WRITTEN_FOR, written_for
+
     return [
         dataclasses.replace(
             layer,
@@ -153,6 +166,7 @@ def lower_portable_kernel(
             padding=Padding(pads=tuple(pads + pads)),
             output_padding=tuple(output_padding),
             weight=Values(array=weight),
+            meta=layer.meta.with_(WRITTEN_FOR, written_for(geo)),
         )
     ]
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .core import Deconvolution, Geometry
 
-__all__ = ["symmetric_kernel"]
+__all__ = ["symmetric_kernel", "WRITTEN_FOR", "written_for", "fold_written_for"]
 
 
 def symmetric_kernel(
@@ -72,3 +72,89 @@ def symmetric_kernel(
         weight = np.pad(weight, widths)
         kernel[a] = weight.shape[axis]
     return weight, kernel, pads, dilations, output_padding
+
+
+#: ``meta`` key of a Deconvolution written in a portable form (:func:`symmetric_kernel`): :func:`written_for` of
+#: the layer it stands for; the ONNX writer puts it in the ConvTranspose's ``doc_string``.
+WRITTEN_FOR = "onnx.written_for"
+_PREFIX = "convertkit portable form of: "
+
+
+def written_for(geo: Geometry) -> str:
+    """The record (a ``doc_string``) of the layer a portable form stands for: its kernel, dilations, explicit pads
+    and output_padding (strides, group and channels are the form's own)."""
+    import json
+
+    record = {
+        "kernel_shape": list(geo.kernel_shape),
+        "dilations": list(geo.dilations),
+        "pads": list(geo.pads),
+        "output_padding": list(geo.output_padding),
+    }
+    return _PREFIX + json.dumps(record, separators=(",", ":"))
+
+
+def fold_written_for(layer: Deconvolution, doc_string: str, in_spatial: Sequence[int]) -> Deconvolution | None:
+    """The layer ``doc_string`` (:func:`written_for`) says ``layer`` stands for, when it verifies; else None.
+
+    Verified per axis: an axis kept as it was (same kernel and dilation, same begin pad), or an axis written
+    dense (dilation 1) whose taps at ``offset = written begin pad - original begin pad`` (``offset`` within the
+    zero extension), every ``dilation``-th, are the original kernel and every other tap is zero; and the same
+    output size.  Then the scatters agree row for row (the form's extra rows receive zero taps only), so the
+    layer computes what ``layer`` computes.
+    """
+    import dataclasses
+    import json
+
+    from ...errors import ConvertkitError
+    from ...fillers import Values
+    from .core import Padding
+
+    if not doc_string.startswith(_PREFIX) or not isinstance(layer.weight, Values):
+        return None
+    n = layer.spatial_rank
+    try:
+        record = json.loads(doc_string[len(_PREFIX) :])
+        kernel = tuple(int(v) for v in record["kernel_shape"])
+        dilations = tuple(int(v) for v in record["dilations"])
+        pads = tuple(int(v) for v in record["pads"])
+        output_padding = tuple(int(v) for v in record["output_padding"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if (len(kernel), len(dilations), len(pads), len(output_padding)) != (n, n, 2 * n, n):
+        return None
+    try:
+        geo = layer.geometry(tuple(in_spatial))
+    except ConvertkitError:
+        return None
+    weight = layer.weight.array
+    index: list[slice] = [slice(None), slice(None)]
+    for a in range(n):
+        written, offset = weight.shape[2 + a], geo.pads[a] - pads[a]
+        extent = dilations[a] * (kernel[a] - 1) + 1
+        if geo.dilations[a] == dilations[a] and written == kernel[a] and offset == 0:
+            index.append(slice(None))
+        elif geo.dilations[a] == 1 and kernel[a] >= 1 and 0 <= offset <= written - extent:
+            index.append(slice(offset, offset + extent, dilations[a]))
+        else:
+            return None
+    taps = weight[tuple(index)]
+    spread = np.zeros_like(weight)
+    spread[tuple(index)] = taps
+    if not np.array_equal(spread, weight):
+        return None  # a nonzero tap where the form has zeros: not convertkit's form, keep it as it is
+    try:
+        original = dataclasses.replace(
+            layer,
+            kernel_shape=kernel,
+            dilations=dilations,
+            padding=Padding(pads=pads),
+            output_padding=output_padding,
+            weight=Values(array=np.ascontiguousarray(taps)),
+        )
+        same = original.geometry(tuple(in_spatial)).output_spatial(tuple(in_spatial)) == geo.output_spatial(
+            tuple(in_spatial)
+        )
+    except ConvertkitError:
+        return None
+    return original if same else None

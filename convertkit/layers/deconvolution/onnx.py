@@ -13,6 +13,7 @@ from ...fillers import Values
 from ...ir import TensorType
 from ...registry import OnnxFacet
 from .core import Deconvolution, Padding
+from .forms import WRITTEN_FOR, fold_written_for
 
 OP_TYPES = ("ConvTranspose",)
 
@@ -62,10 +63,25 @@ def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> No
     inputs = [layer.input, weight]
     if bias is not None:
         inputs.append(ctx.add_initializer(f"{layer.name}.bias", bias))
+    written_for = layer.meta.get(WRITTEN_FOR)
+    if written_for is not None:  # a portable form: the layer it stands for, which the reader folds back to
+        attrs["doc_string"] = written_for
     ctx.add_node("ConvTranspose", inputs, [layer.output], name=layer.name, **attrs)
 
 
 def read(node: OnnxNode) -> Deconvolution:
+    """Build from an ONNX ``ConvTranspose`` node; a portable form convertkit wrote (a dense or zero-extended
+    kernel, its ``doc_string`` naming the layer it stands for) reads back as that layer where its zero taps
+    verify (:func:`convertkit.layers.deconvolution.forms.fold_written_for`)."""
+    layer = _read(node)
+    if node.doc_string:
+        folded = fold_written_for(layer, node.doc_string, node.input_type(0).shape[2:])
+        if folded is not None:
+            return folded
+    return layer
+
+
+def _read(node: OnnxNode) -> Deconvolution:
     """Build from an ONNX ``ConvTranspose`` node.
 
     The padding keeps the form the node uses: ``pads`` -> ``explicit``, ``auto_pad`` -> ``onnx_auto_pad``,
