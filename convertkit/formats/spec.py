@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ..codec.files import read_text, write_atomically
@@ -155,12 +156,40 @@ def _without_long_values(data: Any) -> Any:
     return data
 
 
+#: The compiled yes/no check of the schema (:mod:`.schema_check`), built on first use; None: the schema uses a
+#: keyword it does not implement, and jsonschema checks every spec.
+_FAST_CHECK: list[Callable[[Any], bool] | None] = []
+
+
+def _fast_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    if not _FAST_CHECK:
+        from .schema_check import Unsupported, compile_schema
+
+        try:
+            _FAST_CHECK.append(compile_schema(schema))
+        except Unsupported:
+            _FAST_CHECK.append(None)
+    return _FAST_CHECK[0]
+
+
 def validate_spec(data: Any, source: str = "spec") -> None:
-    """Raise :class:`SpecError` listing every schema violation with its JSON path."""
+    """Raise :class:`SpecError` listing every schema violation with its JSON path.
+
+    A spec the compiled check (:mod:`.schema_check`) accepts is valid without importing jsonschema; any other is
+    validated by jsonschema, whose errors are the ones reported (the compiled check only ever says yes or no).
+    """
+    schema = json_schema()
+    checked = _without_long_values(data)
+    fast = _fast_check(schema)
+    try:
+        if fast is not None and fast(checked):
+            return
+    except RecursionError:
+        pass  # jsonschema decides (and reports the depth as it does)
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(json_schema())
-    found = validator.iter_errors(_without_long_values(data))
+    validator = jsonschema.Draft202012Validator(schema)
+    found = validator.iter_errors(checked)
     errors = sorted(found, key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return
