@@ -156,20 +156,26 @@ def _without_long_values(data: Any) -> Any:
     return data
 
 
-#: The compiled yes/no check of the schema (:mod:`.schema_check`), built on first use; None: the schema uses a
-#: keyword it does not implement, and jsonschema checks every spec.
-_FAST_CHECK: list[Callable[[Any], bool] | None] = []
+#: ``(kinds, schema, check)``: the schema of the registered kinds and its compiled yes/no check
+#: (:mod:`.schema_check`; None: the schema uses a keyword it does not implement, and jsonschema checks every spec).
+_CHECKED_SCHEMA: list[tuple[Any, dict[str, Any], Callable[[Any], bool] | None]] = []
 
 
-def _fast_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
-    if not _FAST_CHECK:
+def _schema_and_check() -> tuple[dict[str, Any], Callable[[Any], bool] | None]:
+    """The schema and its compiled check, built once per set of registered kinds."""
+    from .. import layers  # noqa: F401  (registers the kinds)
+
+    kinds = tuple(LAYER_KINDS.items())
+    if not _CHECKED_SCHEMA or _CHECKED_SCHEMA[0][0] != kinds:
         from .schema_check import Unsupported, compile_schema
 
+        schema = json_schema()
         try:
-            _FAST_CHECK.append(compile_schema(schema))
+            check: Callable[[Any], bool] | None = compile_schema(schema)
         except Unsupported:
-            _FAST_CHECK.append(None)
-    return _FAST_CHECK[0]
+            check = None
+        _CHECKED_SCHEMA[:] = [(kinds, schema, check)]
+    return _CHECKED_SCHEMA[0][1], _CHECKED_SCHEMA[0][2]
 
 
 def validate_spec(data: Any, source: str = "spec") -> None:
@@ -178,9 +184,8 @@ def validate_spec(data: Any, source: str = "spec") -> None:
     A spec the compiled check (:mod:`.schema_check`) accepts is valid without importing jsonschema; any other is
     validated by jsonschema, whose errors are the ones reported (the compiled check only ever says yes or no).
     """
-    schema = json_schema()
+    schema, fast = _schema_and_check()
     checked = _without_long_values(data)
-    fast = _fast_check(schema)
     try:
         if fast is not None and fast(checked):
             return
