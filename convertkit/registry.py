@@ -2,9 +2,15 @@
 
 A kind is a package under ``convertkit/layers/``: ``core.py`` holds the frozen dataclass (fields, validation, shape
 rule, reference call, spec form), and one sibling module per format holds that format's facet (``onnx.py``,
-``caffe.py``).  The package's ``__init__`` registers them together::
+``caffe.py``, ``keras.py``, each with a ``FACET``).  The package's ``__init__`` registers the core with the names
+of its facet modules::
 
-    KIND = register(LayerKind(layer=Deconvolution, onnx=onnx.FACET, caffe=caffe.FACET))
+    KIND = register(LayerKind(layer=Deconvolution, package=__name__, facets=("onnx", "caffe", "keras")))
+
+The facets are imported on first use (the first ``record.onnx`` of any kind imports and checks every kind's ONNX
+facet), so reading and validating a spec imports no format's codec: a facet module must define ``FACET`` as the
+format's facet type, and the checks of a registered facet (hooks that go together, Caffe types read twice, ...)
+run then, as they run at registration for a facet given directly (``LayerKind(layer=..., onnx=OnnxFacet(...))``).
 
 Format plumbing (the ONNX and Caffe readers and writers, the OpenCV runner, check) reaches kinds only through the
 functions below and names none; the facets are typed against the contexts in :mod:`convertkit.codec`, which sit
@@ -14,17 +20,20 @@ below the kinds, so nothing here imports a format's plumbing.
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-import numpy as np
-
-from .codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
-from .codec.keras import KerasLayer
-from .codec.onnx import OnnxEmitter, OnnxNode
 from .errors import ConvertkitError, FormatError, UnsupportedError
 from .ir import LAYER_KINDS, Layer, Model, TensorType
+
+if TYPE_CHECKING:  # the facets' contexts; imported where a format's facets run, not to validate a spec
+    import numpy as np
+
+    from .codec.caffe import CaffeEmitter, CaffeLayer, CaffeReader
+    from .codec.keras import KerasLayer
+    from .codec.onnx import OnnxEmitter, OnnxNode
 
 __all__ = [
     "LayerKind",
@@ -102,21 +111,56 @@ class KerasFacet(Generic[L]):
     layout: Callable[[str, str, str, tuple[int, ...]], Layer] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+#: The facet type of each format a kind's package may hold a module for (``<package>.<format>.FACET``).
+_FACET_TYPES: dict[str, type[Any]] = {"onnx": OnnxFacet, "caffe": CaffeFacet, "keras": KerasFacet}
+
+
 class LayerKind(Generic[L]):
     """One layer kind: its IR class and its format facets.
 
     The spec facet is the class itself (``to_spec``/``from_spec``/``spec_schema``, required by :class:`Layer`).
+    The format facets are given directly (``onnx=OnnxFacet(...)``) or named as modules of the kind's ``package``
+    (``facets=("onnx", "caffe")``: ``<package>.onnx.FACET`` ...), imported and checked on first use; a format
+    neither given nor named is the empty facet (the kind has no form there).
     """
 
-    layer: type[L]
-    onnx: OnnxFacet[L] = field(default_factory=OnnxFacet)
-    caffe: CaffeFacet[L] = field(default_factory=CaffeFacet)
-    keras: KerasFacet[L] = field(default_factory=KerasFacet)
+    __slots__ = ("layer", "package", "facets", "_given", "_facets")
+
+    def __init__(
+        self,
+        *,
+        layer: type[L],
+        onnx: OnnxFacet[L] | None = None,
+        caffe: CaffeFacet[L] | None = None,
+        keras: KerasFacet[L] | None = None,
+        package: str = "",
+        facets: tuple[str, ...] = (),
+    ) -> None:
+        self.layer = layer
+        self.package = package
+        self.facets = tuple(facets)
+        given = {"onnx": onnx, "caffe": caffe, "keras": keras}
+        self._given: dict[str, Any] = {f: v for f, v in given.items() if v is not None}
+        self._facets: dict[str, Any] = dict(self._given)  # format -> facet, as given or loaded
+
+    def __repr__(self) -> str:
+        return f"LayerKind({getattr(self.layer, '__name__', self.layer)!r}, facets={self.facets!r})"
 
     @property
     def name(self) -> str:
         return self.layer.kind
+
+    @property
+    def onnx(self) -> OnnxFacet[L]:
+        return cast("OnnxFacet[L]", _facet(self, "onnx"))
+
+    @property
+    def caffe(self) -> CaffeFacet[L]:
+        return cast("CaffeFacet[L]", _facet(self, "caffe"))
+
+    @property
+    def keras(self) -> KerasFacet[L]:
+        return cast("KerasFacet[L]", _facet(self, "keras"))
 
     def supports(self) -> dict[str, tuple[bool, bool]]:
         """Per format: ``(reads, writes)``."""
@@ -132,6 +176,8 @@ _KINDS: dict[str, LayerKind[Layer]] = {}
 
 def write_layers(model: Model, ctx: OnnxEmitter | CaffeEmitter) -> None:
     """Write every layer of ``model`` through its kind's facet for ``ctx``'s format (ONNX or Caffe)."""
+    from .codec.onnx import OnnxEmitter
+
     for layer in model.layers:
         record, types = kind_of(layer), model.input_types(layer)
         call: Callable[[], None] | None
@@ -151,9 +197,13 @@ def write_layers(model: Model, ctx: OnnxEmitter | CaffeEmitter) -> None:
             raise layer.error(f"{fmt} export failed: {exc}", FormatError) from exc
 
 
+def _where(record: LayerKind[Any]) -> str:
+    return f"layer kind {getattr(record.layer, '__name__', record.layer)}"
+
+
 def _check(record: LayerKind[L]) -> None:
     cls = record.layer
-    where = f"layer kind {cls.__name__}"
+    where = _where(record)
     if not isinstance(cls, type) or not issubclass(cls, Layer):
         raise TypeError(f"{where}: LayerKind.layer must be a Layer subclass")
     missing = sorted(getattr(cls, "__abstractmethods__", ()))
@@ -163,26 +213,74 @@ def _check(record: LayerKind[L]) -> None:
         raise TypeError(f"{where} has no `kind` name")
     if cls.kind in _KINDS:
         raise TypeError(f"{where}: kind {cls.kind!r} is registered twice")
-    onnx, caffe = record.onnx, record.caffe
-    if bool(onnx.op_types) != (onnx.read is not None):
-        raise TypeError(f"{where}: ONNX op_types and read go together")
-    if bool(caffe.types) != (caffe.read is not None):
-        raise TypeError(f"{where}: Caffe types and read go together")
-    for other in _KINDS.values():
+    unknown = sorted(set(record.facets) - set(_FACET_TYPES))
+    if unknown:
+        raise TypeError(f"{where}: no format {unknown} (facets are {', '.join(_FACET_TYPES)})")
+    both = sorted(set(record.facets) & set(record._given))
+    if both:
+        raise TypeError(f"{where}: the {both} facets are given and named as modules; give each once")
+    if record.facets and not record.package:
+        raise TypeError(f"{where}: facets named as modules need the kind's package (package=__name__)")
+    for fmt, facet in record._given.items():
+        # A facet given directly is checked now, against every registered kind's facet of its format.
+        _check_facet(record, fmt, facet, [(_facet(k, fmt), k.name) for k in _KINDS.values()])
+
+
+def _check_facet(record: LayerKind[Any], fmt: str, facet: Any, others: list[tuple[Any, str]]) -> None:
+    """Check ``record``'s ``fmt`` facet alone and against ``others`` (the facets of that format of the kinds
+    registered before it)."""
+    where = _where(record)
+    if not isinstance(facet, _FACET_TYPES[fmt]):
+        raise TypeError(f"{where}: its {fmt} facet is a {type(facet).__name__}, not a {_FACET_TYPES[fmt].__name__}")
+    if fmt == "onnx":
+        if bool(facet.op_types) != (facet.read is not None):
+            raise TypeError(f"{where}: ONNX op_types and read go together")
         # Several kinds may read one ONNX op type (an Add of a per-channel constant is a Bias, of two run-time
         # tensors an Eltwise): each declines what is not its form, and the first that reads the node wins.
-        clash = set(other.caffe.types) & set(caffe.types)
-        if clash:
-            raise TypeError(f"{where}: Caffe types {sorted(clash)} are already read by {other.name}")
-        if onnx.graph_input is not None and other.onnx.graph_input is not None:
-            raise TypeError(f"{where}: {other.name} already stands for ONNX graph inputs")
-        keras_clash = set(other.keras.class_names) & set(record.keras.class_names)
-        if keras_clash:
-            raise TypeError(f"{where}: Keras layers {sorted(keras_clash)} are already read by {other.name}")
-        if record.keras.layout is not None and other.keras.layout is not None:
-            raise TypeError(f"{where}: {other.name} already turns Keras layouts around")
-    if bool(record.keras.class_names) != (record.keras.read is not None):
-        raise TypeError(f"{where}: Keras class_names and read go together")
+        for other, name in others:
+            if facet.graph_input is not None and other.graph_input is not None:
+                raise TypeError(f"{where}: {name} already stands for ONNX graph inputs")
+    elif fmt == "caffe":
+        if bool(facet.types) != (facet.read is not None):
+            raise TypeError(f"{where}: Caffe types and read go together")
+        for other, name in others:
+            clash = set(other.types) & set(facet.types)
+            if clash:
+                raise TypeError(f"{where}: Caffe types {sorted(clash)} are already read by {name}")
+    else:
+        for other, name in others:
+            keras_clash = set(other.class_names) & set(facet.class_names)
+            if keras_clash:
+                raise TypeError(f"{where}: Keras layers {sorted(keras_clash)} are already read by {name}")
+            if facet.layout is not None and other.layout is not None:
+                raise TypeError(f"{where}: {name} already turns Keras layouts around")
+        if bool(facet.class_names) != (facet.read is not None):
+            raise TypeError(f"{where}: Keras class_names and read go together")
+
+
+def _facet(record: LayerKind[Any], fmt: str) -> Any:
+    """``record``'s ``fmt`` facet: given, or imported from its module on first use, together with every registered
+    kind's facet of that format, each checked against the kinds registered before it."""
+    if fmt not in record._facets:
+        registered = list(_KINDS.values())
+        earlier: list[tuple[Any, str]] = []
+        for k in registered if record in registered else [*registered, record]:
+            if fmt not in k._facets:
+                facet = _import_facet(k, fmt)
+                _check_facet(k, fmt, facet, earlier)
+                k._facets[fmt] = facet
+            earlier.append((k._facets[fmt], k.name))
+    return record._facets[fmt]
+
+
+def _import_facet(record: LayerKind[Any], fmt: str) -> Any:
+    if fmt not in record.facets:
+        return _FACET_TYPES[fmt]()
+    module = importlib.import_module(f"{record.package}.{fmt}")
+    facet = getattr(module, "FACET", None)
+    if facet is None:
+        raise TypeError(f"{_where(record)}: {module.__name__} defines no FACET")
+    return facet
 
 
 def register(record: LayerKind[L]) -> LayerKind[L]:

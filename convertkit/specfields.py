@@ -18,6 +18,7 @@ A kind with a field that needs another form overrides ``to_spec`` / ``from_spec`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import types
 import typing
@@ -96,7 +97,9 @@ def spec_of(layer: Any) -> dict[str, Any]:
     return out
 
 
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
+    # Evaluating the string annotations is most of building the schema or reading a spec; a class's hints are fixed.
     return typing.get_type_hints(cls)
 
 

@@ -51,3 +51,52 @@ def test_import_convertkit_is_lazy_and_complete():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert r.returncode == 0, r.stderr
+
+
+#: What ``validate`` of a small JSON spec must not import: the formats' runtimes and codecs, YAML, jsonschema (a
+#: valid spec passes the compiled schema check), the kinds' format facets, and the kernels the spec does not run
+#: (numpy it needs: a spec holds arrays).
+NOT_FOR_VALIDATE = (
+    *(m for m in HEAVY if m != "numpy"),
+    "convertkit.codec.onnx",
+    "convertkit.codec.caffe",
+    "convertkit.codec.caffe_pb2",
+    "convertkit.codec.keras",
+    "convertkit.formats.onnx",
+    "convertkit.formats.caffe",
+    "convertkit.reference.convolution",
+    "convertkit.reference.pooling",
+    "convertkit.reference.normalization",
+)
+
+
+def test_validate_of_a_small_spec_imports_no_format_codec_facet_or_jsonschema():
+    code = (
+        "import re, sys\n"
+        "from convertkit.cli import main\n"
+        "assert main(['validate', 'examples/seed_5x5.json']) == 0\n"
+        f"bad = {NOT_FOR_VALIDATE!r}\n"
+        "hits = sorted(m for m in sys.modules if any(m == b or m.startswith(b + '.') for b in bad))\n"
+        "facet = re.compile(r'convertkit\\.layers\\.\\w+\\.(onnx|caffe|keras|fork)')\n"
+        "hits += sorted(m for m in sys.modules if facet.fullmatch(m))\n"
+        "assert not hits, hits\n"
+        "kinds = [m for m in sys.modules if re.fullmatch(r'convertkit\\.layers\\.\\w+\\.core', m)]\n"
+        "assert len(kinds) >= 20, kinds  # the kinds' cores are there (the schema is built from them)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert "valid (2 layers)" in r.stdout
+
+
+def test_an_invalid_spec_is_still_reported_by_jsonschema(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"layers": [{"type": "Input", "name": "x", "shape": [1, -2]}]}')
+    code = (
+        "import sys\n"
+        "from convertkit.cli import main\n"
+        f"assert main(['validate', {str(bad)!r}]) == 2\n"
+        "assert 'jsonschema' in sys.modules\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 0, r.stderr
+    assert "$.layers[0].shape[1]: -2 is less than the minimum of 1" in r.stderr, r.stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from collections.abc import Callable, Mapping
 from typing import BinaryIO
 
@@ -46,6 +45,8 @@ def write_atomically(files: Mapping[str, Content]) -> None:
     ``content`` is bytes, str (written as UTF-8) or a function writing to a binary file (a big file streamed:
     a caffemodel layer by layer, ONNX external data tensor by tensor).
     """
+    import tempfile  # (with random, shutil) only where a file is written, not to read or validate one
+
     pending: list[tuple[str, str]] = []
     path = next(iter(files), "")
     try:

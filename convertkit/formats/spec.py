@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from ..codec.files import read_text, write_atomically
@@ -53,6 +54,18 @@ def json_schema() -> dict[str, Any]:
     """The JSON Schema (2020-12) of a spec, built from every registered layer kind's ``spec_schema``."""
     from .. import layers  # noqa: F401  (registers the kinds)
 
+    return _document_schema({kind: _kind_schema(kind) for kind in sorted(LAYER_KINDS)})
+
+
+def _kind_schema(kind: str) -> dict[str, Any]:
+    schema = LAYER_KINDS[kind].spec_schema()
+    schema["properties"]["meta"] = META_SCHEMA
+    return schema
+
+
+def _document_schema(defined: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The spec schema with the definitions (and the ``type`` dispatch) of the kinds in ``defined`` only; every
+    registered kind's name is still a valid ``type``.  With every kind defined it is :func:`json_schema`."""
     kinds = sorted(LAYER_KINDS)
     defs: dict[str, Any] = {
         "nested_numbers": {
@@ -63,9 +76,8 @@ def json_schema() -> dict[str, Any]:
         }
     }
     dispatch = []
-    for kind in kinds:
-        defs[kind] = LAYER_KINDS[kind].spec_schema()
-        defs[kind]["properties"]["meta"] = META_SCHEMA
+    for kind in sorted(defined):
+        defs[kind] = defined[kind]
         dispatch.append(
             {
                 "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
@@ -155,12 +167,52 @@ def _without_long_values(data: Any) -> Any:
     return data
 
 
+#: Compiled yes/no checks (:mod:`.schema_check`) by (registered kinds, kinds a spec names); None: the schema uses
+#: a keyword the checker does not implement, and jsonschema checks every spec.
+_FAST_CHECKS: dict[tuple[Any, ...], Callable[[Any], bool] | None] = {}
+
+
+def _fast_valid(data: Any) -> bool:
+    """Whether the compiled check accepts ``data`` (False: jsonschema decides).
+
+    The check is compiled from the schema restricted to the kinds ``data`` names (:func:`_document_schema`), which
+    gives every instance naming only those kinds the full schema's answer: a layer's ``type`` dispatch reaches only
+    its own kind's definition, and any other ``type`` fails the enum of every kind's name either way.  So a small
+    spec builds the schemas of its own kinds only.
+    """
+    from .. import layers  # noqa: F401  (registers the kinds)
+
+    items = data.get("layers") if isinstance(data, dict) else None
+    named = [i.get("type") for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+    present = tuple(sorted({k for k in named if isinstance(k, str) and k in LAYER_KINDS}))
+    key = (tuple(LAYER_KINDS.items()), present)
+    if key not in _FAST_CHECKS:
+        from .schema_check import Unsupported, compile_schema
+
+        try:
+            _FAST_CHECKS[key] = compile_schema(_document_schema({k: _kind_schema(k) for k in present}))
+        except Unsupported:
+            _FAST_CHECKS[key] = None
+    check = _FAST_CHECKS[key]
+    try:
+        return check is not None and check(data)
+    except RecursionError:
+        return False  # jsonschema decides (and reports the depth as it does)
+
+
 def validate_spec(data: Any, source: str = "spec") -> None:
-    """Raise :class:`SpecError` listing every schema violation with its JSON path."""
+    """Raise :class:`SpecError` listing every schema violation with its JSON path.
+
+    A spec the compiled check (:mod:`.schema_check`) accepts is valid without importing jsonschema; any other is
+    validated by jsonschema, whose errors are the ones reported (the compiled check only ever says yes or no).
+    """
+    checked = _without_long_values(data)
+    if _fast_valid(checked):
+        return
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(json_schema())
-    found = validator.iter_errors(_without_long_values(data))
+    found = validator.iter_errors(checked)
     errors = sorted(found, key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return

@@ -1,7 +1,8 @@
 """Layer kinds, one package each; importing this package registers them all (:mod:`convertkit.registry`).
 
 Each kind's package holds ``core.py`` (fields, validation, shape rule, reference call, spec form) and one module
-per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :class:`~convertkit.registry.LayerKind`.
+per format facet (``onnx.py``, ``caffe.py``); its ``__init__`` registers one :class:`~convertkit.registry.LayerKind`
+naming those modules, which the registry imports on first use (importing this package loads the cores only).
 """
 
 from .activation import Activation

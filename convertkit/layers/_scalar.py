@@ -4,12 +4,14 @@ constants (``Mul`` / ``Add`` / ``Pow`` by a scalar initializer of the input's dt
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..codec.onnx import OnnxEmitter, OnnxNode
 from ..errors import ValidationError
+
+if TYPE_CHECKING:  # the ONNX helpers below serve the facets; the cores import only float32_field
+    from ..codec.onnx import OnnxEmitter, OnnxNode
 
 __all__ = ["float32_field", "write_chain", "scalar_operand", "write_base_scale_shift", "read_base_scale_shift"]
 

@@ -10,17 +10,32 @@ max-unpooling and the Caffe-to-ONNX pooling rule in :mod:`.pooling`; LRN, softma
 :mod:`.normalization`.
 """
 
-# The kernel modules keep their own grouped ``__all__``; the package re-exports them as they are, so a name added
-# to a module is public here without a second list to keep in step.
-from . import convolution, normalization, pooling
-from .conv_transpose import conv_transpose, conv_transpose_scatter
-from .convolution import *  # noqa: F403
-from .interpreter import run_model
-from .normalization import *  # noqa: F403
-from .pooling import *  # noqa: F403
-from .resize import resize
+from __future__ import annotations
 
-__all__ = [
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# ``conv_transpose`` and ``resize`` are both a module and its function: imported here, so the package's name is
+# the function whichever is imported first.  The other kernels load on first use (the memory estimate of a spec
+# needs conv_transpose's block size, not the thread pools of the convolution kernels).
+from .conv_transpose import conv_transpose as conv_transpose
+from .conv_transpose import conv_transpose_scatter as conv_transpose_scatter
+from .resize import resize as resize
+
+if TYPE_CHECKING:
+    from . import convolution as convolution
+    from . import normalization as normalization
+    from . import pooling as pooling
+    from .convolution import *  # noqa: F403
+    from .interpreter import run_model as run_model
+    from .normalization import *  # noqa: F403
+    from .pooling import *  # noqa: F403
+
+#: The modules whose grouped ``__all__`` the package re-exports as they are, so a name added to a module is public
+#: here without a second list to keep in step: Convolution and dense layers; Caffe and ONNX pooling, masks and
+#: unpooling, Caffe pooling as ONNX; LRN, softmax, batch normalisation.
+_KERNELS = ("convolution", "pooling", "normalization")
+_OWN = [
     # Deconvolution and upsampling
     "conv_transpose",
     "conv_transpose_scatter",
@@ -28,6 +43,30 @@ __all__ = [
     # Graphs
     "run_model",
 ]
-__all__ += convolution.__all__  # Convolution and dense layers
-__all__ += pooling.__all__  # Caffe and ONNX pooling, masks and unpooling, Caffe pooling as ONNX
-__all__ += normalization.__all__  # LRN, softmax, batch normalisation
+
+
+def _all() -> list[str]:
+    return _OWN + [n for m in _KERNELS for n in importlib.import_module(f".{m}", __name__).__all__]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__all__":
+        return _all()
+    if name in (*_KERNELS, "interpreter"):
+        return importlib.import_module(f".{name}", __name__)
+    if name == "run_model":
+        value = importlib.import_module(".interpreter", __name__).run_model
+    else:
+        for m in _KERNELS:
+            module = importlib.import_module(f".{m}", __name__)
+            if name in module.__all__:
+                value = getattr(module, name)
+                break
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_all(), *_KERNELS})

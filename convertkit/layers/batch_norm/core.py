@@ -22,7 +22,6 @@ import numpy as np
 
 from ...fillers import Filler, Values, WeightSource
 from ...ir import TensorType, UnaryLayer
-from ...reference.normalization import caffe_batch_norm_statistics
 from .._training import TrainingSpec
 from ..deconvolution.core import checked_training
 
@@ -109,6 +108,8 @@ class BatchNorm(TrainingSpec, UnaryLayer):
 
     def statistics(self, channels: int) -> tuple[np.ndarray, np.ndarray]:
         """``(mean', variance')`` in float32: the stored vectors divided by ``scale_factor`` as Caffe does."""
+        from ...reference.normalization import caffe_batch_norm_statistics  # the kernels load where they run
+
         return caffe_batch_norm_statistics(
             self.mean.materialize((channels,), np.float32),
             self.variance.materialize((channels,), np.float32),

@@ -1,9 +1,8 @@
 """``Bias``: a per-channel constant added along the channel axis (ONNX Add of a constant, Caffe Bias)."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import Bias
 
 __all__ = ["Bias", "KIND"]
 
-KIND = register(LayerKind(layer=Bias, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=Bias, package=__name__, facets=("onnx", "caffe")))

@@ -484,11 +484,11 @@ class Deconvolution(UnaryLayer, KernelBlobs):
         (:func:`convertkit.reference.conv_transpose.conv_transpose`, general groups): taps x output channels x
         the padded input's rows, per image, in blocks of about ``_CHUNK_ELEMENTS`` elements (whole rows, plus the
         rows a block's taps reach beyond it); large for big kernels at small strides."""
-        from ...reference.conv_transpose import _CHUNK_ELEMENTS
-
         x = inputs[0]
         if self.group == x.shape[1] == self.out_channels:
             return 0  # depthwise: per-tap multiply-adds on the output's own size
+        from ...reference.conv_transpose import _CHUNK_ELEMENTS
+
         geo = self.geometry(x.shape[2:])
         padded = [
             i + 2 * (d * (k - 1) + 1) for i, k, d in zip(x.shape[2:], geo.kernel_shape, geo.dilations, strict=True)

@@ -1,9 +1,8 @@
 """``DepthToSpace``: sub-pixel rearrangement (ONNX DepthToSpace / SpaceToDepth, PyTorch PixelShuffle/Unshuffle)."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import DepthToSpace
 
 __all__ = ["DepthToSpace", "KIND"]
 
-KIND = register(LayerKind(layer=DepthToSpace, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=DepthToSpace, package=__name__, facets=("onnx", "caffe")))

@@ -1,9 +1,8 @@
 """``InnerProduct``: Caffe's fully connected layer (axis, transpose, bias_term); ONNX Gemm / MatMul."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import InnerProduct
 
 __all__ = ["InnerProduct", "KIND"]
 
-KIND = register(LayerKind(layer=InnerProduct, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=InnerProduct, package=__name__, facets=("onnx", "caffe")))

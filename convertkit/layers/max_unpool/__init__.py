@@ -2,9 +2,8 @@
 ENet) and ``UNPOOLING`` (DeconvNet); stock Caffe through :mod:`convertkit.passes.unpool`)."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import MaxUnpool
 
 __all__ = ["MaxUnpool", "KIND"]
 
-KIND = register(LayerKind(layer=MaxUnpool, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=MaxUnpool, package=__name__, facets=("onnx", "caffe")))

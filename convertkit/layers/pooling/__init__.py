@@ -2,9 +2,8 @@
 Pooling)."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import POOLING_CONVENTIONS, POOLING_METHODS, Pooling
 
 __all__ = ["Pooling", "POOLING_METHODS", "POOLING_CONVENTIONS", "KIND"]
 
-KIND = register(LayerKind(layer=Pooling, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=Pooling, package=__name__, facets=("onnx", "caffe")))

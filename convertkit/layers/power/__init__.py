@@ -1,9 +1,8 @@
 """``Power``: ``(shift + scale * x) ^ power`` (Caffe Power; ONNX Mul / Add / Sub / Div / Pow by scalars, Neg)."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import Power
 
 __all__ = ["Power", "KIND"]
 
-KIND = register(LayerKind(layer=Power, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=Power, package=__name__, facets=("onnx", "caffe")))

@@ -1,9 +1,8 @@
 """``Slice``: Split along one axis at slice points (ONNX Split, Caffe Slice)."""
 
 from ...registry import LayerKind, register
-from . import caffe, onnx
 from .core import Slice
 
 __all__ = ["Slice", "KIND"]
 
-KIND = register(LayerKind(layer=Slice, onnx=onnx.FACET, caffe=caffe.FACET))
+KIND = register(LayerKind(layer=Slice, package=__name__, facets=("onnx", "caffe")))

@@ -1,7 +1,6 @@
 """``Upsample``: nearest / linear / cubic upsampling with its semantics stated (ONNX Resize, Caffe recipes, Interp)."""
 
 from ...registry import LayerKind, register
-from . import caffe, keras, onnx
 from .core import COORDINATE_TRANSFORMATION_MODES, KEEP_ASPECT_RATIO_POLICIES, NEAREST_MODES, InterpForm, Upsample
 
 __all__ = [
@@ -13,4 +12,4 @@ __all__ = [
     "KIND",
 ]
 
-KIND = register(LayerKind(layer=Upsample, onnx=onnx.FACET, caffe=caffe.FACET, keras=keras.FACET))
+KIND = register(LayerKind(layer=Upsample, package=__name__, facets=("onnx", "caffe", "keras")))
