@@ -150,10 +150,15 @@ def fuse_as_2d(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
     """``Reshape -> Deconvolution (2-D, with the record of :func:`lower_as_2d`) -> Reshape``: the 1-D / 3-D
     Deconvolution it stands for, where the shapes are that form's and (3-D) the weight is the folded form of a
     3-D kernel tap for tap and the bias repeats per output row."""
-    if len(chain) < 3 or not isinstance(chain[1], Deconvolution):
+    if len(chain) < 3:
         return None
     before, conv, after = chain[:3]
-    if not isinstance(before, Reshape) or not isinstance(after, Reshape) or conv.spatial_rank != 2:
+    if (
+        not isinstance(before, Reshape)
+        or not isinstance(conv, Deconvolution)
+        or not isinstance(after, Reshape)
+        or conv.spatial_rank != 2
+    ):
         return None
     record = _record(conv)
     if record is None:

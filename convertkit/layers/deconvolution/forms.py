@@ -175,7 +175,9 @@ AS_2D = "onnx.as_2d"
 AS_2D_PREFIX = "convertkit 2-D form of an N-D deconvolution: "
 
 
-def depth_folded(weight: np.ndarray, depth: int, out_depth: int, kernel: int, stride: int, dilation: int, pad: int):
+def depth_folded(
+    weight: np.ndarray, depth: int, out_depth: int, kernel: int, stride: int, dilation: int, pad: int
+) -> np.ndarray:
     """A 3-D ConvTranspose weight ``(C, M / g, K, kh, kw)`` as the 2-D weight ``(C * D, M / g * OD, kh, kw)`` of the
     same layer with its depth axis folded into the channels: ``W2[c * D + i, m * OD + o] = w[c, m, k]`` where
     ``o = i * stride + k * dilation - pad`` is an output row (the scatter of input row ``i`` by tap ``k``, cropped
