@@ -56,6 +56,12 @@ FORMS: dict[str, tuple[tuple[str, ...], str]] = {
         "the stride (allowed below the dilation) as zero taps at the kernel's end: OpenCV sizes a dilated "
         "ConvTranspose as if undilated, silently",
     ),
+    "nd_as_2d": (
+        ("opencv",),
+        "a 1-D ConvTranspose as a 2-D one with kernel (1, k) between Reshapes, a 3-D one as a 2-D one with the depth "
+        "axis folded into the channels (weight (C*D, M/g*OD, kh, kw), bias repeated per output depth) between "
+        "Reshapes: OpenCV 4.x's ONNX ConvTranspose is 2-D only (a larger, slower form: opencv only)",
+    ),
     "explicit_pooling_pads": (
         ("portable", "opencv"),
         "an AveragePool with count_include_pad and pads written as a zero Pad before an AveragePool without pads "
@@ -341,7 +347,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect(
         "opencv",
         "1-D / 3-D ConvTranspose",
-        "OpenCV 4.x's ONNX ConvTranspose is 2-D only",
+        "OpenCV 4.x's ONNX ConvTranspose is 2-D only (--target opencv writes around it: Reshapes around a 2-D "
+        "ConvTranspose)",
         lambda n: n.op_type == "ConvTranspose" and n.ranks[:1] != [4],
     ),
     Defect(

@@ -95,13 +95,14 @@ Check = Callable[[list[Layer], dict[str, TensorType], tuple[str, ...]], None]
 
 
 def _lowerings(target: str) -> list[Lowering]:
-    from . import convolution, deconvolution, fast_upsample, normalization, pooling, subpixel, unpool, upsample
+    from . import as_2d, convolution, deconvolution, fast_upsample, normalization, pooling, subpixel, unpool, upsample
 
     return [
         *fast_upsample.LOWERINGS.get(target, ()),
         *unpool.LOWERINGS.get(target, ()),
         *upsample.LOWERINGS.get(target, ()),
         *normalization.LOWERINGS.get(target, ()),
+        *as_2d.LOWERINGS.get(target, ()),  # before deconvolution's: the 2-D layer then takes the portable forms
         *deconvolution.LOWERINGS.get(target, ()),
         *convolution.LOWERINGS.get(target, ()),
         *pooling.LOWERINGS.get(target, ()),
@@ -112,6 +113,7 @@ def _lowerings(target: str) -> list[Lowering]:
 def _fusions(stage: str) -> list[tuple[int, Fusion]]:
     from . import (
         arithmetic,
+        as_2d,
         convolution,
         deconvolution,
         fast_upsample,
@@ -132,6 +134,7 @@ def _fusions(stage: str) -> list[tuple[int, Fusion]]:
         *inner_product.FUSIONS.get(stage, ()),
         *subpixel.FUSIONS.get(stage, ()),
         *pooling.FUSIONS.get(stage, ()),
+        *as_2d.FUSIONS.get(stage, ()),
     ]
 
 

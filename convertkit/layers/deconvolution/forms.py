@@ -15,7 +15,15 @@ import numpy as np
 
 from .core import Deconvolution, Geometry
 
-__all__ = ["symmetric_kernel", "WRITTEN_FOR", "written_for", "fold_written_for"]
+__all__ = [
+    "symmetric_kernel",
+    "WRITTEN_FOR",
+    "written_for",
+    "fold_written_for",
+    "AS_2D",
+    "AS_2D_PREFIX",
+    "depth_folded",
+]
 
 
 def symmetric_kernel(
@@ -158,3 +166,27 @@ def fold_written_for(layer: Deconvolution, doc_string: str, in_spatial: Sequence
     except ConvertkitError:
         return None
     return original if same else None
+
+
+#: ``meta`` key of the 2-D Deconvolution of a 1-D / 3-D layer written for OpenCV (:mod:`convertkit.passes.as_2d`):
+#: a line starting with :data:`AS_2D_PREFIX` and the JSON record of the layer's depth axis, which the ONNX writer
+#: puts in the ConvTranspose's ``doc_string`` (after a :data:`WRITTEN_FOR` line) and the reader into ``meta``.
+AS_2D = "onnx.as_2d"
+AS_2D_PREFIX = "convertkit 2-D form of an N-D deconvolution: "
+
+
+def depth_folded(
+    weight: np.ndarray, depth: int, out_depth: int, kernel: int, stride: int, dilation: int, pad: int
+) -> np.ndarray:
+    """A 3-D ConvTranspose weight ``(C, M / g, K, kh, kw)`` as the 2-D weight ``(C * D, M / g * OD, kh, kw)`` of the
+    same layer with its depth axis folded into the channels: ``W2[c * D + i, m * OD + o] = w[c, m, k]`` where
+    ``o = i * stride + k * dilation - pad`` is an output row (the scatter of input row ``i`` by tap ``k``, cropped
+    by the begin pad), zero elsewhere.  Output rows past the scatter (output_padding) receive no tap: bias only."""
+    c, mg, _, kh, kw = weight.shape
+    folded = np.zeros((c, depth, mg, out_depth, kh, kw), dtype=weight.dtype)
+    for i in range(depth):
+        for k in range(kernel):
+            o = i * stride + k * dilation - pad
+            if 0 <= o < out_depth:
+                folded[:, i, :, o] = weight[:, :, k]
+    return folded.reshape(c * depth, mg * out_depth, kh, kw)

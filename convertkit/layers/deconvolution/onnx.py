@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ from ...fillers import Values
 from ...ir import TensorType
 from ...registry import OnnxFacet
 from .core import Deconvolution, Padding
-from .forms import WRITTEN_FOR, fold_written_for
+from .forms import AS_2D, AS_2D_PREFIX, WRITTEN_FOR, fold_written_for
 
 OP_TYPES = ("ConvTranspose",)
 
@@ -63,9 +64,11 @@ def write(layer: Deconvolution, ctx: OnnxEmitter, types: list[TensorType]) -> No
     inputs = [layer.input, weight]
     if bias is not None:
         inputs.append(ctx.add_initializer(f"{layer.name}.bias", bias))
-    written_for = layer.meta.get(WRITTEN_FOR)
-    if written_for is not None:  # a portable form: the layer it stands for, which the reader folds back to
-        attrs["doc_string"] = written_for
+    # A portable form: the layer it stands for, which the reader folds back to; the 2-D form of a 1-D / 3-D layer
+    # (convertkit.passes.as_2d): its record, one line each.
+    records = [r for r in (layer.meta.get(WRITTEN_FOR), layer.meta.get(AS_2D)) if r is not None]
+    if records:
+        attrs["doc_string"] = "\n".join(records)
     ctx.add_node("ConvTranspose", inputs, [layer.output], name=layer.name, **attrs)
 
 
@@ -74,10 +77,13 @@ def read(node: OnnxNode) -> Deconvolution:
     kernel, its ``doc_string`` naming the layer it stands for) reads back as that layer where its zero taps
     verify (:func:`convertkit.layers.deconvolution.forms.fold_written_for`)."""
     layer = _read(node)
-    if node.doc_string:
-        folded = fold_written_for(layer, node.doc_string, node.input_type(0).shape[2:])
+    for line in node.doc_string.splitlines():
+        if line.startswith(AS_2D_PREFIX):  # folded back with its Reshapes by convertkit.passes.as_2d
+            layer = dataclasses.replace(layer, meta=layer.meta.with_(AS_2D, line))
+            continue
+        folded = fold_written_for(layer, line, node.input_type(0).shape[2:])
         if folded is not None:
-            return folded
+            layer = folded
     return layer
 
 
