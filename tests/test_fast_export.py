@@ -28,6 +28,7 @@ def _no_dense_form(monkeypatch):
 
     monkeypatch.setattr(fast_upsample, "DENSE_MAX_IN", 0)
 
+
 RTOL = 1e-6
 
 

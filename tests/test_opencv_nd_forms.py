@@ -183,3 +183,20 @@ def test_a_changed_folded_weight_stays_2d():
     init.CopyFrom(onnx.numpy_helper.from_array(w, init.name))
     back = from_onnx(proto)
     assert [la.kind for la in back.layers] == ["Input", "Reshape", "Deconvolution", "Reshape"]
+
+
+def test_a_huge_folded_weight_is_refused_with_the_way_out(monkeypatch):
+    from convertkit.passes import as_2d
+
+    monkeypatch.setattr(as_2d, "MAX_FOLDED_WEIGHTS", 100)
+    model = ck.Model(
+        [
+            ck.Input(name="x", shape=(1, 2, 6, 4, 4)),
+            ck.Deconvolution(
+                name="up", input="x", out_channels=2, kernel_shape=(2, 2, 2), strides=(2, 2, 2),
+                weight=ck.Filler(type="gaussian", seed=1),
+            ),
+        ]
+    )  # fmt: skip
+    with pytest.raises(ck.ConvertkitError, match=r"layer 'up'.*2-D form for OpenCV.*--target portable"):
+        ck.to_onnx(model, target="opencv")

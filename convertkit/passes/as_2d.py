@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConvertkitError
+from ..errors import ConvertkitError, UnsupportedError
 from ..fillers import Values
 from ..ir import Layer, TensorType
 from ..layers.deconvolution import Deconvolution, Padding
@@ -35,7 +35,10 @@ from ..layers.deconvolution.forms import AS_2D, AS_2D_PREFIX, depth_folded
 from ..layers.reshape import Reshape
 from . import ExportOptions, Fusion, Graph, Lowering
 
-__all__ = ["lower_as_2d", "fuse_as_2d", "LOWERINGS", "FUSIONS"]
+__all__ = ["lower_as_2d", "fuse_as_2d", "LOWERINGS", "FUSIONS", "MAX_FOLDED_WEIGHTS"]
+
+#: The largest folded 3-D weight the opencv form writes (256 MB of float32); a larger one is refused.
+MAX_FOLDED_WEIGHTS = 1 << 26
 
 
 def lower_as_2d(layer: Layer, types: list[TensorType], graph: Graph, options: ExportOptions) -> list[Layer] | None:
@@ -75,6 +78,16 @@ def lower_as_2d(layer: Layer, types: list[TensorType], graph: Graph, options: Ex
     else:
         depth, h, w = x.shape[2:]
         flat_in = (batch, channels * depth, h, w)
+        folded = weight.size // k[0] * depth * out[0]
+        if folded > MAX_FOLDED_WEIGHTS:
+            raise layer.error(
+                f"its 2-D form for OpenCV (depth folded into channels) would hold {folded:,} weights "
+                f"({folded * dtype.itemsize / 1e6:,.0f} MB, depth {depth} x output depth {out[0]} / kernel {k[0]} "
+                f"times the layer's {weight.size:,}), over the {MAX_FOLDED_WEIGHTS:,} this form allows; OpenCV's "
+                "ONNX ConvTranspose is 2-D only: export with --target portable for onnxruntime / OpenVINO, or cut "
+                "the volume",
+                UnsupportedError,
+            )
         record.update(kernel=k[0], stride=s[0], dilation=d[0], pads=[begin[0], end[0]], output_padding=op[0])
         fields = {
             "out_channels": m * out[0],
