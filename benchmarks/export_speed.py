@@ -75,21 +75,22 @@ def export_cases(shape: tuple[int, ...] = SHAPE) -> Iterator[tuple[str, object]]
                 ]
             ),
         )
-    yield (
-        "align_corners z16",
-        ck.Model(
-            [
-                x,
-                ck.Upsample(
-                    name="up",
-                    input="x",
-                    mode="linear",
-                    coordinate_transformation_mode="align_corners",
-                    sizes=tuple(16 * (d - 1) + 1 for d in shape[2:]),
-                ),
-            ]
-        ),
-    )
+    for z in (8, 16):  # z8: 505x505, the dense form; z16: past its limits, Resize stays
+        yield (
+            f"align_corners z{z}",
+            ck.Model(
+                [
+                    x,
+                    ck.Upsample(
+                        name="up",
+                        input="x",
+                        mode="linear",
+                        coordinate_transformation_mode="align_corners",
+                        sizes=tuple(z * (d - 1) + 1 for d in shape[2:]),
+                    ),
+                ]
+            ),
+        )
 
 
 def _form(proto) -> str:

@@ -40,11 +40,11 @@ The rule (:func:`choose_form`):
   :data:`WINDOWED_MIN_STRIDE` on the first spatial axis, that pass is ``windowed`` (:func:`phase_taps`).
 - a ones-kernel Deconvolution with kernel = stride = f, no pads (Caffe's nearest recipe): **Resize** nearest
   (asymmetric, floor: output row ``i`` reads ``floor(i / f)``, which is what the ones kernel scatters).
-- linear align_corners Upsample with integer zoom ``z >= 16`` per axis (sizes ``z * (in - 1) + 1``), or any
-  integer zoom where the dense form fits: the triangle recipe (kernel ``2z - 1``, stride ``z``, pad ``z - 1``),
-  then dense or separable.  Dense against Resize (1x21xSxS, one thread): S 16: 1.8 / 2.4 / 2.6 / 2.3x at
-  z 2 / 4 / 8 / 16; S 32: 1.9 / 1.8 / 2.6 / 1.9x; S 64: 1.2 / 1.2 / 1.3x to z 8 (and 0.76x at z 16, past
-  :data:`DENSE_MAX_OUT`).
+- linear align_corners Upsample with integer zooms (sizes ``z * (in - 1) + 1``) where the dense form fits: the
+  triangle recipe (kernel ``2z - 1``, stride ``z``, pad ``z - 1``), then dense; past the dense limits Resize stays
+  (the triangle's separable form measured 0.85-0.95x Resize at z16 on 1x21x64x64).  Dense against Resize
+  (1x21xSxS, one thread): S 16: 1.8 / 2.4 / 2.6 / 2.3x at z 2 / 4 / 8 / 16; S 32: 1.9 / 1.8 / 2.6 / 1.9x;
+  S 64: 1.2 / 1.2 / 1.1-1.3x to z 8 (and 0.74-0.76x at z 16, past :data:`DENSE_MAX_OUT`).
 - anything else: the literal form.
 
 :func:`choose_form` is the one place that decides, so a target (onnxruntime, OpenVINO, ...) can veto a form.
@@ -84,9 +84,6 @@ __all__ = [
 ]
 
 OPTIMIZE_CHOICES: tuple[str, ...] = ("speed", "none")
-#: Smallest align-corners zoom whose separable form beats Resize: at z8 the two measured 0.96-1.3x (noise), at
-#: x16 the windowed form ran 1.4x faster than Resize (benchmarks/bench_forms.py).
-ALIGN_CORNERS_MIN_ZOOM = 16
 #: Smallest stride whose last (biggest) pass runs faster as windows + 1-D Conv than as a ConvTranspose
 #: (benchmarks/bench_forms.py, ``windowed``: equal at x8, 2.3x at x16, 2.6x at x32).
 WINDOWED_MIN_STRIDE = 16
@@ -170,8 +167,8 @@ def choose_form(layer: Layer, x: TensorType, options: ExportOptions) -> str:
         zooms = _align_corners_zooms(layer, x)
         if zooms is None:
             return "literal"
-        if all(z >= ALIGN_CORNERS_MIN_ZOOM for z in zooms):
-            return "triangle"
+        # Past the dense limits the triangle's separable form (windowed last pass) measured 0.85-0.95x Resize at
+        # z16 on 1x21x64x64 (and 1.3x in an earlier run): not reliably faster, so Resize stays.
         ins, outs = x.shape[2:], layer.output_spatial(x.shape[2:])
         if len(zooms) <= 2 and all(i <= DENSE_MAX_IN and o <= DENSE_MAX_OUT for i, o in zip(ins, outs, strict=True)):
             return "triangle"  # then dense: 1.2-2.6x Resize on 1x21xSxS, S 16..64, z 2..16 (module docstring)
