@@ -604,32 +604,12 @@ def fuse_separable(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None
     assert isinstance(back, Reshape)
     if graph.types[back.output].shape != (batch, c, *graph.types[back.input].shape[2:]):
         return None
-    used += 1
-    bias, value = None, back.output
-    if used < len(chain) and isinstance(chain[used], Bias):
-        bias_layer = chain[used]
-        assert isinstance(bias_layer, Bias)
-        bias, value, used = bias_layer.bias_array(c, np.dtype(x.dtype)), bias_layer.output, used + 1
     kind = kinds.pop()
     if kind == "bilinear" and any(k == 1 for k in kernel):
         return None  # the N-D filler has a kernel on every axis the passes covered
-    name = re.sub(r"\.planes(_\d+)?$", "", chain[0].name)
-    fused = Deconvolution(
-        name=name if all(other.name != name for other in graph.layers) else chain[0].name,
-        input=chain[0].input,
-        output=value,
-        out_channels=c,
-        group=c,
-        kernel_shape=tuple(kernel),
-        strides=tuple(strides),
-        dilations=tuple(dilations),
-        padding=Padding(pads=tuple(begin + end)),
-        output_padding=tuple(output_padding),
-        bias_term=bias is not None,
-        weight=Filler(type="bilinear") if kind == "bilinear" else Filler(type="constant", value=1.0),
-        bias=Values(array=bias) if bias is not None else None,
-    )
-    return fused, used
+    weight = Filler(type="bilinear") if kind == "bilinear" else Filler(type="constant", value=1.0)
+    geometry = dict(kernel_shape=kernel, strides=strides, dilations=dilations, pads=begin + end)
+    return _grouped_upsample(chain, graph, used + 1, back.output, r"\.planes(_\d+)?$", geometry, output_padding, weight)
 
 
 _SWAP = (0, 1, 3, 2)
@@ -669,7 +649,6 @@ def fuse_dense(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
         matrices[n - 1], used = m, used + 1
     if not matrices:
         return None
-    c = x.shape[1]
     kernel, strides, begin, end, output_padding = [1] * n, [1] * n, [0] * n, [0] * n, [0] * n
     taps_of: dict[int, np.ndarray] = {}
     for a, m in matrices.items():
@@ -695,21 +674,42 @@ def fuse_dense(chain: list[Layer], graph: Graph) -> tuple[Layer, int] | None:
         if np.max(np.abs(k2 - bilinear_kernel(tuple(kernel)))) > KERNEL_TOLERANCE:
             return None
         weight = Filler(type="bilinear")
-    bias, value = None, chain[used - 1].outputs[0]
+    geometry = dict(kernel_shape=kernel, strides=strides, dilations=[1] * n, pads=begin + end)
+    return _grouped_upsample(
+        chain, graph, used, chain[used - 1].outputs[0], r"\.(swap|matmul)(_\d+)?$", geometry, output_padding, weight
+    )
+
+
+def _grouped_upsample(
+    chain: list[Layer],
+    graph: Graph,
+    used: int,
+    value: str,
+    suffix: str,
+    geometry: dict[str, list[int]],
+    output_padding: list[int],
+    weight: Filler,
+) -> tuple[Layer, int]:
+    """The one grouped frozen Deconvolution a fast form stands for (its first ``used`` layers of ``chain``, ending
+    in ``value``), with a ``Bias`` after them folded in; named as the form's first layer less its ``suffix``."""
+    x = graph.types[chain[0].inputs[0]]
+    c = x.shape[1]
+    bias = None
     if used < len(chain) and isinstance(chain[used], Bias):
         bias_layer = chain[used]
         assert isinstance(bias_layer, Bias)
         bias, value, used = bias_layer.bias_array(c, np.dtype(x.dtype)), bias_layer.output, used + 1
-    name = re.sub(r"\.(swap|matmul)(_\d+)?$", "", chain[0].name)
+    name = re.sub(suffix, "", chain[0].name)
     fused = Deconvolution(
         name=name if all(other.name != name for other in graph.layers) else chain[0].name,
-        input=chain[0].input,
+        input=chain[0].inputs[0],
         output=value,
         out_channels=c,
         group=c,
-        kernel_shape=tuple(kernel),
-        strides=tuple(strides),
-        padding=Padding(pads=tuple(begin + end)),
+        kernel_shape=tuple(geometry["kernel_shape"]),
+        strides=tuple(geometry["strides"]),
+        dilations=tuple(geometry["dilations"]),
+        padding=Padding(pads=tuple(geometry["pads"])),
         output_padding=tuple(output_padding),
         bias_term=bias is not None,
         weight=weight,
