@@ -424,6 +424,26 @@ def test_onnx_fast_paths_equal_oracles(pool, count_include_pad):
     np.testing.assert_allclose(got, average_pool_by_window(x, **attrs, count_include_pad=count_include_pad), atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "x_shape, attrs",
+    [
+        # size == count * stride on the last axis: the one-long-loop pass, with taps cut at both ends
+        ((2, 3, 6, 8), {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]}),
+        ((1, 2, 5, 12), {"kernel_shape": [2, 5], "strides": [1, 3], "pads": [1, 2, 0, 2], "ceil_mode": 1}),
+        ((1, 2, 7, 9), {"kernel_shape": [3, 3], "strides": [3, 3], "pads": [1, 2, 2, 1], "dilations": [1, 2]}),
+        ((1, 1, 4, 4, 6), {"kernel_shape": [2, 2, 3], "strides": [2, 2, 2], "pads": [0, 1, 1, 1, 0, 1]}),
+        ((3, 2, 10), {"kernel_shape": [4], "strides": [1], "pads": [3, 3]}),  # no tap covers every output
+    ],
+)
+def test_max_pool_fast_path_with_nan_and_infinities_equals_the_oracle(x_shape, attrs):
+    x = np.random.default_rng(4).standard_normal(x_shape).astype(np.float32)
+    flat = x.reshape(-1)
+    flat[::7], flat[3::11], flat[5::13] = np.nan, -np.inf, np.inf
+    y_oracle, _ = max_pool_by_window(x, **attrs)
+    np.testing.assert_array_equal(max_pool(x, **attrs), y_oracle)
+    np.testing.assert_array_equal(max_pool(np.full(x_shape, np.nan, np.float32), **attrs), np.finfo(np.float32).min)
+
+
 @st.composite
 def caffe_pools(draw):
     rank = draw(st.integers(1, 2))

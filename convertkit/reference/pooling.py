@@ -436,7 +436,13 @@ def _over_plane_blocks(
 def _fast_max(
     x: np.ndarray, axes: Sequence[_Axis], init: float, *, with_plane_index: bool, order: Literal["C", "F"] = "C"
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """The window maxima (and the argmax plane indices), in parallel plane blocks: :func:`_block_max`."""
+    """The window maxima (and the argmax plane indices, in parallel plane blocks: :func:`_block_max`).
+
+    Without indices the maxima are a few whole-tensor passes (:func:`_separable_max`), memory-bound: splitting them
+    over threads measured no faster (1x64x112x112 k3 s2 p1: 0.64 ms serial, 0.75 ms on 2 threads).
+    """
+    if not with_plane_index:
+        return _separable_max(x, axes, init), None
     pooled, index = _over_plane_blocks(
         x, lambda block: _block_max(block, axes, init, with_plane_index=with_plane_index, order=order)
     )
@@ -452,9 +458,9 @@ def _block_max(
     Padded cells are ``-inf`` and never beat ``init``; a tap replaces the running value only when strictly greater
     (NaN never does), so ties keep the first cell in scan order, as Caffe's and onnxruntime's loops do.
     """
-    padded = _padded(x, axes, -np.inf)
     if not with_plane_index:
-        return _separable_max(padded, axes, init), None
+        return _separable_max(x, axes, init), None
+    padded = _padded(x, axes, -np.inf)
     out = np.full((*x.shape[:2], *(axis.count for axis in axes)), init, dtype=x.dtype)
     index = np.full(out.shape, -1, dtype=np.int64)
     better = np.empty(out.shape, dtype=bool)
@@ -485,14 +491,77 @@ def _separable(padded: np.ndarray, axes: Sequence[_Axis], combine: np.ufunc) -> 
     return reduced
 
 
-def _separable_max(padded: np.ndarray, axes: Sequence[_Axis], init: float) -> np.ndarray:
-    """The window maximum one axis at a time, then against ``init``.
+def _separable_max(x: np.ndarray, axes: Sequence[_Axis], init: float) -> np.ndarray:
+    """The window maximum one axis at a time, first spatial axis first, then against ``init``; no padded copy.
 
     A maximum over a box is the maximum over its rows of the row maxima; ``fmax`` ignores NaN as a strict ``>``
-    test does, and ``-inf`` padding never beats ``init``: the values equal the per-tap scan's.
+    test does, and a padded cell (here: a tap outside the input, skipped) never beats ``init``: the values equal
+    the per-tap scan's.  The first axis goes first because its taps are whole contiguous rows (one ``fmax`` pass
+    shrinks the data by the stride); the last axis's strided taps are then read from the smaller array.
+    Measured (one core): 1x64x128x128 k2 s2 0.94 -> 0.45 ms, 1x64x112x112 k3 s2 p1 1.26 -> 0.55 ms.
     """
-    reduced = _separable(padded, axes, np.fmax)
+    reduced = x
+    for a, axis in enumerate(axes):
+        reduced = _max_along(reduced, a, axis)
     return np.fmax(reduced, reduced.dtype.type(init), out=reduced)
+
+
+def _tap_outputs(axis: _Axis, j: int) -> tuple[int, int, int]:
+    """``(lo, hi, offset)``: tap ``j`` reads input ``o * stride + offset``, in the input for ``lo <= o < hi``."""
+    offset = j * axis.dilation - axis.pad_begin
+    lo = 0 if offset >= 0 else (axis.stride - 1 - offset) // axis.stride
+    hi = min(axis.count, (axis.size - 1 - offset) // axis.stride + 1) if offset < axis.size else 0
+    return lo, max(lo, hi), offset
+
+
+def _max_along(r: np.ndarray, a: int, axis: _Axis) -> np.ndarray:
+    """``fmax`` over the in-input taps of spatial axis ``a`` (``-inf`` where a window has none): a fresh array."""
+    lead = (slice(None),) * (2 + a)
+    ranges = [_tap_outputs(axis, j) for j in range(axis.kernel)]
+    flat_last = a == len(r.shape) - 3 and r.flags.c_contiguous and axis.size == axis.count * axis.stride
+
+    def source(lo: int, hi: int, offset: int) -> np.ndarray:
+        start = lo * axis.stride + offset
+        return r[lead + (slice(start, start + (hi - lo - 1) * axis.stride + 1, axis.stride),)]
+
+    full = [j for j, (lo, hi, _) in enumerate(ranges) if lo == 0 and hi == axis.count]
+    if len(full) >= 2:
+        out = np.fmax(source(*ranges[full[0]]), source(*ranges[full[1]]))
+        done = set(full[:2])
+    elif full:
+        out = source(*ranges[full[0]]).copy()
+        done = {full[0]}
+    else:
+        out = np.full((*r.shape[: 2 + a], axis.count, *r.shape[3 + a :]), -np.inf, r.dtype)
+        done = set()
+    for j, (lo, hi, offset) in enumerate(ranges):
+        if j in done or hi <= lo:
+            continue
+        if flat_last and out.flags.c_contiguous:
+            _fmax_flat_last(out, r, axis, lo, hi, offset)
+        else:
+            target = out[lead + (slice(lo, hi),)]
+            np.fmax(target, source(lo, hi, offset), out=target)
+    return out
+
+
+def _fmax_flat_last(out: np.ndarray, r: np.ndarray, axis: _Axis, lo: int, hi: int, offset: int) -> None:
+    """``out[..., lo:hi] = fmax(out[..., lo:hi], tap)`` on the last axis as one 1-D strided pass.
+
+    With ``size == count * stride`` output cell ``i`` of the flattened ``out`` reads flattened input cell
+    ``i * stride + offset``: one long loop instead of one short loop per row (0.21 -> 0.14 ms on 64x56x112).
+    The few columns outside ``[lo, hi)`` read a neighbouring row there; they are saved before and put back.
+    """
+    rows = out.reshape(-1, axis.count)
+    outside = np.r_[0:lo, hi : axis.count]
+    kept = rows[:, outside].copy() if outside.size else None
+    flat_out, flat_in = out.reshape(-1), r.reshape(-1)
+    stop = flat_out.size - (axis.count - hi)
+    target = flat_out[lo:stop]
+    start = lo * axis.stride + offset
+    np.fmax(target, flat_in[start : start + (stop - lo - 1) * axis.stride + 1 : axis.stride], out=target)
+    if kept is not None:
+        rows[:, outside] = kept
 
 
 def _fast_sum(x: np.ndarray, axes: Sequence[_Axis], *, separable: bool = False) -> np.ndarray:
