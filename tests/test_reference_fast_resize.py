@@ -84,3 +84,36 @@ def test_resize_by_gather_refuses_unknown_attributes():
 
     with pytest.raises(ValidationError, match="unknown attribute"):
         resize_module.resize_by_gather(np.zeros((2, 2), np.float32), scales=[2.0, 2.0], bogus=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16, np.int32, np.uint8])
+@pytest.mark.parametrize(
+    "shape, scales",
+    [
+        ((1, 3, 5, 7), [1, 1, 2, 2]),  # the doubled-word path straight into the output
+        ((2, 3, 5, 7), [1, 2, 3, 4]),  # four axes, the last one halved then repeated
+        ((1, 2, 4, 6), [1, 1, 1, 8]),
+        ((1, 2, 4, 6), [1, 1, 3, 1]),  # the last axis not resized
+        ((1, 2, 4, 6), [1, 1, 2, 3]),  # odd last factor
+        ((3, 5), [2, 6]),
+        ((1, 2, 3, 4, 5), [1, 1, 2, 2, 2]),
+    ],
+)
+def test_integer_nearest_repeats_copy_the_bit_patterns(dtype, shape, scales):
+    # nearest with integer factors is one broadcast copy (4-byte values: two per 64-bit word); the bits must be
+    # the gather's, NaN payloads and -0.0 included, on contiguous and strided inputs alike
+    x = (np.random.default_rng(7).standard_normal(shape) * 10).astype(dtype)
+    if dtype == np.float32:
+        bits = x.reshape(-1).view(np.uint32)
+        bits[::5] = 0x7FC00001 + np.arange(bits[::5].size, dtype=np.uint32)  # distinct NaN payloads
+        bits[1::7] = 0x80000000  # -0.0
+    kwargs = {
+        "scales": scales,
+        "mode": "nearest",
+        "coordinate_transformation_mode": "asymmetric",
+        "nearest_mode": "floor",
+    }
+    for data in (x, x[..., ::-1]):
+        fast, slow = resize(data, **kwargs), resize_module.resize_by_gather(data, **kwargs)
+        assert fast.shape == slow.shape and fast.dtype == slow.dtype
+        np.testing.assert_array_equal(fast.view(np.uint8), slow.view(np.uint8))
