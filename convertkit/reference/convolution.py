@@ -45,8 +45,11 @@ __all__ = ["conv", "conv_by_window", "inner_product"]
 #: Index prefix selecting every batch item and channel: ``x[_NC + spatial_index]``.
 _NC: tuple[slice, slice] = (slice(None), slice(None))
 
-#: Elements of the im2col matrix built at once (64 MiB of float32); larger inputs go one batch item at a time.
-_IM2COL_ELEMENTS = 1 << 24
+#: Elements of the im2col matrix built at once (8 MiB of float32): several batch items when they are small, else
+#: one item in blocks of output rows, the buffer reused.  FCN's conv1_2 (64 -> 64 on 273x259, a 163 MB matrix
+#: whole) took 66-72 ms in one piece and 32 ms in 2.4M-element blocks (same values: each column's sum is
+#: unchanged); 0.6M: 37 ms, 9.6M: 45 ms.
+_IM2COL_ELEMENTS = 1 << 21
 
 #: Elementwise work (depthwise taps, pooling) of at least this many elements is split into blocks run on worker
 #: threads (numpy releases the GIL in its loops); onnxruntime runs its kernels on intra-op threads too.  The
@@ -320,11 +323,17 @@ def _correlate(padded: np.ndarray, kernel: np.ndarray, g: WindowGeometry) -> np.
 # ----------------------------------------------------------------------------------------------------------------
 
 
-def _tap_view(xp: np.ndarray, tap: tuple[int, ...], g: WindowGeometry) -> np.ndarray:
-    """The padded input rows that kernel tap ``tap`` multiplies, for every output position: a strided view."""
+def _tap_view(
+    xp: np.ndarray, tap: tuple[int, ...], g: WindowGeometry, rows: tuple[int, int] | None = None
+) -> np.ndarray:
+    """The padded input cells that kernel tap ``tap`` multiplies, for every output position (or for the output
+    rows ``rows = (first, stop)`` of the first spatial axis): a strided view."""
+    starts, counts = [0] * len(tap), list(g.output_spatial)
+    if rows is not None:
+        starts[0], counts[0] = rows[0], rows[1] - rows[0]
     index = tuple(
-        slice(t * d, t * d + s * (o - 1) + 1, s)
-        for t, d, s, o in zip(tap, g.dilations, g.strides, g.output_spatial, strict=True)
+        slice(t * d + s * b, t * d + s * (b + o - 1) + 1, s)
+        for t, d, s, b, o in zip(tap, g.dilations, g.strides, starts, counts, strict=True)
     )
     return xp[_NC + index]
 
@@ -378,33 +387,46 @@ def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: Wind
     """Stack every tap's strided view into ``cols`` ``(N, group, C/g * K, L)``, then one GEMM per group.
 
     Row ``c * K + tap`` of ``cols`` is channel ``c`` under kernel tap ``tap`` (row-major over the kernel), which
-    is the order of ``w.reshape(M, C/g * K)``.
+    is the order of ``w.reshape(M, C/g * K)``.  ``cols`` is built for at most ``_IM2COL_ELEMENTS`` at a time:
+    several whole items, or one item's block of output rows (its columns ``L``), each GEMM writing its columns
+    of the output; a column's sum is the same whichever block it is in.
     """
     batch = xp.shape[0]
     kernel_size = math.prod(g.kernel)
     length = math.prod(g.output_spatial)
     weights = w.reshape(g.group, g.out_per_group, g.in_per_group * kernel_size)
     # Without groups the bias rides in the GEMM as one more column of the weights against a row of ones: no
-    # second pass over the output (on FCN's stem, K = 27, that pass cost as much as half the GEMM).
-    folded = bias is not None and g.group == 1
+    # second pass over the output (on FCN's stem, K = 27, that pass cost as much as half the GEMM).  Only where
+    # the weights are no larger than the output: the extra column copies the weights, and on FCN's fc6
+    # (4096x25088 weights, 9 outputs per channel) that copy took 94 of the layer's 133 ms.
+    folded = bias is not None and g.group == 1 and weights.size <= batch * g.out_channels * length
     if folded:
         assert bias is not None
         weights = np.concatenate([weights, bias.astype(xp.dtype).reshape(1, -1, 1)], axis=2)
     rows = g.in_channels * kernel_size + int(folded)
     out = np.empty((batch, g.group, g.out_per_group, length), dtype=xp.dtype)
-    per_item = rows * length
-    step = max(1, _IM2COL_ELEMENTS // max(1, per_item))
-    for first in range(0, batch, step):
-        items = slice(first, min(first + step, batch))
-        n = items.stop - items.start
-        cols = np.empty((n, rows, length), dtype=xp.dtype)
-        taps = cols[:, : g.in_channels * kernel_size].reshape(n, g.in_channels, kernel_size, *g.output_spatial)
+    out_rows = g.output_spatial[0]
+    inner = length // out_rows  # output positions per row of the first spatial axis
+    if rows * length <= _IM2COL_ELEMENTS:  # whole items, several per GEMM
+        step = _IM2COL_ELEMENTS // (rows * length)
+        pieces = [(first, min(first + step, batch), 0, out_rows) for first in range(0, batch, step)]
+    else:  # one item at a time, in blocks of output rows
+        span = max(1, _IM2COL_ELEMENTS // (rows * inner))
+        pieces = [(n, n + 1, r, min(r + span, out_rows)) for n in range(batch) for r in range(0, out_rows, span)]
+    buffer = np.empty(max((b - a) * rows * (r1 - r0) * inner for a, b, r0, r1 in pieces), dtype=xp.dtype)
+    for a, b, r0, r1 in pieces:
+        n, width = b - a, (r1 - r0) * inner
+        cols = buffer[: n * rows * width].reshape(n, rows, width)
+        taps = cols[:, : g.in_channels * kernel_size].reshape(
+            n, g.in_channels, kernel_size, r1 - r0, *g.output_spatial[1:]
+        )
         for j, tap in enumerate(itertools.product(*(range(k) for k in g.kernel))):
-            taps[:, :, j] = _tap_view(xp[items], tap, g)
+            taps[:, :, j] = _tap_view(xp[a:b], tap, g, (r0, r1))
         if folded:
             cols[:, -1] = 1
-        cols_grouped = cols.reshape(n, g.group, rows // g.group, length)
-        np.matmul(weights, cols_grouped, out=out[items])
+        np.matmul(
+            weights, cols.reshape(n, g.group, rows // g.group, width), out=out[a:b, :, :, r0 * inner : r1 * inner]
+        )
     if folded:
         return out.reshape(batch, g.out_channels, *g.output_spatial)
     return _add_bias(out.reshape(batch, g.out_channels, *g.output_spatial), bias)
