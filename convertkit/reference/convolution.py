@@ -9,7 +9,7 @@ Two implementations of the convolution live here, as in :mod:`.conv_transpose`:
   Depthwise-like layers (one input channel per group) multiply-add one strided input view per kernel tap, for
   blocks of channels on worker threads.  Everything else is im2col: the strided views of the padded input for all
   taps are stacked into a ``(C/group * prod(kernel), prod(out))`` matrix per group and multiplied by the weights in
-  one float32 GEMM (BLAS threads it).
+  float32 GEMMs (BLAS threads them), the matrix built for a block of output rows at a time (``_IM2COL_ELEMENTS``).
 
 Accumulation: onnxruntime's CPU Conv is im2col + an MLAS float32 GEMM, so the fast path accumulates in the input
 dtype too.  Measured against onnxruntime 1.32: on small layers (the test table) the two agree bit for bit; on

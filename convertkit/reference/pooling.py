@@ -27,7 +27,9 @@ view per kernel tap, in kernel row-major order, which is the order Caffe's loops
 Caffe sum is accumulated in the same order (so Caffe AVE is bit for bit Caffe's arithmetic), and an argmax keeps
 the first maximum, as Caffe's and onnxruntime's strict ``>`` do.  A max without the argmax, and an ONNX average,
 reduce one axis at a time instead (``k_h + k_w`` passes, not ``k_h * k_w``): the same values for the max, another
-(equally valid) order of additions for the average.
+(equally valid) order of additions for the average.  That max pads nothing: each tap reads only the outputs whose
+cell is in the input, the first spatial axis goes first, and it runs on the calling thread (memory-bound: worker
+threads measured slower).
 """
 
 from __future__ import annotations
