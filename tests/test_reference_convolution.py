@@ -210,6 +210,36 @@ def test_channel_blocks_on_threads_give_the_serial_result(case, monkeypatch):
     np.testing.assert_array_equal(conv(x, w, b, **attrs), serial)
 
 
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "attrs"),
+    [
+        ((2, 4, 9, 7), (6, 4, 3, 3), {"pads": [1, 0, 2, 1]}),  # bias folded (small weights)
+        ((1, 4, 11, 5), (6, 2, 3, 2), {"group": 2, "strides": [2, 1], "dilations": [1, 2]}),
+        ((2, 3, 13), (4, 3, 3), {"pads": [1, 1]}),
+        ((1, 2, 5, 4, 3), (3, 2, 2, 2, 2), {"pads": [1] * 6}),
+        ((1, 8, 4, 4), (64, 8, 3, 3), {}),  # weights larger than the output: the bias is added after the GEMM
+    ],
+)
+def test_im2col_in_row_blocks_gives_the_whole_matrix_result(x_shape, w_shape, attrs, monkeypatch):
+    # A small budget and block width split every item's im2col matrix into blocks of output rows (the last one
+    # ragged, down to one row); BLAS may sum a narrow block in another order, so: within float32 rounding of the
+    # whole-matrix result and of the float64 oracle (a misplaced block would be off by whole products).
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    b = rng.standard_normal(w_shape[0]).astype(np.float32)
+    expected = conv_by_window(x.astype(np.float64), w.astype(np.float64), b.astype(np.float64), **attrs)
+    scale = float(np.abs(expected).max())
+    whole = conv(x, w, b, **attrs)
+    np.testing.assert_allclose(whole, expected, rtol=0, atol=1e-6 * scale)
+    monkeypatch.setattr(convolution, "_MIN_BLOCK_COLUMNS", 1)
+    for budget in (1, 37, 200):
+        monkeypatch.setattr(convolution, "_IM2COL_ELEMENTS", budget)
+        blocked = conv(x, w, b, **attrs)
+        np.testing.assert_allclose(blocked, whole, rtol=0, atol=1e-6 * scale)
+        np.testing.assert_allclose(blocked, expected, rtol=0, atol=1e-6 * scale)
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Validation: the message names the rule and the values
 # ----------------------------------------------------------------------------------------------------------------

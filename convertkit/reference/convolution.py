@@ -47,9 +47,12 @@ _NC: tuple[slice, slice] = (slice(None), slice(None))
 
 #: Elements of the im2col matrix built at once (8 MiB of float32): several batch items when they are small, else
 #: one item in blocks of output rows, the buffer reused.  FCN's conv1_2 (64 -> 64 on 273x259, a 163 MB matrix
-#: whole) took 66-72 ms in one piece and 32 ms in 2.4M-element blocks (same values: each column's sum is
-#: unchanged); 0.6M: 37 ms, 9.6M: 45 ms.
+#: whole) took 66-72 ms in one piece and 32 ms in 2.4M-element blocks (the same values to the bit there);
+#: 0.6M: 37 ms, 9.6M: 45 ms.
 _IM2COL_ELEMENTS = 1 << 21
+#: A block is at least this many output positions wide: OpenBLAS sums a narrow GEMM's products in another order
+#: (a 32-column block raised the error against the float64 oracle from 3.8 to 6.5 ulps) and runs it slower.
+_MIN_BLOCK_COLUMNS = 256
 
 #: Elementwise work (depthwise taps, pooling) of at least this many elements is split into blocks run on worker
 #: threads (numpy releases the GIL in its loops); onnxruntime runs its kernels on intra-op threads too.  The
@@ -389,7 +392,8 @@ def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: Wind
     Row ``c * K + tap`` of ``cols`` is channel ``c`` under kernel tap ``tap`` (row-major over the kernel), which
     is the order of ``w.reshape(M, C/g * K)``.  ``cols`` is built for at most ``_IM2COL_ELEMENTS`` at a time:
     several whole items, or one item's block of output rows (its columns ``L``), each GEMM writing its columns
-    of the output; a column's sum is the same whichever block it is in.
+    of the output.  BLAS may order a block's sums differently from the whole matrix's (its kernels depend on the
+    width): the values agree within float32 rounding, not always to the bit.
     """
     batch = xp.shape[0]
     kernel_size = math.prod(g.kernel)
@@ -411,7 +415,7 @@ def _im2col_gemm(xp: np.ndarray, w: np.ndarray, bias: np.ndarray | None, g: Wind
         step = _IM2COL_ELEMENTS // (rows * length)
         pieces = [(first, min(first + step, batch), 0, out_rows) for first in range(0, batch, step)]
     else:  # one item at a time, in blocks of output rows
-        span = max(1, _IM2COL_ELEMENTS // (rows * inner))
+        span = max(1, _IM2COL_ELEMENTS // (rows * inner), -(-_MIN_BLOCK_COLUMNS // inner))
         pieces = [(n, n + 1, r, min(r + span, out_rows)) for n in range(batch) for r in range(0, out_rows, span)]
     buffer = np.empty(max((b - a) * rows * (r1 - r0) * inner for a, b, r0, r1 in pieces), dtype=xp.dtype)
     for a, b, r0, r1 in pieces:
