@@ -109,6 +109,13 @@ class _Axis:
         start = self.start(o)
         return range(start, start + self.dilation * (self.kernel - 1) + 1, self.dilation)
 
+    def tap_outputs(self, j: int) -> tuple[int, int, int]:
+        """``(lo, hi, offset)``: tap ``j`` reads input ``o * stride + offset``, in the input for ``lo <= o < hi``."""
+        offset = j * self.dilation - self.pad_begin
+        lo = 0 if offset >= 0 else (self.stride - 1 - offset) // self.stride
+        hi = min(self.count, (self.size - 1 - offset) // self.stride + 1) if offset < self.size else 0
+        return lo, max(lo, hi), offset
+
     def real_taps(self, o: int) -> list[int]:
         """The taps of window ``o`` that fall on the input, ``[0, size)``."""
         return [t for t in self.taps(o) if 0 <= t < self.size]
@@ -504,18 +511,10 @@ def _separable_max(x: np.ndarray, axes: Sequence[_Axis], init: float) -> np.ndar
     return np.fmax(reduced, reduced.dtype.type(init), out=reduced)
 
 
-def _tap_outputs(axis: _Axis, j: int) -> tuple[int, int, int]:
-    """``(lo, hi, offset)``: tap ``j`` reads input ``o * stride + offset``, in the input for ``lo <= o < hi``."""
-    offset = j * axis.dilation - axis.pad_begin
-    lo = 0 if offset >= 0 else (axis.stride - 1 - offset) // axis.stride
-    hi = min(axis.count, (axis.size - 1 - offset) // axis.stride + 1) if offset < axis.size else 0
-    return lo, max(lo, hi), offset
-
-
 def _max_along(r: np.ndarray, a: int, axis: _Axis) -> np.ndarray:
     """``fmax`` over the in-input taps of spatial axis ``a`` (``-inf`` where a window has none): a fresh array."""
     lead = (slice(None),) * (2 + a)
-    ranges = [_tap_outputs(axis, j) for j in range(axis.kernel)]
+    ranges = [axis.tap_outputs(j) for j in range(axis.kernel)]
     flat_last = a == len(r.shape) - 3 and r.flags.c_contiguous and axis.size == axis.count * axis.stride
 
     def source(lo: int, hi: int, offset: int) -> np.ndarray:
